@@ -1,0 +1,69 @@
+"""Buildings (楼栋) and households (户), DOMAIN.md §2 and §5."""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.base import SRID, Base
+
+SPECIAL_GROUPS = (
+    "hardship",  # 困难家庭
+    "critically_ill",  # 危重病人家庭
+    "empty_nest_elderly",  # 空巢老人
+    "left_behind_child",  # 留守儿童
+    "petitioner",  # 信访户
+    "disabled",  # 残疾人
+    "community_correction",  # 社区矫正人员
+)
+
+
+class Building(Base):
+    __tablename__ = "buildings"
+    __table_args__ = (
+        CheckConstraint("household_count >= 0", name="household_count"),
+        CheckConstraint("footprint IS NULL OR ST_IsValid(footprint)", name="footprint_valid"),
+        Index("ix_buildings_location", "location", postgresql_using="gist"),
+        Index("ix_buildings_footprint", "footprint", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    compound: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(String), server_default=text("'{}'"))
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    household_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    location = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    footprint = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=False))
+
+
+class Household(Base):
+    __tablename__ = "households"
+    __table_args__ = (
+        UniqueConstraint("building_id", "unit", "room", name="uq_households_address"),
+        CheckConstraint("size >= 0", name="size"),
+        Index("ix_households_location", "location", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(16), server_default="")
+    room: Mapped[str] = mapped_column(String(16), server_default="")
+    size: Mapped[int] = mapped_column(Integer, server_default="1")
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    special_groups: Mapped[list[str]] = mapped_column(ARRAY(String), server_default=text("'{}'"))
+    # The household's own point when surveyed; otherwise it stands at its building.
+    location = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)

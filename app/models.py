@@ -1,0 +1,25 @@
+"""Every table, imported in one place so Alembic's autogenerate/check sees the whole schema.
+
+Each domain package adds its models module here.
+"""
+
+from app.areas.models import Area
+from app.auth.models import User
+from app.base import Base
+from app.buildings.models import Building, Household
+from app.grids.models import Grid
+from app.registry_models import RegistryConfig, RegistryRevision
+from app.staff.models import Staff, StaffAssignment
+
+__all__ = [
+    "Area",
+    "Base",
+    "Building",
+    "Grid",
+    "Household",
+    "RegistryConfig",
+    "RegistryRevision",
+    "Staff",
+    "StaffAssignment",
+    "User",
+]

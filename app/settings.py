@@ -1,0 +1,75 @@
+"""The one settings object. Every tunable rule (DOMAIN.md: "a setting with the stated default") lives here.
+
+Environment variables use the prefix ``GRIDGOV_`` (e.g. ``GRIDGOV_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "gridgov-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # None means: run the embedded PostgreSQL + PostGIS cluster under ``data_dir``.
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    embedded_port: int = 54329
+    db_pool_size: int = 10
+
+    secret_key: str = DEV_SECRET
+    access_token_minutes: int = 12 * 60
+
+    # Grid rules (DOMAIN.md §3)
+    household_target: int = 300
+    household_band_min: int = 250
+    household_band_max: int = 500
+    # Topology tolerances enforced by the database (copied into registry_config at start-up).
+    overlap_tolerance_m2: float = 1.0
+    containment_tolerance_m2: float = 1.0
+
+    # Locate
+    edge_distance_m: float = Field(20.0, description="flag points this close to a grid edge")
+    locate_refresh_seconds: float = 2.0
+    locate_batch_max: int = 1_000_000
+
+    upload_max_bytes: int = 200 * 1024 * 1024
+
+    @field_validator("database_url")
+    @classmethod
+    def _dsn_is_postgres(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not v.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("GRIDGOV_DATABASE_URL must be a postgresql:// URL")
+        if v.startswith("postgres://"):
+            v = "postgresql://" + v[len("postgres://") :]
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg://" + v[len("postgresql://") :]
+        return v
+
+    @model_validator(mode="after")
+    def _secret_required_outside_development(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("GRIDGOV_SECRET_KEY must be set in production")
+        if not self.household_band_min <= self.household_target <= self.household_band_max:
+            raise ValueError("household_target must lie inside the household band")
+        return self
+
+    @property
+    def household_band(self) -> tuple[int, int]:
+        return (self.household_band_min, self.household_band_max)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
