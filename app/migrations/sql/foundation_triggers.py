@@ -71,7 +71,7 @@ END;
 $$;
 """
 
-_REVISION_TABLES = ("grids", "areas", "staff", "staff_assignments")
+_REVISION_TABLES = ("grids", "areas", "staff", "staff_assignments", "buildings")
 
 UPGRADE = [
     GRID_TOPOLOGY,

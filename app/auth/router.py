@@ -1,0 +1,53 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.auth import service
+from app.auth.deps import CurrentUser, require_roles
+from app.auth.schemas import Token, UserCreate, UserPublic
+from app.auth.security import create_access_token
+from app.db import SessionDep
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=Token)
+def login(
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token:
+    """OAuth2 password flow: exchange username and password for a bearer token."""
+    user = service.authenticate(session, username=form.username, password=form.password)
+    settings = request.app.state.settings
+    token = create_access_token(
+        subject=user.username,
+        secret=settings.secret_key,
+        minutes=settings.access_token_minutes,
+        claims={
+            "role": user.role,
+            "jur": user.jurisdiction_code,
+            "uid": user.id,
+            "sid": user.staff_id,
+        },
+    )
+    return Token(access_token=token, role=user.role, jurisdiction_code=user.jurisdiction_code)
+
+
+@router.get("/me")
+def me(principal: CurrentUser) -> dict[str, str]:
+    return {
+        "username": principal.username,
+        "role": principal.role,
+        "jurisdiction_code": principal.jurisdiction_code,
+    }
+
+
+@router.post(
+    "/users",
+    response_model=UserPublic,
+    status_code=201,
+    dependencies=[Depends(require_roles("county_admin"))],
+)
+def add_user(session: SessionDep, data: UserCreate) -> UserPublic:
+    user = service.create_user(session, data=data)
+    return UserPublic.model_validate(user, from_attributes=True)

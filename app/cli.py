@@ -1,0 +1,289 @@
+"""The ``gridgov`` command: run the platform, load data, locate and geocode from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from app.settings import Settings, get_settings
+
+
+@contextmanager
+def database(settings: Settings, *, migrate: bool = True) -> Iterator[Engine]:
+    """An engine on the configured server, or on the embedded cluster, started if needed and
+    stopped afterwards only if this command started it."""
+    from app import migrate as migrations
+    from app.db import make_engine, sync_registry_config, unit_of_work
+
+    cluster = None
+    started_here = False
+    url = settings.database_url
+    if not url:
+        from app.embedded import EmbeddedCluster
+
+        cluster = EmbeddedCluster(settings.data_dir.resolve(), settings.embedded_port)
+        started_here = not cluster.is_running()
+        cluster.start()
+        url = cluster.url()
+    engine = make_engine(url, pool_size=2)
+    try:
+        if migrate:
+            migrations.upgrade(engine)
+            with unit_of_work(engine) as session:
+                sync_registry_config(session, settings)
+        yield engine
+    finally:
+        engine.dispose()
+        if cluster is not None and started_here:
+            cluster.stop()
+
+
+def _print(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.db import unit_of_work
+    from app.demo import demo_loaded, load_demo
+
+    with database(settings) as engine:
+        if not args.no_demo:
+            with unit_of_work(engine) as session:
+                if demo_loaded(session):
+                    print("示范县数据已存在，跳过导入")
+                else:
+                    print("正在导入示范县数据……")
+                    for line in load_demo(session):
+                        print(line)
+        # Workers are separate processes: hand them the resolved database URL.
+        os.environ["GRIDGOV_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        print(f"gridgov 已启动：http://{args.host}:{args.port}/docs  （Ctrl+C 停止）")
+        uvicorn.run(
+            "app.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            access_log=False,
+        )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    with database(settings):
+        print("数据库结构已是最新")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import unit_of_work
+    from app.demo import load_demo
+
+    with database(settings) as engine, unit_of_work(engine) as session:
+        for line in load_demo(session):
+            print(line)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import unit_of_work
+    from app.errors import GridgovError
+    from app.imports.service import run_import
+
+    with database(settings) as engine:
+        try:
+            with unit_of_work(engine) as session:
+                report = run_import(
+                    session,
+                    kind=args.kind,
+                    path=Path(args.path),
+                    crs=args.crs,
+                    layer=args.layer,
+                    encoding=args.encoding,
+                    commit=args.commit,
+                )
+        except GridgovError as exc:
+            print(f"导入失败：{exc.message}", file=sys.stderr)
+            return 2
+    print(report.render())
+    return 1 if report.rejected and not report.accepted else 0
+
+
+def _snapshot(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import Session
+
+    from app.locate.registry import load_snapshot
+
+    with Session(engine) as session:
+        return load_snapshot(session, edge_distance_m=settings.edge_distance_m)
+
+
+def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.policy import Principal
+    from app.errors import GridgovError
+    from app.locate.service import locate_point
+
+    operator = Principal(username="cli", role="county_admin", jurisdiction_code="")
+    with database(settings) as engine:
+        try:
+            answer = locate_point(
+                _snapshot(engine, settings),
+                lng=args.lng,
+                lat=args.lat,
+                crs=args.crs,
+                principal=operator,
+            )
+        except GridgovError as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+    _print(answer.model_dump())
+    return 0 if answer.found else 1
+
+
+def cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.orm import Session
+
+    from app.auth.policy import Principal
+    from app.errors import GridgovError
+    from app.geocode.service import geocode
+
+    operator = Principal(username="cli", role="county_admin", jurisdiction_code="")
+    with database(settings) as engine, Session(engine) as session:
+        try:
+            answer = geocode(
+                _snapshot(engine, settings), session, address=args.address, principal=operator
+            )
+        except GridgovError as exc:
+            print(exc.message, file=sys.stderr)
+            if exc.detail.get("candidates"):
+                _print(exc.detail["candidates"])
+            return 1
+    _print(answer.model_dump())
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from app.auth.schemas import UserCreate
+    from app.auth.service import create_user
+    from app.db import unit_of_work
+    from app.errors import GridgovError
+
+    password = (
+        args.password or os.environ.get("GRIDGOV_NEW_USER_PASSWORD") or getpass.getpass("密码：")
+    )
+    try:
+        data = UserCreate(
+            username=args.username,
+            password=password,
+            role=args.role,
+            jurisdiction_code=args.jurisdiction,
+            full_name=args.full_name or "",
+            staff_code=args.staff_code,
+        )
+    except ValidationError as exc:
+        print(f"输入有误：{exc}", file=sys.stderr)
+        return 2
+    with database(settings) as engine:
+        try:
+            with unit_of_work(engine) as session:
+                create_user(session, data=data)
+        except GridgovError as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+    print(f"已创建用户 {args.username}（{args.role}，辖区 {args.jurisdiction}）")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from app.embedded import EmbeddedCluster
+
+    if settings.database_url:
+        print("已设置 GRIDGOV_DATABASE_URL，不使用内置数据库")
+        return 0
+    cluster = EmbeddedCluster(settings.data_dir.resolve(), settings.embedded_port)
+    if args.action == "start":
+        cluster.start()
+        print(cluster.url())
+    elif args.action == "stop":
+        cluster.stop()
+    elif args.action == "url":
+        cluster.ensure_initialised()
+        print(cluster.url())
+    else:
+        print("running" if cluster.is_running() else "stopped")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridgov", description="网格化服务管理平台 gridgov")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the database, load the demo county, serve the API")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=2)
+    run.add_argument("--no-demo", action="store_true", help="do not load the demo county")
+    run.set_defaults(func=cmd_run)
+
+    sub.add_parser("migrate", help="bring the schema up to date").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load the demo county (idempotent)").set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="import areas, grids, buildings, households or staff")
+    imp.add_argument("kind", choices=["areas", "grids", "buildings", "households", "staff"])
+    imp.add_argument("path")
+    imp.add_argument("--crs", help="EPSG code, or gcj02 / bd09 for web-map coordinates")
+    imp.add_argument("--layer")
+    imp.add_argument("--encoding", help="attribute encoding, e.g. GBK")
+    imp.add_argument("--commit", action="store_true", help="write (default: dry run with a report)")
+    imp.set_defaults(func=cmd_import)
+
+    loc = sub.add_parser("locate", help="which grid is this point in, and who answers for it")
+    loc.add_argument("lng", type=float)
+    loc.add_argument("lat", type=float)
+    loc.add_argument("--crs", default="wgs84")
+    loc.set_defaults(func=cmd_locate)
+
+    geo = sub.add_parser("geocode", help="match a Chinese address to a building and its grid")
+    geo.add_argument("address")
+    geo.set_defaults(func=cmd_geocode)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["county_admin", "planner", "dispatcher", "grid_worker", "auditor", "public"],
+    )
+    add.add_argument("--jurisdiction", required=True, help="area code (6, 9 or 12 digits)")
+    add.add_argument("--password", help="default: prompt (or GRIDGOV_NEW_USER_PASSWORD)")
+    add.add_argument("--full-name")
+    add.add_argument("--staff-code")
+    add.set_defaults(func=cmd_user_add)
+
+    db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.set_defaults(func=cmd_db)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args, get_settings()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

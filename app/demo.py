@@ -1,0 +1,98 @@
+"""``gridgov demo``: load the synthetic demo county (示范县) from data/boundaries, then demo users.
+
+Later features add their own demo steps to DEMO_STEPS (incidents, visits...). Every step is
+idempotent, so running the demo twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.auth.schemas import UserCreate
+from app.auth.service import create_user
+from app.imports.report import ImportReport
+from app.imports.service import run_import
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+COUNTY_CODE = "419901"
+DEMO_PASSWORD = "gridgov-demo"
+
+# (kind, file, crs): the order matters, each kind refers to the one before.
+DEMO_FILES = [
+    ("areas", "demo_areas.geojson", None),
+    ("grids", "demo_grids.gpkg", None),
+    ("buildings", "demo_buildings.gpkg", None),
+    ("buildings", "demo_survey_gcj02.csv", "gcj02"),
+    ("households", "demo_households.csv", None),
+    ("staff", "demo_staff.csv", None),
+]
+
+# username, role, jurisdiction (the county, or the first street for the dispatcher and worker)
+DEMO_USERS = [
+    ("admin", "county_admin", COUNTY_CODE, "县级管理员"),
+    ("planner", "planner", COUNTY_CODE, "网格规划员"),
+    ("dispatcher", "dispatcher", COUNTY_CODE, "县指挥中心调度员"),
+    ("street_dispatcher", "dispatcher", COUNTY_CODE + "001", "街道调度员"),
+    ("worker", "grid_worker", COUNTY_CODE + "001", "网格员"),
+    ("auditor", "auditor", COUNTY_CODE, "督查审计员"),
+]
+
+
+def load_demo_files(session: Session, data_dir: Path = DEMO_DIR) -> list[ImportReport]:
+    reports = []
+    for kind, name, crs in DEMO_FILES:
+        report = run_import(session, kind=kind, path=data_dir / name, crs=crs, commit=True)
+        if report.rejected and kind not in ("staff",):
+            first = report.rejected[0]
+            raise RuntimeError(
+                f"demo {name}: {len(report.rejected)} rows rejected, e.g. #{first.feature}: {first.reason}"
+            )
+        reports.append(report)
+    return reports
+
+
+def load_demo_users(session: Session) -> int:
+    created = 0
+    for username, role, jurisdiction, full_name in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(
+                session,
+                data=UserCreate(
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    jurisdiction_code=jurisdiction,
+                    full_name=full_name,
+                ),
+            )
+            created += 1
+    return created
+
+
+DemoStep = Callable[[Session], str]
+
+
+def _files_step(session: Session) -> str:
+    return "\n".join(r.render() for r in load_demo_files(session))
+
+
+def _users_step(session: Session) -> str:
+    return f"演示账号：新建 {load_demo_users(session)} 个（密码 {DEMO_PASSWORD}）"
+
+
+DEMO_STEPS: list[DemoStep] = [_files_step, _users_step]
+
+
+def load_demo(session: Session) -> list[str]:
+    return [step(session) for step in DEMO_STEPS]
+
+
+def demo_loaded(session: Session) -> bool:
+    from app.areas.models import Area
+
+    return session.scalar(select(Area.id).where(Area.code == COUNTY_CODE)) is not None

@@ -1,0 +1,49 @@
+from pydantic import BaseModel
+
+
+class AreaOut(BaseModel):
+    code: str
+    name: str
+
+
+class PersonOut(BaseModel):
+    name: str
+    phone: str | None
+    employment: str
+
+
+class GridOut(BaseModel):
+    code: str
+    name: str
+    type: str
+
+
+class NearestOut(BaseModel):
+    grid: GridOut
+    distance_m: float
+
+
+class PointOut(BaseModel):
+    lng: float
+    lat: float
+    crs: str = "cgcs2000"
+    input_lng: float
+    input_lat: float
+    input_crs: str
+
+
+class LocatePublic(BaseModel):
+    """Which grid a point is in, and who answers for it."""
+
+    point: PointOut
+    found: bool
+    grid: GridOut | None = None
+    leader: PersonOut | None = None
+    workers: list[PersonOut] = []
+    community: AreaOut | None = None
+    township: AreaOut | None = None
+    county: AreaOut | None = None
+    near_edge: bool = False
+    edge_distance_m: float | None = None
+    nearest: NearestOut | None = None
+    message: str

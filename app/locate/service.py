@@ -1,0 +1,172 @@
+"""Locate: point → grid → leader, community, township, county (single points and batches)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from app.auth.policy import Principal, mask_phone
+from app.errors import InvalidInput
+from app.locate.registry import GridRecord, RegistrySnapshot, StaffRef
+from app.locate.schemas import AreaOut, GridOut, LocatePublic, NearestOut, PersonOut, PointOut
+from gis.crs import parse_coord_system, to_wgs84
+
+
+def coord_system(crs: str) -> str:
+    try:
+        return parse_coord_system(crs).value
+    except ValueError as exc:
+        raise InvalidInput(
+            f"crs: 不支持的坐标系 {crs!r}；可选 wgs84、cgcs2000、gcj02（高德/腾讯）、bd09（百度）",
+            field="crs",
+        ) from exc
+
+
+def check_coordinates(lng: float, lat: float) -> None:
+    for name, value, limit in (("lng", lng, 180.0), ("lat", lat, 90.0)):
+        if not math.isfinite(value) or abs(value) > limit:
+            raise InvalidInput(f"{name}: 坐标值 {value} 无效，应在 ±{limit:g} 之间", field=name)
+
+
+def to_storage(lng: float, lat: float, crs: str) -> tuple[float, float]:
+    """Input coordinates → CGCS2000 lon/lat (identity for wgs84/cgcs2000)."""
+    if crs in ("wgs84", "cgcs2000"):
+        return lng, lat
+    x, y = to_wgs84(lng, lat, crs)
+    return float(x[0] if np.ndim(x) else x), float(y[0] if np.ndim(y) else y)
+
+
+def _person(staff: StaffRef, show_phone: bool) -> PersonOut:
+    return PersonOut(
+        name=staff.name,
+        phone=staff.phone if show_phone else mask_phone(staff.phone),
+        employment=staff.employment,
+    )
+
+
+def _grid_out(grid: GridRecord) -> GridOut:
+    return GridOut(code=grid.code, name=grid.name, type=grid.type)
+
+
+def _area(ref: object) -> AreaOut | None:
+    return AreaOut(code=ref.code, name=ref.name) if ref is not None else None  # type: ignore[attr-defined]
+
+
+def locate_point(
+    snapshot: RegistrySnapshot,
+    *,
+    lng: float,
+    lat: float,
+    crs: str,
+    principal: Principal,
+) -> LocatePublic:
+    check_coordinates(lng, lat)
+    system = coord_system(crs)
+    x, y = to_storage(lng, lat, system)
+    point = PointOut(
+        lng=round(x, 7), lat=round(y, 7), input_lng=lng, input_lat=lat, input_crs=system
+    )
+    index = snapshot.index
+    if index is None:
+        return LocatePublic(point=point, found=False, message="尚未导入任何在用网格")
+    i = index.locate_one(x, y)
+    if i < 0:
+        near_i, distance = index.nearest(x, y)
+        nearest = snapshot.grids[near_i]
+        return LocatePublic(
+            point=point,
+            found=False,
+            nearest=NearestOut(grid=_grid_out(nearest), distance_m=round(distance, 1)),
+            message=f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米",
+        )
+    grid = snapshot.grids[i]
+    edge_m: float | None = None
+    if index.is_near_edge_cell(x, y):
+        d = index.edge_distance_m(i, x, y)
+        if d <= index.edge_distance_threshold_m:
+            edge_m = round(d, 1)
+    show = principal.sees_phone_of(grid.code)
+    leader = _person(grid.leader, show) if grid.leader else None
+    message = (
+        f"{grid.name}：网格长{grid.leader.name}" if grid.leader else f"{grid.name}：暂无网格长"
+    )
+    if edge_m is not None:
+        message += f"；该点距网格边界仅{edge_m:.0f}米，请核实"
+    return LocatePublic(
+        point=point,
+        found=True,
+        grid=_grid_out(grid),
+        leader=leader,
+        workers=[_person(w, show) for w in grid.workers],
+        community=_area(grid.community),
+        township=_area(grid.township),
+        county=_area(grid.county),
+        near_edge=edge_m is not None,
+        edge_distance_m=edge_m,
+        message=message,
+    )
+
+
+BATCH_COLUMNS = [
+    "id", "lng", "lat", "grid_code", "grid_name", "community_code", "township_code",
+    "leader_name", "near_edge", "edge_distance_m", "nearest_grid_code", "nearest_distance_m", "error",
+]  # fmt: skip
+
+
+def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) -> pd.DataFrame:
+    """Vectorised locate for a frame with columns id, lng, lat (in ``crs``); one row out per row in.
+
+    Rows with unusable coordinates are answered with an ``error`` instead of failing the batch.
+    """
+    system = coord_system(crs)
+    lng = pd.to_numeric(points["lng"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(points["lat"], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(lng) & np.isfinite(lat) & (np.abs(lng) <= 180) & (np.abs(lat) <= 90))
+    x, y = lng.copy(), lat.copy()
+    good = ~bad
+    if system not in ("wgs84", "cgcs2000") and good.any():
+        x[good], y[good] = to_wgs84(lng[good], lat[good], system)
+    n = len(points)
+    out = pd.DataFrame({"id": points["id"].to_numpy() if "id" in points else np.arange(1, n + 1)})
+    out["lng"] = np.round(x, 7)
+    out["lat"] = np.round(y, 7)
+    grid_idx = np.full(n, -1, dtype=np.int32)
+    index = snapshot.index
+    if index is not None and good.any():
+        grid_idx[good] = index.locate(x[good], y[good])
+    codes = np.array([g.code for g in snapshot.grids] + [None], dtype=object)
+    names = np.array([g.name for g in snapshot.grids] + [None], dtype=object)
+    community = np.array([g.community.code for g in snapshot.grids] + [None], dtype=object)
+    township = np.array(
+        [g.township.code if g.township else None for g in snapshot.grids] + [None], dtype=object
+    )
+    leaders = np.array(
+        [g.leader.name if g.leader else None for g in snapshot.grids] + [None], dtype=object
+    )
+    out["grid_code"] = codes[grid_idx]  # -1 picks the trailing None
+    out["grid_name"] = names[grid_idx]
+    out["community_code"] = community[grid_idx]
+    out["township_code"] = township[grid_idx]
+    out["leader_name"] = leaders[grid_idx]
+    edge = np.full(n, np.nan)
+    nearest_code = np.full(n, None, dtype=object)
+    nearest_d = np.full(n, np.nan)
+    if index is not None:
+        found = grid_idx >= 0
+        if found.any():
+            d = index.edge_distances_m(grid_idx[found], x[found], y[found])
+            d[d > index.edge_distance_threshold_m] = np.nan
+            edge[found] = np.round(d, 1)
+        lost = good & ~found
+        if lost.any():
+            near_i, near_d = index.nearest_many(x[lost], y[lost])
+            nearest_code[lost] = codes[near_i]
+            nearest_d[lost] = np.round(near_d, 1)
+    out["near_edge"] = np.isfinite(edge)
+    out["edge_distance_m"] = edge
+    out["nearest_grid_code"] = nearest_code
+    out["nearest_distance_m"] = nearest_d
+    out["error"] = np.where(bad, "坐标缺失或超出范围", None)
+    return out[BATCH_COLUMNS]
