@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geoalchemy2.shape import to_shape
+import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -77,7 +77,7 @@ def current_revision(session: Session) -> int:
 
 _GRIDS_SQL = text(
     """
-    SELECT g.code, g.name, g.type, g.geom,
+    SELECT g.code, g.name, g.type, ST_AsBinary(g.geom) AS wkb,
            c.code AS c_code, c.name AS c_name,
            t.code AS t_code, t.name AS t_name,
            k.code AS k_code, k.name AS k_name
@@ -125,7 +125,7 @@ def load_snapshot(session: Session, *, edge_distance_m: float) -> RegistrySnapsh
                 workers=tuple(p for p in people if p.role == "worker"),
             )
         )
-        shapes.append(to_shape(row.geom))
+        shapes.append(shapely.from_wkb(bytes(row.wkb)))
     index = PolygonIndex(shapes, edge_distance_m=edge_distance_m) if shapes else None
     return RegistrySnapshot(revision=revision, day=day, grids=grids, index=index)
 

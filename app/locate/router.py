@@ -123,9 +123,7 @@ async def locate_batch(
     wants_csv = f == "csv" or (f is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:
         return Response(result.to_csv(index=False), media_type="text/csv; charset=utf-8")
-    body = '{"count":%d,"located":%d,"rows":%s}' % (
-        len(result),
-        int(result["grid_code"].notna().sum()),
-        result.to_json(orient="records", force_ascii=False),
-    )
+    located = int(result["grid_code"].notna().sum())
+    rows = result.to_json(orient="records", force_ascii=False)
+    body = f'{{"count":{len(result)},"located":{located},"rows":{rows}}}'
     return Response(body, media_type="application/json")
