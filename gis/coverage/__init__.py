@@ -1,0 +1,11 @@
+"""Spatial coverage audits of grids (DOMAIN.md §8): the geometry findings, pure and in memory.
+
+>>> from gis.coverage import audit_coverage, CoverageTolerances
+"""
+
+from gis.coverage.audit import audit_coverage
+from gis.coverage.findings import COLUMNS as FINDING_COLUMNS
+from gis.coverage.findings import KINDS as FINDING_KINDS
+from gis.coverage.tolerances import CoverageTolerances
+
+__all__ = ["FINDING_COLUMNS", "FINDING_KINDS", "CoverageTolerances", "audit_coverage"]

@@ -1,0 +1,180 @@
+"""Household and building checks: points outside every grid, split footprints, households per grid.
+
+Points are located in storage coordinates, as the platform's routing does (PostGIS ST_Intersects on
+EPSG:4490), so "outside" here means exactly "routing would find no grid". Only footprint shares are
+areas, and those are measured in metres.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from gis.coverage.findings import Findings, Geoms, area_text, names
+from gis.coverage.layers import Layers
+from gis.coverage.tolerances import CoverageTolerances
+from gis.projection import to_metric
+
+Index = npt.NDArray[np.intp]
+
+
+def locate(tree: shapely.STRtree, grid_ll: Geoms, points: Geoms) -> tuple[Index, Index]:
+    """(point, grid) index pairs for every grid that each point lies in or on.
+
+    Envelope candidates from the tree, then one vectorised point-in-polygon test on the prepared
+    grids: cheaper than ``sjoin`` for a million points.
+    """
+    point_idx, grid_idx = tree.query(points)
+    hit = shapely.intersects_xy(
+        grid_ll[grid_idx], shapely.get_x(points[point_idx]), shapely.get_y(points[point_idx])
+    )
+    return point_idx[hit], grid_idx[hit]
+
+
+def anchor_points(geoms: Geoms) -> Geoms:
+    """Points stand for themselves; a footprint stands at its representative point (inside it)."""
+    anchors = geoms.copy()
+    shaped = ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) != 0)
+    if shaped.any():
+        anchors[shaped] = shapely.point_on_surface(geoms[shaped])
+    return anchors
+
+
+def find_households_outside(
+    layers: Layers,
+    tree: shapely.STRtree,
+    households: gpd.GeoDataFrame,
+    counts: npt.NDArray[np.float64],
+) -> Findings:
+    """Households in no grid; adds each grid's household count into ``counts`` on the way."""
+    out = Findings(layers.storage_crs)
+    geoms = np.asarray(households.geometry.array, dtype=object)
+    ids = [str(i) for i in households["id"]]
+    points = anchor_points(geoms)
+    located = _has_location(points)
+    point_idx, grid_idx = locate(tree, layers.grid_ll, points[located])
+    counts += np.bincount(grid_idx, minlength=len(layers.grid_ll))
+    inside = np.zeros(len(points), dtype=bool)
+    inside[np.flatnonzero(located)[point_idx]] = True
+    _report_outside(out, layers, "household_outside", "户", ids, geoms, points, located, inside)
+    return out
+
+
+def find_buildings(
+    layers: Layers,
+    tree: shapely.STRtree,
+    tree_m: shapely.STRtree,
+    buildings: gpd.GeoDataFrame,
+    tol: CoverageTolerances,
+) -> Findings:
+    """Buildings whose representative point is in no grid, and footprints split between grids."""
+    out = Findings(layers.storage_crs)
+    geoms = np.asarray(buildings.geometry.array, dtype=object)
+    codes = [str(c) for c in buildings["code"]]
+    footprint = np.flatnonzero(
+        np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    )
+    # Footprints are not audited for validity, but a broken one must not stop the audit.
+    shapes = shapely.make_valid(geoms[footprint], method="structure", keep_collapsed=False)
+    repaired = geoms.copy()
+    repaired[footprint] = shapes
+    points = anchor_points(repaired)
+    located = _has_location(points)
+    point_idx, _ = locate(tree, layers.grid_ll, points[located])
+    inside = np.zeros(len(points), dtype=bool)
+    inside[np.flatnonzero(located)[point_idx]] = True
+    _report_outside(out, layers, "building_outside", "楼栋", codes, geoms, points, located, inside)
+
+    if not len(footprint) or not len(layers.grid_m):
+        return out
+    shapes_m = np.asarray(
+        to_metric(gpd.GeoSeries(shapes, crs=layers.storage_crs), layers.metric_crs).array
+    )
+    b_idx, g_idx = tree_m.query(shapes_m, predicate="intersects")
+    several = np.bincount(b_idx, minlength=len(shapes_m)) >= 2
+    pair = several[b_idx]
+    b_idx, g_idx = b_idx[pair], g_idx[pair]
+    if not len(b_idx):
+        return out
+    total = shapely.area(shapes_m)
+    share = shapely.area(shapely.intersection(shapes_m[b_idx], layers.grid_m[g_idx])) / total[b_idx]
+    table = pd.DataFrame({"b": b_idx, "g": g_idx, "share": share}).sort_values(
+        ["b", "share"], ascending=[True, False], kind="stable"
+    )
+    for b, rows in table.groupby("b", sort=True):
+        shares = rows["share"].to_numpy()
+        if len(shares) < 2 or shares[1] <= tol.split_min_share:
+            continue
+        held = rows[rows["share"] > 0]
+        grid_codes = [str(layers.grid_codes[g]) for g in held["g"]]
+        moved = float(total[b] * held["share"].iloc[1:].sum())
+        parts = "，".join(
+            f"网格 {c} 占 {s:.1%}" for c, s in zip(grid_codes, held["share"], strict=True)
+        )
+        code = codes[footprint[b]]
+        message = (
+            f"楼栋 {code} 的占地被分在 {len(grid_codes)} 个网格：{parts}"
+            f"（主网格之外 {area_text(moved)}）"
+        )
+        out.add(
+            "building_split", "warning", [code, *grid_codes], geoms[footprint[b]], moved, message
+        )
+    return out
+
+
+def find_band(layers: Layers, counts: npt.NDArray[np.float64], tol: CoverageTolerances) -> Findings:
+    """Comprehensive grids whose household count lies outside the band (NaN counts are unknown)."""
+    out = Findings(layers.storage_crs)
+    low, high = tol.band
+    bad = layers.grid_comprehensive & np.isfinite(counts) & ((counts < low) | (counts > high))
+    for i in np.flatnonzero(bad):
+        code, n = layers.grid_codes[i], int(counts[i])
+        side = "少于" if n < low else "多于"
+        message = f"网格 {code} 有 {n} 户，{side}规定的 {low}–{high} 户"
+        out.add("household_band", "warning", [code], layers.grid_ll[i], np.nan, message)
+    return out
+
+
+def _has_location(points: Geoms) -> npt.NDArray[np.bool_]:
+    return np.asarray(~shapely.is_missing(points) & ~shapely.is_empty(points))
+
+
+def _report_outside(
+    out: Findings,
+    layers: Layers,
+    kind: str,
+    noun: str,
+    ids: list[str],
+    geoms: Geoms,
+    points: Geoms,
+    located: npt.NDArray[np.bool_],
+    inside: npt.NDArray[np.bool_],
+) -> None:
+    for i in np.flatnonzero(~located):
+        out.add(
+            kind, "error", [ids[i]], None, np.nan, f"{noun} {ids[i]} 没有位置坐标，无法确定所属网格"
+        )
+    lost = np.flatnonzero(located & ~inside)
+    if not len(lost):
+        return
+    # Name the community the point falls in, so the finding reaches the planner who can fix it.
+    community: list[list[str]] = [[] for _ in lost]
+    if len(layers.community_ll):
+        p_idx, c_idx = shapely.STRtree(layers.community_ll).query(
+            points[lost], predicate="intersects"
+        )
+        for p, c in zip(p_idx.tolist(), c_idx.tolist(), strict=True):
+            community[p].append(str(layers.community_codes[c]))
+    for k, i in enumerate(lost):
+        where = f"位于社区 {names(community[k])}，但" if community[k] else ""
+        out.add(
+            kind,
+            "error",
+            [ids[i], *community[k]],
+            geoms[i],
+            np.nan,
+            f"{noun} {ids[i]} {where}不在任何网格内",
+        )
