@@ -1,0 +1,25 @@
+#!/bin/sh
+# Fetch the front-end libraries from the npm registry at build time and copy the files the pages
+# use into web/static/vendor/ (committed), so the app serves every asset itself: no CDN at run time.
+# Leaflet itself is vendored by the audits pages (web/static/vendor/leaflet/) and reused here.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+work="$here/../build/web-vendor"
+mkdir -p "$work"
+cp "$here/package.json" "$work/"
+(cd "$work" && npm install --no-audit --no-fund)
+nm="$work/node_modules"
+v="$here/static/vendor"
+mkdir -p "$v/markercluster" "$v/heat" "$v/vectorgrid" "$v/geoman"
+cp "$nm/leaflet.markercluster/dist/leaflet.markercluster.js" \
+   "$nm/leaflet.markercluster/dist/MarkerCluster.css" \
+   "$nm/leaflet.markercluster/dist/MarkerCluster.Default.css" \
+   "$nm/leaflet.markercluster/MIT-LICENCE.txt" "$v/markercluster/"
+cp "$nm/leaflet.heat/dist/leaflet-heat.js" "$nm/leaflet.heat/LICENSE" "$v/heat/"
+cp "$nm/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" "$v/vectorgrid/"
+cp "$nm/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js" \
+   "$nm/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css" \
+   "$nm/@geoman-io/leaflet-geoman-free/LICENSE" "$v/geoman/"
+# The maps are not shipped, so drop the comments that point at them.
+sed -i '/sourceMappingURL/d' "$v/markercluster/leaflet.markercluster.js" "$v/geoman/leaflet-geoman.min.js"
+echo "vendored into $v"
