@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,9 +18,13 @@ from app.imports.router import router as imports_router
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
 from app.settings import Settings, get_settings
+from app.web import layers as web_layers
+from app.web import pages as web_pages
+from app.web.deps import WEB_DIR
 
 # Each domain's router, in the order they appear in /docs.
 ROUTERS = [auth_router, locate_router, geocode_router, imports_router]
+ROUTERS += [web_layers.router, web_pages.router]
 
 
 def create_app(
@@ -66,6 +71,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

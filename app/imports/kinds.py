@@ -169,7 +169,7 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             continue
         if note:
             report.repair(i, code, note)
-        name = _text(r, "name", "网格名称") or f"网格{code[-3:]}"
+        name = _text(r, "name", "网格名称", "Name") or f"网格{code[-3:]}"
         pending.append(
             (i, code, {"name": name, "type": gtype, "community_code": community, "geom": geom})
         )
@@ -270,7 +270,7 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
         seen.add(code)
         aliases = [a for a in re.split(r"[|;；]", _text(r, "aliases", "别名")) if a]
         rows["code"].append(code)
-        rows["name"].append(_text(r, "name", "名称") or code)
+        rows["name"].append(_text(r, "name", "名称", "Name") or code)
         rows["compound"].append(_text(r, "compound", "小区") or None)
         rows["address"].append(_text(r, "address", "地址") or None)
         rows["aliases"].append("|".join(aliases))

@@ -153,7 +153,8 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, crs: str | None, notes: list[str]) 
             notes.append(f"文件自带坐标系 {frame.crs.to_string()}，与 --crs {crs} 不同，以文件为准")
     if frame.crs is None:
         frame = frame.set_crs(STORAGE_EPSG)
-        notes.append("文件未声明坐标系，按 CGCS2000 经纬度（EPSG:4490）读取")
+        if frame.geometry.notna().any():
+            notes.append("文件未声明坐标系，按 CGCS2000 经纬度（EPSG:4490）读取")
     epsg = frame.crs.to_epsg()
     if epsg not in (4490, 4326):
         notes.append(f"坐标已由 {frame.crs.to_string()} 转换为 CGCS2000（EPSG:4490）")

@@ -32,15 +32,24 @@ def test_leader_and_workers_with_phone_masked_for_the_public(client, county, tok
     anon = client.get("/api/v1/locate", params={"lng": 113.002, "lat": 34.005}).json()
     assert anon["leader"] == {"name": "张伟", "phone": "138****5678", "employment": "full_time"}
     assert [w["name"] for w in anon["workers"]] == ["李娜"]
-    dispatcher = client.get("/api/v1/locate", params={"lng": 113.002, "lat": 34.005},
-                            headers=token_for("dispatcher", "419901")).json()
+    dispatcher = client.get(
+        "/api/v1/locate",
+        params={"lng": 113.002, "lat": 34.005},
+        headers=token_for("dispatcher", "419901"),
+    ).json()
     assert dispatcher["leader"]["phone"] == "13812345678"
     # A dispatcher of another township sees the answer but not the phone.
-    outsider = client.get("/api/v1/locate", params={"lng": 113.002, "lat": 34.005},
-                          headers=token_for("dispatcher", "419901002")).json()
+    outsider = client.get(
+        "/api/v1/locate",
+        params={"lng": 113.002, "lat": 34.005},
+        headers=token_for("dispatcher", "419901002"),
+    ).json()
     assert outsider["leader"]["phone"] == "138****5678"
-    planner = client.get("/api/v1/locate", params={"lng": 113.002, "lat": 34.005},
-                         headers=token_for("planner", "419901")).json()
+    planner = client.get(
+        "/api/v1/locate",
+        params={"lng": 113.002, "lat": 34.005},
+        headers=token_for("planner", "419901"),
+    ).json()
     assert planner["leader"]["phone"] == "138****5678"
 
 
@@ -73,7 +82,9 @@ def test_shifted_coordinates_are_converted_before_lookup(client, county, crs):
     x, y = from_wgs84(113.004, 34.005, crs)
     naive = client.get("/api/v1/locate", params={"lng": float(x), "lat": float(y)}).json()
     assert naive.get("grid") is None or naive["grid"]["code"] != G11
-    body = client.get("/api/v1/locate", params={"lng": float(x), "lat": float(y), "crs": crs}).json()
+    body = client.get(
+        "/api/v1/locate", params={"lng": float(x), "lat": float(y), "crs": crs}
+    ).json()
     assert body["grid"]["code"] == G11
     assert abs(body["point"]["lng"] - 113.004) < 1e-6 and body["point"]["input_crs"] == crs
 
@@ -127,7 +138,9 @@ def test_batch_csv_upload_in_gcj02_answers_csv(client, county):
 
 
 def test_batch_without_coordinate_columns_is_422(client, county):
-    r = client.post("/api/v1/locate", content="name,addr\nx,y\n", headers={"content-type": "text/csv"})
+    r = client.post(
+        "/api/v1/locate", content="name,addr\nx,y\n", headers={"content-type": "text/csv"}
+    )
     assert r.status_code == 422 and "经纬度" in r.json()["detail"]
 
 
@@ -142,8 +155,14 @@ def test_batch_over_the_limit_is_413(app_factory, county):
 def test_registry_reloads_after_a_grid_changes(client, county, db):
     from sqlalchemy import text
 
-    assert client.get("/api/v1/locate", params={"lng": 113.015, "lat": 34.005}).json()["grid"]["code"] == G21
-    db.execute(text("UPDATE grids SET status = 'retired', valid_to = CURRENT_DATE WHERE code = :c"), {"c": G21})
+    assert (
+        client.get("/api/v1/locate", params={"lng": 113.015, "lat": 34.005}).json()["grid"]["code"]
+        == G21
+    )
+    db.execute(
+        text("UPDATE grids SET status = 'retired', valid_to = CURRENT_DATE WHERE code = :c"),
+        {"c": G21},
+    )
     db.commit()
     body = client.get("/api/v1/locate", params={"lng": 113.015, "lat": 34.005}).json()
     assert body["found"] is False

@@ -1,0 +1,74 @@
+"""Categories as data: read the two-level table from a CSV file and upsert it (migration, demo, CLI).
+
+Upsert by code keeps case references valid; a class missing from the file is left as it is (an
+admin may have added it through the API), never deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+DEFAULT_FILE = Path(__file__).with_name("data") / "categories.csv"
+TIER_NAMES = ("grid", "community", "township", "county")
+UNITS = ("working_hours", "working_days")
+
+
+def read_category_file(path: Path) -> list[dict[str, Any]]:
+    """Rows of the category CSV, validated; parents come before their children."""
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for n, raw in enumerate(csv.DictReader(fh), start=2):
+            row = {k: (v or "").strip() for k, v in raw.items()}
+            if not row["code"] or not row["name"]:
+                raise ValueError(f"{path.name}:{n}: code and name are required")
+            if row["default_tier"] not in TIER_NAMES:
+                raise ValueError(f"{path.name}:{n}: default_tier {row['default_tier']!r}")
+            for unit in ("limit_unit", "urgent_limit_unit"):
+                if row[unit] and row[unit] not in UNITS:
+                    raise ValueError(f"{path.name}:{n}: {unit} {row[unit]!r}")
+            rows.append(
+                {
+                    "code": row["code"],
+                    "parent_code": row["parent_code"] or None,
+                    "name": row["name"],
+                    "default_tier": row["default_tier"],
+                    "limit_value": float(row["limit_value"]) if row["limit_value"] else None,
+                    "limit_unit": row["limit_unit"] or None,
+                    "urgent_limit_value": float(row["urgent_limit_value"])
+                    if row["urgent_limit_value"]
+                    else None,
+                    "urgent_limit_unit": row["urgent_limit_unit"] or None,
+                    "open_condition": row["open_condition"],
+                    "close_condition": row["close_condition"],
+                }
+            )
+    rows.sort(key=lambda r: (r["parent_code"] is not None, r["code"]))
+    return rows
+
+
+_UPSERT = text(
+    """
+    INSERT INTO incident_categories (code, parent_code, name, default_tier, limit_value, limit_unit,
+                                     urgent_limit_value, urgent_limit_unit, open_condition,
+                                     close_condition)
+    VALUES (:code, :parent_code, :name, :default_tier, :limit_value, :limit_unit,
+            :urgent_limit_value, :urgent_limit_unit, :open_condition, :close_condition)
+    ON CONFLICT (code) DO UPDATE SET
+        parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
+        default_tier = EXCLUDED.default_tier, limit_value = EXCLUDED.limit_value,
+        limit_unit = EXCLUDED.limit_unit, urgent_limit_value = EXCLUDED.urgent_limit_value,
+        urgent_limit_unit = EXCLUDED.urgent_limit_unit, open_condition = EXCLUDED.open_condition,
+        close_condition = EXCLUDED.close_condition
+    """
+)
+
+
+def upsert_categories(conn: Connection | Session, rows: list[dict[str, Any]]) -> int:
+    for row in rows:
+        conn.execute(_UPSERT, row)
+    return len(rows)

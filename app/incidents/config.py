@@ -1,0 +1,37 @@
+"""Incident settings (env prefix ``GRIDGOV_INCIDENTS_``).
+
+Kept beside the domain rather than in app/settings.py so this package owns its tunables; the lead may
+fold them into the one Settings object later.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IncidentSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_INCIDENTS_", env_file=".env", extra="ignore"
+    )
+
+    # Duplicate suggestion: an open case of the same category this close, reported this recently.
+    duplicate_distance_m: float = 100.0
+    duplicate_window_hours: float = 72.0
+    # Escalate when this share of the working-time limit has passed (1.0 = at the deadline).
+    escalation_share: float = 1.0
+    sweep_batch: int = 5000
+    worker_interval_seconds: float = 10.0
+    photo_max_bytes: int = 10 * 1024 * 1024
+    photo_max_count: int = 9
+    # Channels: a channel is registered only when configured.
+    webhook_url: str | None = None
+    wecom_webhook_url: str | None = None
+    notify_timeout_seconds: float = 5.0
+    outbox_max_attempts: int = 8
+
+
+@lru_cache
+def get_incident_settings() -> IncidentSettings:
+    return IncidentSettings()

@@ -1,0 +1,525 @@
+"""Plan operations: create, read with validation, lock, edit (optimistic concurrency), submit.
+
+No HTTP in here; every function takes keyword arguments and the caller's session, and the route's
+session commits once. Approval, impact and point-in-time queries live in ``approval.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.areas.models import Area
+from app.auth.policy import Principal
+from app.base import SRID
+from app.buildings.models import Building
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.grids.models import Grid
+from app.plans import editing
+from app.plans.models import Plan, PlanGrid
+from app.plans.schemas import (
+    FindingPublic,
+    LockPublic,
+    PlanGridPublic,
+    PlanPublic,
+    ValidationPublic,
+)
+from gis.coverage import CoverageTolerances, audit_coverage
+
+LOCK_MINUTES = 15
+DEFAULT_BAND = (250, 500)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------- loading
+def community_geom(session: Session, code: str) -> BaseGeometry:
+    area = session.scalar(
+        select(Area).where(Area.code == code, Area.level == "community", Area.valid_to.is_(None))
+    )
+    if area is None:
+        raise NotFound(f"社区/村 {code} 不存在")
+    return to_shape(area.geom)
+
+
+def get_plan(session: Session, plan_id: int, *, for_update: bool = False) -> Plan:
+    stmt = select(Plan).where(Plan.id == plan_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    plan = session.scalar(stmt)
+    if plan is None:
+        raise NotFound(f"方案 {plan_id} 不存在")
+    return plan
+
+
+def plan_grids(session: Session, plan: Plan) -> list[PlanGrid]:
+    return list(
+        session.scalars(select(PlanGrid).where(PlanGrid.plan_id == plan.id).order_by(PlanGrid.id))
+    )
+
+
+def community_buildings(session: Session, code: str, geom: BaseGeometry) -> gpd.GeoDataFrame:
+    """Buildings of the community: tagged with it, or standing inside it."""
+    rows = session.execute(
+        select(
+            Building.id,
+            Building.code,
+            Building.household_count,
+            func.ST_AsBinary(Building.location),
+            func.ST_AsBinary(Building.footprint),
+        ).where(
+            (Building.community_code == code)
+            | func.ST_Intersects(Building.location, func.ST_GeomFromEWKB(from_shape(geom, SRID)))
+        )
+    ).all()
+    return gpd.GeoDataFrame(
+        {
+            "id": [r[0] for r in rows],
+            "code": [r[1] for r in rows],
+            "households": [int(r[2] or 0) for r in rows],
+            "footprint": [shapely.from_wkb(bytes(r[4])) if r[4] else None for r in rows],
+        },
+        geometry=[shapely.from_wkb(bytes(r[3])) for r in rows],
+        crs=SRID,
+    )
+
+
+def _check_scope(principal: Principal, code: str) -> None:
+    if not principal.covers(code):
+        raise Forbidden(f"社区 {code} 不在您的管辖范围内")
+
+
+# --------------------------------------------------------------------------- assignment
+def assign_buildings(grids: list[PlanGrid], buildings: gpd.GeoDataFrame) -> None:
+    """Each building goes to the grid containing its location (never split: one grid each)."""
+    geoms = [to_shape(g.geom) for g in grids]
+    ids: list[list[int]] = [[] for _ in grids]
+    counts = [0] * len(grids)
+    if len(buildings) and geoms:
+        tree = shapely.STRtree(geoms)
+        pts = buildings.geometry.to_numpy()
+        pairs = tree.query(pts, predicate="intersects")
+        seen: set[int] = set()
+        for b, g in zip(pairs[0], pairs[1], strict=True):
+            if b in seen:  # on a shared edge: the first grid wins, as the locator does
+                continue
+            seen.add(int(b))
+            ids[g].append(int(buildings["id"].iloc[b]))
+            counts[g] += int(buildings["households"].iloc[b])
+    for grid, bids, n in zip(grids, ids, counts, strict=True):
+        grid.building_ids, grid.households = sorted(bids), n
+
+
+# --------------------------------------------------------------------------- validation
+def _label(grid: PlanGrid) -> str:
+    return grid.code or f"新网格#{grid.id}"
+
+
+def validate(
+    session: Session, plan: Plan, grids: list[PlanGrid], *, band: tuple[int, int] = DEFAULT_BAND
+) -> ValidationPublic:
+    """Topology errors (gaps, overlaps, crossing the community, not contiguous) and band warnings,
+    each with the geometry where it is (gis.coverage does the measuring)."""
+    community = community_geom(session, plan.community_code)
+    errors: list[FindingPublic] = []
+    warnings: list[FindingPublic] = []
+    if not grids:
+        errors.append(FindingPublic(kind="empty", severity="error", message="方案中没有网格"))
+        return ValidationPublic(ok=False, band=band, errors=errors, warnings=warnings)
+    communities = gpd.GeoDataFrame({"code": [plan.community_code]}, geometry=[community], crs=SRID)
+    frame = gpd.GeoDataFrame(
+        {
+            "code": [_label(g) for g in grids],
+            "community_code": [plan.community_code] * len(grids),
+            "households": [float(g.households) for g in grids],
+            "type": [g.type for g in grids],
+        },
+        geometry=[to_shape(g.geom) for g in grids],
+        crs=SRID,
+    )
+    found = audit_coverage(communities, frame, tolerances=CoverageTolerances(band=band))
+    for row in found.itertuples(index=False):
+        item = FindingPublic(
+            kind=str(row.kind),
+            severity="error" if row.severity == "error" else "warning",
+            message=str(row.message),
+            objects=[str(o) for o in row.objects],
+            area_m2=None if row.area_m2 is None or np.isnan(row.area_m2) else float(row.area_m2),
+            geometry=None if row.geometry is None else shapely.geometry.mapping(row.geometry),
+        )
+        (errors if item.severity == "error" else warnings).append(item)
+    for g in grids:
+        geom = to_shape(g.geom)
+        if shapely.get_num_geometries(geom) > 1:
+            errors.append(
+                FindingPublic(
+                    kind="not_contiguous",
+                    severity="error",
+                    message=f"网格 {_label(g)} 由 {shapely.get_num_geometries(geom)} 块不相连的区域组成",
+                    objects=[_label(g)],
+                    geometry=shapely.geometry.mapping(geom),
+                )
+            )
+    return ValidationPublic(ok=not errors, band=band, errors=errors, warnings=warnings)
+
+
+def plan_public(
+    session: Session,
+    plan: Plan,
+    *,
+    band: tuple[int, int] = DEFAULT_BAND,
+    notes: list[str] | None = None,
+) -> PlanPublic:
+    grids = plan_grids(session, plan)
+    low, high = band
+    live_lock = plan.locked_until is not None and plan.locked_until > now()
+    return PlanPublic(
+        id=plan.id,
+        community_code=plan.community_code,
+        name=plan.name,
+        source=plan.source,
+        status=plan.status,
+        version=plan.version,
+        created_by=plan.created_by,
+        lock=LockPublic(
+            locked_by=plan.locked_by if live_lock else None,
+            locked_until=plan.locked_until if live_lock else None,
+        ),
+        effective_date=plan.effective_date,
+        reason=plan.reason,
+        notes=notes or [],
+        grids=[
+            PlanGridPublic(
+                id=g.id,
+                code=g.code,
+                name=g.name,
+                type=g.type,
+                households=g.households,
+                buildings=len(g.building_ids),
+                in_band=(low <= g.households <= high) if g.type == "comprehensive" else None,
+                contiguous=shapely.get_num_geometries(to_shape(g.geom)) == 1,
+                geometry=shapely.geometry.mapping(to_shape(g.geom)),
+            )
+            for g in grids
+        ],
+        validation=validate(session, plan, grids, band=band),
+    )
+
+
+# --------------------------------------------------------------------------- creation
+def _new_plan(
+    session: Session, *, community_code: str, name: str | None, source: str, user: str
+) -> Plan:
+    plan = Plan(
+        community_code=community_code,
+        name=name or f"{community_code} 网格调整方案",
+        source=source,
+        status="draft",
+        version=1,
+        created_by=user,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def add_grids(
+    session: Session,
+    plan: Plan,
+    rows: list[dict[str, Any]],
+    buildings: gpd.GeoDataFrame,
+) -> list[PlanGrid]:
+    """Insert plan grids (dicts with code, name, type, geom) and assign buildings to them."""
+    grids = [
+        PlanGrid(
+            plan_id=plan.id,
+            code=r.get("code"),
+            name=r.get("name") or "新网格",
+            type=r.get("type") or "comprehensive",
+            geom=from_shape(editing.as_multi(r["geom"]), srid=SRID),
+        )
+        for r in rows
+    ]
+    session.add_all(grids)
+    session.flush()
+    assign_buildings(grids, buildings)
+    session.flush()
+    return grids
+
+
+def create_plan(
+    session: Session,
+    *,
+    community_code: str,
+    principal: Principal,
+    source: str = "current",
+    name: str | None = None,
+    target: int = 300,
+    band: tuple[int, int] = DEFAULT_BAND,
+) -> tuple[Plan, list[str]]:
+    """A draft from the community's current grids, or from the automatic partition."""
+    _check_scope(principal, community_code)
+    community = community_geom(session, community_code)
+    buildings = community_buildings(session, community_code, community)
+    notes: list[str] = []
+    if source == "current":
+        current = session.scalars(
+            select(Grid)
+            .where(Grid.community_code == community_code, Grid.status == "active")
+            .order_by(Grid.code)
+        ).all()
+        rows = [
+            {"code": g.code, "name": g.name, "type": g.type, "geom": to_shape(g.geom)}
+            for g in current
+        ]
+        notes.append(f"由现行 {len(rows)} 个网格生成")
+    elif source == "partition":
+        rows, notes = partition_rows(community, buildings, target=target, band=band)
+    else:
+        raise InvalidInput(f"未知的方案来源 {source}")
+    plan = _new_plan(
+        session, community_code=community_code, name=name, source=source, user=principal.username
+    )
+    add_grids(session, plan, rows, buildings)
+    return plan, notes
+
+
+def partition_rows(
+    community: BaseGeometry,
+    buildings: gpd.GeoDataFrame,
+    *,
+    target: int,
+    band: tuple[int, int],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Run the pure partition (gis.partition) and turn its grids into plan rows."""
+    try:
+        from gis.partition import partition_community  # type: ignore[attr-defined]
+    except ImportError as exc:  # the algorithm is another engineer's and may not have landed
+        raise Conflict("自动划分算法尚未部署（gis.partition 不可用）") from exc
+    frame = buildings[["id", "households", "geometry"]].copy()
+    if "footprint" in buildings:
+        has = buildings["footprint"].notna()
+        frame.loc[has, "geometry"] = buildings.loc[has, "footprint"]
+    frame = frame.set_index("id")
+    result = partition_community(community, frame, target=target, band=band)
+    rows = [
+        {"code": None, "name": f"新网格{int(r.index) + 1}", "type": r.kind, "geom": r.geometry}
+        for r in result.grids.itertuples(index=False)
+    ]
+    notes = [f"自动划分为 {len(rows)} 个网格"] + [i.message_zh for i in result.issues]
+    if not result.feasible:
+        notes.append("部分网格无法满足户数区间，见上述说明")
+    return rows, notes
+
+
+# --------------------------------------------------------------------------- locks
+def _lock_holder(plan: Plan, at: dt.datetime) -> str | None:
+    if plan.locked_by and plan.locked_until and plan.locked_until > at:
+        return plan.locked_by
+    return None
+
+
+def acquire_lock(plan: Plan, principal: Principal) -> None:
+    """Take (or renew) the edit lock for LOCK_MINUTES; 409 naming the holder if someone else has it."""
+    t = now()
+    holder = _lock_holder(plan, t)
+    if holder is not None and holder != principal.username:
+        assert plan.locked_until is not None
+        raise Conflict(
+            f"方案正由 {holder} 编辑，锁定至 {plan.locked_until.astimezone():%Y-%m-%d %H:%M}",
+            locked_by=holder,
+            locked_until=plan.locked_until.isoformat(),
+        )
+    plan.locked_by, plan.locked_until = principal.username, t + dt.timedelta(minutes=LOCK_MINUTES)
+
+
+def release_lock(plan: Plan, principal: Principal, *, force: bool = False) -> None:
+    holder = _lock_holder(plan, now())
+    if holder is not None and holder != principal.username and not force:
+        raise Conflict(f"锁由 {holder} 持有，只有其本人或县级管理员可以解除", locked_by=holder)
+    plan.locked_by, plan.locked_until = None, None
+
+
+# --------------------------------------------------------------------------- edits
+EditFn = Callable[[dict[int, BaseGeometry], BaseGeometry], dict[int, BaseGeometry]]
+
+
+def apply_edit(
+    session: Session,
+    *,
+    plan_id: int,
+    version: int,
+    principal: Principal,
+    edit: Callable[
+        [dict[int, BaseGeometry], BaseGeometry, list[PlanGrid]], dict[int, BaseGeometry]
+    ],
+) -> Plan:
+    """The common frame of every edit: lock the row, check status, version and edit lock, apply the
+    pure geometry change, write it back, re-assign buildings, bump the version."""
+    plan = get_plan(session, plan_id, for_update=True)
+    _check_scope(principal, plan.community_code)
+    if plan.status != "draft":
+        raise Conflict(f"方案状态为 {plan.status}，只有草稿可以编辑")
+    if version != plan.version:
+        raise Conflict(
+            f"方案已被他人修改（您的版本 {version}，当前版本 {plan.version}），请刷新后重试",
+            current_version=plan.version,
+        )
+    acquire_lock(plan, principal)
+    community = community_geom(session, plan.community_code)
+    grids = plan_grids(session, plan)
+    by_id = {g.id: g for g in grids}
+    geoms = edit({g.id: to_shape(g.geom) for g in grids}, community, grids)
+    for gid, grid in list(by_id.items()):
+        if gid not in geoms or geoms[gid].is_empty:
+            session.delete(grid)
+            del by_id[gid]
+    new_rows = [(k, g) for k, g in geoms.items() if k < 0 and not g.is_empty]
+    for gid, geom in geoms.items():
+        if gid in by_id:
+            by_id[gid].geom = from_shape(editing.as_multi(geom), srid=SRID)
+    for i, (_, geom) in enumerate(new_rows, start=1):
+        grid = PlanGrid(
+            plan_id=plan.id,
+            code=None,
+            name=f"新网格{i}",
+            type="comprehensive",
+            geom=from_shape(editing.as_multi(geom), srid=SRID),
+        )
+        session.add(grid)
+        by_id[-i - 10**9] = grid
+    session.flush()
+    buildings = community_buildings(session, plan.community_code, community)
+    assign_buildings(list(by_id.values()), buildings)
+    plan.version += 1
+    session.flush()
+    return plan
+
+
+def _grid(geoms: dict[int, BaseGeometry], gid: int) -> BaseGeometry:
+    if gid not in geoms:
+        raise NotFound(f"方案中没有网格 {gid}")
+    return geoms[gid]
+
+
+def parse_geojson(obj: dict[str, Any], what: str) -> BaseGeometry:
+    try:
+        return shape(obj)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput(f"{what}不是有效的 GeoJSON 几何：{exc}") from exc
+
+
+def reshape_edit(grid_id: int, geometry: dict[str, Any]) -> Any:
+    new_geom = parse_geojson(geometry, "新边界")
+    if new_geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput("新边界必须是面（Polygon 或 MultiPolygon）")
+
+    def run(
+        geoms: dict[int, BaseGeometry], community: BaseGeometry, _: list[PlanGrid]
+    ) -> dict[int, BaseGeometry]:
+        _grid(geoms, grid_id)
+        return dict(editing.reshape(geoms, grid_id, new_geom, community))
+
+    return run
+
+
+def split_edit(grid_id: int, line: dict[str, Any]) -> Any:
+    geom_line = parse_geojson(line, "分割线")
+
+    def run(
+        geoms: dict[int, BaseGeometry], community: BaseGeometry, _: list[PlanGrid]
+    ) -> dict[int, BaseGeometry]:
+        pieces = editing.split(_grid(geoms, grid_id), geom_line)
+        out = dict(geoms)
+        out[grid_id] = pieces[0]  # the largest piece keeps the grid (and its code)
+        for i, piece in enumerate(pieces[1:], start=1):
+            out[-i] = piece
+        return out
+
+    return run
+
+
+def merge_edit(grid_id: int, other_id: int) -> Any:
+    if grid_id == other_id:
+        raise InvalidInput("不能把网格与自身合并")
+
+    def run(
+        geoms: dict[int, BaseGeometry], community: BaseGeometry, grids: list[PlanGrid]
+    ) -> dict[int, BaseGeometry]:
+        merged = editing.merge(_grid(geoms, grid_id), _grid(geoms, other_id))
+        by_id = {g.id: g for g in grids}
+        # The grid with more households keeps its code; the other code is retired on approval.
+        keep, drop = (grid_id, other_id)
+        if by_id[other_id].households > by_id[grid_id].households or not by_id[grid_id].code:
+            keep, drop = other_id, grid_id
+        out = dict(geoms)
+        out[keep], out[drop] = merged, MultiPolygon()
+        return out
+
+    return run
+
+
+def move_buildings_edit(session: Session, building_ids: list[int], to_grid_id: int) -> Any:
+    rows = session.execute(
+        select(
+            Building.id, func.ST_AsBinary(Building.location), func.ST_AsBinary(Building.footprint)
+        ).where(Building.id.in_(building_ids))
+    ).all()
+    missing = set(building_ids) - {r[0] for r in rows}
+    if missing:
+        raise NotFound(f"楼栋不存在：{'、'.join(map(str, sorted(missing)))}")
+    regions = [
+        editing.building_region(
+            shapely.from_wkb(bytes(r[1])), shapely.from_wkb(bytes(r[2])) if r[2] else None
+        )
+        for r in rows
+    ]
+
+    def run(
+        geoms: dict[int, BaseGeometry], community: BaseGeometry, _: list[PlanGrid]
+    ) -> dict[int, BaseGeometry]:
+        target = _grid(geoms, to_grid_id)
+        region = shapely.union_all(regions).intersection(community)
+        if not region.buffer(0).intersects(target):
+            raise InvalidInput("楼栋与目标网格不相邻，移入后网格将不连续；请先调整边界")
+        return dict(editing.reshape(geoms, to_grid_id, target.union(region), community))
+
+    return run
+
+
+# --------------------------------------------------------------------------- submit
+def submit(
+    session: Session, *, plan_id: int, version: int, principal: Principal
+) -> ValidationPublic:
+    plan = get_plan(session, plan_id, for_update=True)
+    _check_scope(principal, plan.community_code)
+    if plan.status != "draft":
+        raise Conflict(f"方案状态为 {plan.status}，不能提交")
+    if version != plan.version:
+        raise Conflict(
+            f"方案已被他人修改（您的版本 {version}，当前版本 {plan.version}），请刷新后重试",
+            current_version=plan.version,
+        )
+    report = validate(session, plan, plan_grids(session, plan))
+    if not report.ok:
+        raise InvalidInput(
+            f"方案存在 {len(report.errors)} 处拓扑错误，不能提交",
+            errors=[e.model_dump() for e in report.errors],
+            warnings=[w.model_dump() for w in report.warnings],
+        )
+    plan.status, plan.submitted_at = "submitted", now()
+    plan.locked_by, plan.locked_until = None, None
+    plan.version += 1
+    return report

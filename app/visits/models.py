@@ -1,0 +1,65 @@
+"""Visits (走访): a grid worker at a household, when, where (GPS) and what for (DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.base import SRID, Base
+
+VISIT_KINDS = ("routine", "special_group", "follow_up")
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint("kind IN ('routine', 'special_group', 'follow_up')", name="kind"),
+        CheckConstraint("distance_m IS NULL OR distance_m >= 0", name="distance"),
+        # Coverage scans a period and groups by household or worker: covering indexes make those
+        # index-only scans (INCLUDE keeps the key small).
+        Index(
+            "ix_visits_visited_at_household",
+            "visited_at",
+            "household_id",
+            postgresql_include=["worker_id"],
+        ),
+        Index("ix_visits_household_visited_at", "household_id", "visited_at"),
+        Index("ix_visits_worker_visited_at", "worker_id", "visited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    # The grid the household lay in when visited (the worker answered for it then).
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    visited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    location = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    input_crs: Mapped[str | None] = mapped_column(String(16))
+    # Metres between the GPS point and the household; far visits are kept and flagged, not refused.
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    far_from_household: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    notes: Mapped[str] = mapped_column(Text, server_default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    photo_content_type: Mapped[str | None] = mapped_column(String(64))
+    # No foreign key: incidents are another package's table and may not exist yet.
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -1,0 +1,284 @@
+"""Recording visits and a worker's list of households due today."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.auth.policy import ROLE_LABELS, Principal
+from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from app.locate.service import check_coordinates, coord_system, to_storage
+from app.staff.models import Staff
+from app.visits.cadence import CadenceRule, interval_sql, load_rules, rule_for
+from app.visits.models import Visit
+from app.visits.schemas import DueHousehold, DueList, VisitCreate, VisitPublic, WorkerOut
+from app.visits.settings import VisitSettings
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+RECORDING_ROLES = ("grid_worker", "dispatcher", "county_admin")
+GROUP_LABELS = {
+    "hardship": "困难家庭",
+    "critically_ill": "危重病人家庭",
+    "empty_nest_elderly": "空巢老人",
+    "left_behind_child": "留守儿童",
+    "petitioner": "信访户",
+    "disabled": "残疾人",
+    "community_correction": "社区矫正人员",
+}
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """Phones often send local time without a zone: read it as Beijing time."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+
+
+def household_grid(session: Session, household_id: int) -> tuple[Any, str | None]:
+    """The household row and the active grid it lies in (the routing rule), or 404."""
+    row = session.execute(
+        text(
+            "SELECT h.id, h.special_groups, ST_X(h.location) AS x, ST_Y(h.location) AS y, "
+            "(SELECT g.code FROM grids g WHERE g.status = 'active' "
+            " AND ST_Intersects(g.geom, h.location) ORDER BY g.code LIMIT 1) AS grid_code "
+            "FROM households h WHERE h.id = :id"
+        ),
+        {"id": household_id},
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"找不到住户 {household_id}", household_id=household_id)
+    return row, row.grid_code
+
+
+def worker_grids(session: Session, staff_id: int, on: dt.date) -> list[str]:
+    """Grids a person leads or works in on a date."""
+    return list(
+        session.scalars(
+            text(
+                "SELECT DISTINCT grid_code FROM staff_assignments WHERE staff_id = :s "
+                "AND role IN ('leader', 'worker') AND start_date <= :d "
+                "AND (end_date IS NULL OR end_date >= :d) ORDER BY grid_code"
+            ),
+            {"s": staff_id, "d": on},
+        )
+    )
+
+
+def _resolve_worker(session: Session, data: VisitCreate, principal: Principal) -> Staff:
+    if principal.role not in RECORDING_ROLES:
+        raise Forbidden(
+            f"登记走访仅限网格员或调度员；当前角色为{ROLE_LABELS.get(principal.role, principal.role)}"
+        )
+    if principal.role == "grid_worker":
+        if principal.staff_id is None:
+            raise Forbidden("当前账号未关联网格员档案，无法登记走访")
+        if data.worker_id not in (None, principal.staff_id):
+            raise Forbidden("网格员只能登记本人的走访")
+        staff_id = principal.staff_id
+    else:
+        if data.worker_id is None:
+            raise InvalidInput("worker_id: 调度员代为登记时须指明走访的网格员", field="worker_id")
+        staff_id = data.worker_id
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise InvalidInput(f"worker_id: 找不到工作人员 {staff_id}", field="worker_id")
+    return staff
+
+
+def _photo(data: VisitCreate, settings: VisitSettings) -> bytes | None:
+    if data.photo_base64 is None:
+        return None
+    if data.photo_content_type is None:
+        raise InvalidInput("photo_content_type: 上传照片时须注明格式", field="photo_content_type")
+    try:
+        photo = base64.b64decode(data.photo_base64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(
+            "photo_base64: 照片不是有效的 base64 编码", field="photo_base64"
+        ) from exc
+    if len(photo) > settings.photo_max_bytes:
+        raise PayloadTooLarge(
+            f"照片过大（{len(photo) // 1024} KB），上限 {settings.photo_max_bytes // 1024} KB"
+        )
+    return photo
+
+
+def _incident_verified(session: Session, incident_id: int | None) -> bool:
+    """True if the incident exists; False when the incidents module is not installed yet."""
+    if incident_id is None:
+        return False
+    if session.scalar(text("SELECT to_regclass('public.incidents')")) is None:
+        return False
+    found = session.scalar(text("SELECT 1 FROM incidents WHERE id = :id"), {"id": incident_id})
+    if not found:
+        raise InvalidInput(f"incident_id: 找不到事件 {incident_id}", field="incident_id")
+    return True
+
+
+def create_visit(
+    session: Session,
+    *,
+    data: VisitCreate,
+    principal: Principal,
+    settings: VisitSettings,
+    now: dt.datetime | None = None,
+) -> VisitPublic:
+    now = now or dt.datetime.now(dt.UTC)
+    visited_at = aware(data.visited_at)
+    if visited_at > now + dt.timedelta(seconds=settings.future_tolerance_s):
+        raise InvalidInput(
+            f"visited_at: 走访时间 {visited_at.astimezone(BEIJING):%Y-%m-%d %H:%M} 晚于当前时间",
+            field="visited_at",
+        )
+    check_coordinates(data.lng, data.lat)
+    system = coord_system(data.crs)
+    x, y = to_storage(data.lng, data.lat, system)
+    staff = _resolve_worker(session, data, principal)
+    _household, grid_code = household_grid(session, data.household_id)
+    if grid_code is None:
+        raise Forbidden(
+            f"住户 {data.household_id} 不在任何在用网格内，无法确定负责的网格员",
+            household_id=data.household_id,
+        )
+    if principal.role != "grid_worker" and not principal.covers(grid_code):
+        raise Forbidden(f"住户所在网格 {grid_code} 不在您的辖区内", grid_code=grid_code)
+    grids = worker_grids(session, staff.id, visited_at.astimezone(BEIJING).date())
+    if grid_code not in grids:
+        mine = "、".join(grids) if grids else "无"
+        raise Forbidden(
+            f"住户 {data.household_id} 位于网格 {grid_code}，不在{staff.name}当日负责的网格（{mine}）内",
+            grid_code=grid_code,
+            worker_grids=grids,
+        )
+    photo = _photo(data, settings)
+    verified = _incident_verified(session, data.incident_id)
+    distance = float(
+        session.scalar(
+            text(
+                "SELECT ST_Distance(geography(h.location), "
+                "geography(ST_SetSRID(ST_MakePoint(:x, :y), 4490))) FROM households h WHERE h.id = :id"
+            ),
+            {"x": x, "y": y, "id": data.household_id},
+        )
+    )
+    far = distance > settings.far_distance_m
+    visit = Visit(
+        worker_id=staff.id,
+        household_id=data.household_id,
+        grid_code=grid_code,
+        visited_at=visited_at,
+        kind=data.kind,
+        location=from_shape(Point(x, y), srid=4490),
+        input_crs=system,
+        distance_m=round(distance, 1),
+        far_from_household=far,
+        notes=data.notes,
+        photo=photo,
+        photo_content_type=data.photo_content_type if photo else None,
+        incident_id=data.incident_id,
+        recorded_by=principal.username,
+    )
+    session.add(visit)
+    session.flush()
+    message = "走访已登记"
+    if far:
+        message += (
+            f"；定位点距住户 {distance:.0f} 米，超过 {settings.far_distance_m:.0f} 米，已标记待核实"
+        )
+    if data.incident_id is not None and not verified:
+        message += "；事件模块尚未启用，未核对事件编号"
+    return VisitPublic(
+        id=visit.id,
+        worker=WorkerOut(id=staff.id, name=staff.name),
+        household_id=data.household_id,
+        grid_code=grid_code,
+        visited_at=visited_at,
+        kind=data.kind,
+        lng=round(x, 7),
+        lat=round(y, 7),
+        input_crs=system,
+        distance_m=round(distance, 1),
+        far_from_household=far,
+        notes=data.notes,
+        has_photo=photo is not None,
+        incident_id=data.incident_id,
+        incident_verified=verified,
+        message=message,
+    )
+
+
+def check_grid_access(session: Session, grid_code: str, principal: Principal, on: dt.date) -> None:
+    exists = session.scalar(
+        text("SELECT 1 FROM grids WHERE code = :c AND status = 'active'"), {"c": grid_code}
+    )
+    if not exists:
+        raise NotFound(f"找不到在用网格 {grid_code}", grid_code=grid_code)
+    if principal.role == "grid_worker" and principal.staff_id is not None:
+        if grid_code not in worker_grids(session, principal.staff_id, on):
+            raise Forbidden(f"网格 {grid_code} 不是您负责的网格")
+    elif not principal.covers(grid_code):
+        raise Forbidden(f"网格 {grid_code} 不在您的辖区内")
+
+
+def due_list(
+    session: Session,
+    *,
+    grid_code: str,
+    principal: Principal,
+    today: dt.date | None = None,
+    rules: tuple[CadenceRule, ...] | None = None,
+) -> DueList:
+    """Households of a grid whose next visit is due by today, most overdue first."""
+    today = today or dt.datetime.now(BEIJING).date()
+    rules = rules or load_rules()
+    check_grid_access(session, grid_code, principal, today)
+    case, params = interval_sql(rules)
+    rows = session.execute(
+        text(
+            "WITH hh AS (SELECT h.id, h.unit, h.room, h.special_groups, b.name AS building, "
+            f"  b.compound, {case} AS interval_days "
+            "  FROM grids g JOIN households h ON ST_Intersects(g.geom, h.location) "
+            "  JOIN buildings b ON b.id = h.building_id "
+            "  WHERE g.code = :grid AND g.status = 'active') "
+            "SELECT hh.*, (SELECT max(v.visited_at) FROM visits v WHERE v.household_id = hh.id) "
+            "  AS last FROM hh"
+        ),
+        {"grid": grid_code, **params},
+    ).all()
+    due: list[DueHousehold] = []
+    for r in rows:
+        rule = rule_for(r.special_groups, rules)
+        last = r.last.astimezone(BEIJING) if r.last else None
+        due_date = last.date() + dt.timedelta(days=rule.interval_days) if last else None
+        if due_date is not None and due_date > today:
+            continue
+        address = "".join(
+            p for p in (r.compound, r.building, f"{r.unit}单元" if r.unit else "", r.room) if p
+        )
+        due.append(
+            DueHousehold(
+                household_id=r.id,
+                address=address,
+                special_groups=[GROUP_LABELS.get(g, g) for g in r.special_groups],
+                rule=rule.label,
+                interval_days=rule.interval_days,
+                last_visited_at=last,
+                due_date=due_date,
+                days_overdue=(today - due_date).days if due_date else None,
+            )
+        )
+    # Never visited first (tightest cadence first among them), then by days overdue.
+    due.sort(
+        key=lambda d: (
+            d.days_overdue is not None,
+            -(d.days_overdue or 0),
+            d.interval_days,
+            d.household_id,
+        )
+    )
+    return DueList(grid_code=grid_code, date=today, count=len(due), households=due)

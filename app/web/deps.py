@@ -1,0 +1,120 @@
+"""What every page needs: the templates, the caller read from the ``gridgov_token`` cookie, and the
+area the page is about, checked against the caller's jurisdiction (403 page, never an empty map)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.auth.policy import ROLE_LABELS, Principal
+from app.auth.security import decode_access_token
+from app.errors import GridgovError
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+
+COOKIE = "gridgov_token"
+
+# Which pages each role sees in the navigation bar (the API still enforces every action).
+NAV = [
+    ("/console", "调度台", {"county_admin", "dispatcher"}),
+    ("/maps/coverage", "覆盖地图", {"county_admin", "planner", "dispatcher", "auditor"}),
+    ("/maps/visits", "走访地图", {"county_admin", "auditor", "dispatcher"}),
+    ("/maps/cases", "案件地图", {"county_admin", "dispatcher", "auditor", "planner"}),
+    ("/planner", "边界编辑", {"county_admin", "planner"}),
+    ("/dashboard", "考核看板", {"county_admin", "auditor", "dispatcher"}),
+    ("/m/", "网格员", {"grid_worker", "county_admin"}),
+]
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the handler in pages.py redirects to /login?next=..."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+class PageError(Exception):
+    """A page that cannot be shown: rendered as an HTML error page with the given status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+
+
+def page_principal(request: Request) -> Principal:
+    """The logged-in caller, or a redirect to the login page (an expired cookie counts as none)."""
+    token = request.cookies.get(COOKIE)
+    next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not token:
+        raise LoginRequired(next_url)
+    try:
+        claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
+    except GridgovError as exc:
+        raise LoginRequired(next_url) from exc
+    principal = Principal(
+        username=claims["sub"],
+        role=claims["role"],
+        jurisdiction_code=claims["jur"],
+        user_id=claims.get("uid"),
+        staff_id=claims.get("sid"),
+    )
+    if principal.role == "public":
+        raise PageError(403, "公众账号无权使用工作台")
+    return principal
+
+
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+def area_info(session: Session, code: str) -> dict[str, Any] | None:
+    row = session.execute(
+        text(
+            "SELECT code, name, level, parent_code FROM areas WHERE code = :c AND valid_to IS NULL"
+        ),
+        {"c": code},
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def checked_area(principal: Principal, area: str | None) -> str:
+    """The area a page shows: the one asked for if the caller may see it, else a 403 page."""
+    if not area:
+        return principal.jurisdiction_code
+    if not area.isdigit() or len(area) not in (6, 9, 12, 15):
+        raise PageError(422, f"区划编码“{area}”格式有误（6、9、12或15位数字）")
+    if not principal.covers(area):
+        raise PageError(403, f"您无权查看区域 {area}：您的辖区为 {principal.jurisdiction_code}")
+    return area
+
+
+AreaQuery = Annotated[str | None, Query(description="area or grid code; default: own jurisdiction")]
+
+
+def page_context(request: Request, principal: Principal, **extra: Any) -> dict[str, Any]:
+    settings = request.app.state.settings
+    return {
+        "request": request,
+        "user": principal,
+        "role_label": ROLE_LABELS.get(principal.role, principal.role),
+        "nav": [(href, label) for href, label, roles in NAV if principal.role in roles],
+        "basemap_url": getattr(settings, "basemap_url", "") or "",
+        "basemap_attribution": getattr(settings, "basemap_attribution", "") or "",
+        "band": list(settings.household_band),
+        **extra,
+    }
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def login_redirect(next_url: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(next_url)}", status_code=303)
