@@ -5,9 +5,11 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.deps import CurrentUser, require_roles
+from app.auth.policy import Principal
 from app.auth.schemas import Token, UserCreate, UserPublic
 from app.auth.security import create_access_token
 from app.db import SessionDep
+from app.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -42,12 +44,13 @@ def me(principal: CurrentUser) -> dict[str, str]:
     }
 
 
-@router.post(
-    "/users",
-    response_model=UserPublic,
-    status_code=201,
-    dependencies=[Depends(require_roles("county_admin"))],
-)
-def add_user(session: SessionDep, data: UserCreate) -> UserPublic:
+AdminDep = Annotated[Principal, Depends(require_roles("county_admin"))]
+
+
+@router.post("/users", response_model=UserPublic, status_code=201)
+def add_user(session: SessionDep, data: UserCreate, admin: AdminDep) -> UserPublic:
+    """Create a user inside the administrator's own jurisdiction."""
+    if not admin.covers(data.jurisdiction_code):
+        raise Forbidden(f"只能在本辖区（{admin.jurisdiction_code}）内创建用户")
     user = service.create_user(session, data=data)
     return UserPublic.model_validate(user, from_attributes=True)

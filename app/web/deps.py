@@ -100,7 +100,17 @@ AreaQuery = Annotated[str | None, Query(description="area or grid code; default:
 
 def page_context(request: Request, principal: Principal, **extra: Any) -> dict[str, Any]:
     settings = request.app.state.settings
+    basemap_url = getattr(settings, "basemap_url", "") or ""
+    cfg = {
+        "area": extra.get("area") or principal.jurisdiction_code,
+        "jurisdiction": principal.jurisdiction_code,
+        "role": principal.role,
+        "band": list(settings.household_band),
+        "basemap_url": basemap_url,
+        "basemap_attribution": getattr(settings, "basemap_attribution", "") or "",
+    }
     return {
+        "cfg": cfg,
         "request": request,
         "user": principal,
         "role_label": ROLE_LABELS.get(principal.role, principal.role),

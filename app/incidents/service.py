@@ -1,0 +1,453 @@
+"""Incident operations: intake with routing, reading, and lifecycle transitions (no HTTP here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth.policy import ROLE_LABELS, Principal, mask_phone
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.geocode.service import geocode
+from app.incidents import statemachine as sm
+from app.incidents.calendar import WorkingCalendar
+from app.incidents.config import IncidentSettings
+from app.incidents.models import Incident, IncidentCategory, IncidentEvent, OutboxMessage
+from app.incidents.schemas import DuplicateOut, IncidentCreate, IncidentPublic, TransitionIn
+from app.locate.registry import RegistrySnapshot
+from app.locate.schemas import LocatePublic
+from app.locate.service import locate_point
+
+TIERS = ("grid", "community", "township", "county")
+_STAFF_ROLES = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"})
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def get_category(session: Session, code: str) -> IncidentCategory:
+    cat = session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
+    if cat is None or not cat.active:
+        raise InvalidInput(f"category_code: 未知的事件类别 {code!r}", field="category_code")
+    if cat.parent_code is None or cat.limit_value is None or cat.limit_unit is None:
+        raise InvalidInput(
+            f"category_code: {code}（{cat.name}）是大类，请选择其下的小类", field="category_code"
+        )
+    return cat
+
+
+def time_limit(cat: IncidentCategory, *, urgent: bool) -> tuple[float, str]:
+    if urgent and cat.urgent_limit_value and cat.urgent_limit_unit:
+        return cat.urgent_limit_value, cat.urgent_limit_unit
+    assert cat.limit_value is not None and cat.limit_unit is not None
+    return cat.limit_value, cat.limit_unit
+
+
+def _route(
+    snapshot: RegistrySnapshot, session: Session, data: IncidentCreate, principal: Principal
+) -> LocatePublic:
+    if data.lng is not None and data.lat is not None:
+        answer = locate_point(
+            snapshot, lng=data.lng, lat=data.lat, crs=data.crs, principal=principal
+        )
+    else:
+        try:
+            answer = geocode(
+                snapshot, session, address=data.address or "", principal=principal
+            ).location
+        except NotFound as exc:
+            raise InvalidInput(f"address: {exc.message}", field="address", **exc.detail) from exc
+    if not answer.found or answer.grid is None or answer.community is None:
+        raise InvalidInput(
+            f"位置不在本县任何网格内，无法分派：{answer.message}",
+            field="location",
+            locate=answer.model_dump(),
+        )
+    return answer
+
+
+def find_duplicates(
+    session: Session,
+    *,
+    category_code: str,
+    lng: float,
+    lat: float,
+    at: dt.datetime,
+    settings: IncidentSettings,
+    exclude_id: int | None = None,
+) -> list[DuplicateOut]:
+    """Open cases of the same category within the distance (metres, on the geography) and window.
+
+    The degree pre-filter (generous: 1° ≥ 85 km below 40°N... we use 1° = 80 km) lets the GiST
+    index on the geometry do the work; the exact test is on the geography, in metres.
+    """
+    rows = session.execute(
+        text(
+            """
+            SELECT id, case_no, state, reported_at,
+                   ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography) AS d
+              FROM incidents
+             WHERE category_code = :c AND state = ANY(:open)
+               AND reported_at >= :since AND id IS DISTINCT FROM :exclude
+               AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(:x, :y), 4490), :deg)
+               AND ST_DWithin(location::geography,
+                              ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography, :m)
+             ORDER BY d LIMIT 5
+            """
+        ),
+        {
+            "x": lng,
+            "y": lat,
+            "c": category_code,
+            "open": list(sm.OPEN_STATES),
+            "since": at - dt.timedelta(hours=settings.duplicate_window_hours),
+            "exclude": exclude_id,
+            "deg": settings.duplicate_distance_m / 80_000.0,
+            "m": settings.duplicate_distance_m,
+        },
+    )
+    return [
+        DuplicateOut(
+            id=r.id,
+            case_no=r.case_no,
+            state=r.state,
+            distance_m=round(r.d, 1),
+            reported_at=r.reported_at,
+        )
+        for r in rows
+    ]
+
+
+def record(
+    session: Session,
+    incident: Incident,
+    *,
+    action: str,
+    from_state: str | None,
+    actor: Principal,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """History row and outbox message, in the caller's transaction (both or neither)."""
+    session.add(
+        IncidentEvent(
+            incident_id=incident.id,
+            action=action,
+            from_state=from_state,
+            to_state=incident.state,
+            actor=actor.username,
+            role=actor.role,
+            note=note,
+            data=data or {},
+        )
+    )
+    session.add(
+        OutboxMessage(
+            incident_id=incident.id,
+            kind=f"incident.{action}",
+            payload={
+                "case_no": incident.case_no,
+                "action": action,
+                "state": incident.state,
+                "grid_code": incident.grid_code,
+                "tier": TIERS[incident.tier],
+                "supervised": incident.supervised,
+                "deadline": incident.deadline.isoformat(),
+                "actor": actor.username,
+                "note": note,
+            },
+        )
+    )
+
+
+def intake(
+    session: Session,
+    snapshot: RegistrySnapshot,
+    *,
+    data: IncidentCreate,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    settings: IncidentSettings,
+    idempotency_key: str | None = None,
+    photos: list[dict[str, Any]] | None = None,
+    source: str = "api",
+) -> tuple[Incident, bool, list[DuplicateOut]]:
+    """Create a case, routed to its grid; returns (case, created, likely duplicates).
+
+    A known Idempotency-Key returns the original case with created=False.
+    """
+    if idempotency_key is not None:
+        found = session.scalar(select(Incident).where(Incident.idempotency_key == idempotency_key))
+        if found is not None:
+            return found, False, []
+    if data.resolved_on_spot and principal.role != "grid_worker":
+        raise Forbidden("只有网格员可以自行处置（resolved_on_spot）", field="resolved_on_spot")
+    cat = get_category(session, data.category_code)
+    answer = _route(snapshot, session, data, principal)
+    assert answer.grid is not None and answer.community is not None
+    reported_at = now()
+    value, unit = time_limit(cat, urgent=data.urgent)
+    limit_minutes = value * (60 if unit == "working_hours" else calendar.minutes_per_day)
+    new_id = int(session.execute(text("SELECT nextval('incidents_id_seq')")).scalar_one())
+    local_day = reported_at.astimezone(calendar.tz).strftime("%Y%m%d")
+    incident = Incident(
+        id=new_id,
+        case_no=f"SJ{local_day}{new_id:08d}",
+        token=str(uuid.uuid4()),
+        idempotency_key=idempotency_key,
+        category_code=cat.code,
+        urgent=data.urgent,
+        description=data.description,
+        address=data.address,
+        source=source,
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
+        reporter_username=None if principal.is_anonymous else principal.username,
+        location=from_shape(Point(answer.point.lng, answer.point.lat), srid=4490),
+        grid_code=answer.grid.code,
+        community_code=answer.community.code,
+        township_code=answer.township.code if answer.township else None,
+        leader_name=answer.leader.name if answer.leader else None,
+        locate=answer.model_dump(mode="json"),
+        photos=photos or [],
+        state="reported",
+        tier=TIERS.index(cat.default_tier),
+        supervised=False,
+        version=1,
+        reported_at=reported_at,
+        deadline=calendar.add_minutes(reported_at, limit_minutes),
+        escalate_at=calendar.add_minutes(reported_at, limit_minutes * settings.escalation_share),
+        extension_count=0,
+        rework_count=0,
+        escalation_count=0,
+        on_spot=False,
+    )
+    duplicates = find_duplicates(
+        session,
+        category_code=cat.code,
+        lng=answer.point.lng,
+        lat=answer.point.lat,
+        at=reported_at,
+        settings=settings,
+    )
+    try:
+        with session.begin_nested():
+            session.add(incident)
+            session.flush()
+    except IntegrityError:
+        # Another request with the same Idempotency-Key won the race: answer with its case.
+        if idempotency_key is None:
+            raise
+        original = session.scalar(
+            select(Incident).where(Incident.idempotency_key == idempotency_key)
+        )
+        if original is None:
+            raise
+        return original, False, []
+    record(session, incident, action="report", from_state=None, actor=principal, note=data.note)
+    if data.resolved_on_spot:
+        _apply(session, incident, sm.TRANSITIONS["resolve_on_spot"], principal, data.note, calendar)
+    return incident, True, duplicates
+
+
+def get_incident(
+    session: Session, incident_id: int, principal: Principal, *, lock: bool = False
+) -> Incident:
+    stmt = select(Incident).where(Incident.id == incident_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    incident = session.scalar(stmt)
+    if incident is None:
+        raise NotFound(f"事件 {incident_id} 不存在")
+    if not principal.covers(incident.grid_code):
+        raise Forbidden(f"事件 {incident.case_no} 不在您的辖区内", grid_code=incident.grid_code)
+    return incident
+
+
+def transition(
+    session: Session,
+    *,
+    incident_id: int,
+    body: TransitionIn,
+    principal: Principal,
+    calendar: WorkingCalendar,
+) -> Incident:
+    # FOR UPDATE: two concurrent edits of one case are serialised; the second sees the new version.
+    incident = get_incident(session, incident_id, principal, lock=True)
+    t = sm.TRANSITIONS[body.action]
+    if incident.state not in t.sources:
+        raise Conflict(
+            f"事件当前状态为“{sm.STATE_LABELS[incident.state]}”（{incident.state}），不能执行“{t.label}”；"
+            f"允许的操作：{sm.describe_allowed(incident.state)}",
+            current_state=incident.state,
+            allowed=sm.allowed_actions(incident.state),
+        )
+    if principal.role not in t.roles:
+        raise Forbidden(
+            f"“{t.label}”仅限{sm.roles_label(t.roles)}；当前角色为{ROLE_LABELS.get(principal.role, principal.role)}",
+            action=t.action,
+        )
+    if body.version != incident.version:
+        raise Conflict(
+            f"事件已被他人修改（您看到的是第 {body.version} 版，当前为第 {incident.version} 版），请刷新后重试",
+            current_version=incident.version,
+            current_state=incident.state,
+        )
+    if t.action == "evaluate" and body.satisfaction is None:
+        raise InvalidInput("satisfaction: 回访评价需要填写满意度", field="satisfaction")
+    if t.action == "extend" and body.extension_hours is None:
+        raise InvalidInput("extension_hours: 延期需要填写延长的工作小时数", field="extension_hours")
+    if t.action in ("dispatch", "reassign") and not body.assignee:
+        raise InvalidInput("assignee: 派遣/改派需要指定处置人", field="assignee")
+    _apply(session, incident, t, principal, body.note, calendar, body)
+    return incident
+
+
+def _apply(
+    session: Session,
+    incident: Incident,
+    t: sm.Transition,
+    principal: Principal,
+    note: str,
+    calendar: WorkingCalendar,
+    body: TransitionIn | None = None,
+) -> None:
+    stamp = now()
+    before = incident.state
+    data: dict[str, Any] = {}
+    a = t.action
+    if a in ("dispatch", "reassign") and body is not None:
+        incident.assignee = body.assignee
+        data["assignee"] = body.assignee
+    elif a == "return":
+        incident.assignee = None
+    elif a == "extend" and body is not None and body.extension_hours is not None:
+        old = incident.deadline
+        incident.deadline = calendar.add(old, body.extension_hours, "working_hours")
+        incident.escalate_at = incident.deadline if incident.tier < 3 else None
+        incident.extension_count += 1
+        data.update(old_deadline=old.isoformat(), new_deadline=incident.deadline.isoformat())
+    elif a == "handle":
+        incident.handled_at = stamp
+    elif a == "rework":
+        incident.handled_at = None
+        incident.rework_count += 1
+    elif a == "close":
+        incident.closed_at = stamp
+    elif a == "evaluate" and body is not None:
+        incident.evaluated_at = stamp
+        incident.satisfaction = body.satisfaction
+        data["satisfaction"] = body.satisfaction
+    elif a == "resolve_on_spot":
+        incident.handled_at = incident.closed_at = stamp
+        incident.on_spot = True
+        incident.assignee = principal.username
+    elif a == "escalate":
+        if incident.tier >= 3:
+            raise Conflict("事件已在县级，无法继续升级", tier=TIERS[incident.tier])
+        data["from_tier"] = TIERS[incident.tier]
+        incident.tier += 1
+        incident.supervised = True
+        incident.escalation_count += 1
+        data["to_tier"] = TIERS[incident.tier]
+    incident.state = t.target_from(before)
+    incident.version += 1
+    incident.updated_at = stamp
+    session.flush()
+    record(session, incident, action=a, from_state=before, actor=principal, note=note, data=data)
+
+
+def to_public(
+    incident: Incident,
+    principal: Principal,
+    *,
+    category_name: str | None = None,
+    duplicates: list[DuplicateOut] | None = None,
+    at: dt.datetime | None = None,
+) -> IncidentPublic:
+    point = to_shape(incident.location)
+    staff = principal.role in _STAFF_ROLES and principal.covers(incident.grid_code)
+    moment = at or now()
+    overdue = (incident.handled_at or moment) > incident.deadline and incident.state not in (
+        "rejected",
+        "voided",
+    )
+    return IncidentPublic(
+        id=incident.id,
+        case_no=incident.case_no,
+        token=incident.token,
+        category_code=incident.category_code,
+        category_name=category_name,
+        urgent=incident.urgent,
+        description=incident.description,
+        address=incident.address,
+        source=incident.source,
+        reporter_name=incident.reporter_name,
+        reporter_phone=incident.reporter_phone if staff else mask_phone(incident.reporter_phone),
+        lng=point.x,
+        lat=point.y,
+        grid_code=incident.grid_code,
+        community_code=incident.community_code,
+        township_code=incident.township_code,
+        leader_name=incident.leader_name,
+        assignee=incident.assignee,
+        state=incident.state,
+        state_label=sm.STATE_LABELS[incident.state],
+        tier=TIERS[incident.tier],
+        supervised=incident.supervised,
+        version=incident.version,
+        reported_at=incident.reported_at,
+        deadline=incident.deadline,
+        handled_at=incident.handled_at,
+        closed_at=incident.closed_at,
+        evaluated_at=incident.evaluated_at,
+        satisfaction=incident.satisfaction,
+        extension_count=incident.extension_count,
+        rework_count=incident.rework_count,
+        escalation_count=incident.escalation_count,
+        on_spot=incident.on_spot,
+        overdue=overdue,
+        photos=incident.photos,
+        allowed_actions=sm.allowed_actions(incident.state),
+        locate=incident.locate if staff else None,
+        duplicates=duplicates or [],
+    )
+
+
+def category_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(IncidentCategory.code, IncidentCategory.name)).tuples())
+
+
+def list_incidents(
+    session: Session,
+    principal: Principal,
+    *,
+    state: str | None = None,
+    area: str | None = None,
+    category: str | None = None,
+    supervised: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[Incident]]:
+    prefix = area or principal.jurisdiction_code
+    if not principal.covers(prefix) and not prefix.startswith(principal.jurisdiction_code):
+        raise Forbidden(f"区域 {prefix} 不在您的辖区内")
+    conds = [Incident.grid_code.startswith(prefix, autoescape=True)]
+    if state:
+        conds.append(Incident.state == state)
+    if category:
+        conds.append(Incident.category_code.startswith(category, autoescape=True))
+    if supervised is not None:
+        conds.append(Incident.supervised.is_(supervised))
+    total = session.scalar(select(func.count()).select_from(Incident).where(*conds)) or 0
+    rows = session.scalars(
+        select(Incident).where(*conds).order_by(Incident.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return int(total), list(rows)

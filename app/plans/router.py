@@ -1,0 +1,255 @@
+"""Plan routes (thin: parse, call the service, shape the response) and the point-in-time grid query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from sqlalchemy import func, select
+
+from app.auth.deps import require_roles
+from app.auth.policy import Principal
+from app.db import SessionDep
+from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from app.imports.readers import FORMATS
+from app.plans import approval, exchange, service
+from app.plans.models import Plan
+from app.plans.schemas import (
+    ApprovalPublic,
+    ApproveIn,
+    Edit,
+    GridAtPublic,
+    ImpactPublic,
+    LockPublic,
+    MergeEdit,
+    MoveBuildingsEdit,
+    PlanCreate,
+    PlanPublic,
+    PlansPublic,
+    PlanSummary,
+    ReshapeEdit,
+    SplitEdit,
+    ValidationPublic,
+)
+
+router = APIRouter(tags=["plans"])
+P = "/api/v1/plans"
+
+Planner = Annotated[Principal, Depends(require_roles("county_admin", "planner"))]
+CountyAdmin = Annotated[Principal, Depends(require_roles("county_admin"))]
+Reader = Annotated[
+    Principal, Depends(require_roles("county_admin", "planner", "auditor", "dispatcher"))
+]
+
+
+def _readable(session: SessionDep, plan_id: int, who: Principal) -> Plan:
+    plan = service.get_plan(session, plan_id)
+    if not who.covers(plan.community_code):
+        raise Forbidden(f"社区 {plan.community_code} 不在您的管辖范围内")
+    return plan
+
+
+@router.get(P, response_model=PlansPublic)
+def list_plans(
+    session: SessionDep, who: Reader, community_code: str | None = None, status: str | None = None
+) -> PlansPublic:
+    stmt = select(Plan).where(Plan.community_code.startswith(who.jurisdiction_code))
+    if community_code:
+        stmt = stmt.where(Plan.community_code == community_code)
+    if status:
+        stmt = stmt.where(Plan.status == status)
+    plans = session.scalars(stmt.order_by(Plan.id.desc())).all()
+    data = [
+        PlanSummary(
+            id=p.id,
+            community_code=p.community_code,
+            name=p.name,
+            status=p.status,
+            version=p.version,
+        )
+        for p in plans
+    ]
+    return PlansPublic(data=data, count=len(data))
+
+
+@router.post(P, response_model=PlanPublic, status_code=201)
+def create_plan(session: SessionDep, who: Planner, body: PlanCreate) -> PlanPublic:
+    plan, notes = service.create_plan(
+        session,
+        community_code=body.community_code,
+        principal=who,
+        source=body.source,
+        name=body.name,
+        target=body.target,
+        band=body.band,
+    )
+    return service.plan_public(session, plan, band=body.band, notes=notes)
+
+
+@router.post(f"{P}/upload", response_model=PlanPublic, status_code=201)
+async def upload_plan(
+    request: Request,
+    session: SessionDep,
+    who: Planner,
+    file: Annotated[UploadFile, File(description="GeoPackage, GeoJSON, zipped Shapefile, KML")],
+    community_code: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
+    crs: Annotated[str | None, Form()] = None,
+    layer: Annotated[str | None, Form()] = None,
+    name: Annotated[str | None, Form()] = None,
+) -> PlanPublic:
+    filename = Path(file.filename or "upload").name
+    if Path(filename).suffix.lower() not in FORMATS:
+        raise InvalidInput(f"不支持的文件类型；支持：{'、'.join(sorted(FORMATS))}")
+    limit = request.app.state.settings.upload_max_bytes
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / filename
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"文件超过 {limit // (1 << 20)} MB 上限")
+        target.write_bytes(data)
+        plan, notes = exchange.import_plan(
+            session,
+            path=target,
+            community_code=community_code,
+            principal=who,
+            crs=crs,
+            layer=layer,
+            name=name,
+        )
+    return service.plan_public(session, plan, notes=notes)
+
+
+@router.get(f"{P}/{{plan_id}}", response_model=PlanPublic)
+def read_plan(session: SessionDep, who: Reader, plan_id: int) -> PlanPublic:
+    return service.plan_public(session, _readable(session, plan_id, who))
+
+
+@router.get(f"{P}/{{plan_id}}/validation", response_model=ValidationPublic)
+def validate_plan(session: SessionDep, who: Reader, plan_id: int) -> ValidationPublic:
+    plan = _readable(session, plan_id, who)
+    return service.validate(session, plan, service.plan_grids(session, plan))
+
+
+@router.get(f"{P}/{{plan_id}}/export")
+def export_plan(
+    session: SessionDep, who: Reader, plan_id: int, f: Annotated[str, Query()] = "gpkg"
+) -> Response:
+    _readable(session, plan_id, who)
+    content, media, name = exchange.export_plan(session, plan_id=plan_id, fmt=f)
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+# --------------------------------------------------------------------------- lock
+def _lock(plan: Plan) -> LockPublic:
+    live = plan.locked_until is not None and plan.locked_until > service.now()
+    return LockPublic(
+        locked_by=plan.locked_by if live else None, locked_until=plan.locked_until if live else None
+    )
+
+
+@router.get(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
+def read_lock(session: SessionDep, who: Reader, plan_id: int) -> LockPublic:
+    return _lock(_readable(session, plan_id, who))
+
+
+@router.post(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
+def take_lock(session: SessionDep, who: Planner, plan_id: int) -> LockPublic:
+    plan = service.get_plan(session, plan_id, for_update=True)
+    _readable(session, plan_id, who)
+    service.acquire_lock(plan, who)
+    return _lock(plan)
+
+
+@router.delete(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
+def release_lock(
+    session: SessionDep, who: Planner, plan_id: int, force: bool = False
+) -> LockPublic:
+    """Release your lock; ``force=true`` breaks someone else's (county admin only)."""
+    if force and who.role != "county_admin":
+        raise Forbidden("只有县级管理员可以强制解除他人的锁")
+    plan = service.get_plan(session, plan_id, for_update=True)
+    _readable(session, plan_id, who)
+    service.release_lock(plan, who, force=force)
+    return _lock(plan)
+
+
+# --------------------------------------------------------------------------- edits
+def _edited(
+    session: SessionDep, who: Principal, plan_id: int, version: int, fn: object
+) -> PlanPublic:
+    plan = service.apply_edit(session, plan_id=plan_id, version=version, principal=who, edit=fn)  # type: ignore[arg-type]
+    return service.plan_public(session, plan)
+
+
+@router.post(f"{P}/{{plan_id}}/reshape", response_model=PlanPublic)
+def reshape(session: SessionDep, who: Planner, plan_id: int, body: ReshapeEdit) -> PlanPublic:
+    return _edited(
+        session, who, plan_id, body.version, service.reshape_edit(body.grid_id, body.geometry)
+    )
+
+
+@router.post(f"{P}/{{plan_id}}/split", response_model=PlanPublic)
+def split(session: SessionDep, who: Planner, plan_id: int, body: SplitEdit) -> PlanPublic:
+    return _edited(session, who, plan_id, body.version, service.split_edit(body.grid_id, body.line))
+
+
+@router.post(f"{P}/{{plan_id}}/merge", response_model=PlanPublic)
+def merge(session: SessionDep, who: Planner, plan_id: int, body: MergeEdit) -> PlanPublic:
+    return _edited(
+        session, who, plan_id, body.version, service.merge_edit(body.grid_id, body.other_grid_id)
+    )
+
+
+@router.post(f"{P}/{{plan_id}}/move-buildings", response_model=PlanPublic)
+def move_buildings(
+    session: SessionDep, who: Planner, plan_id: int, body: MoveBuildingsEdit
+) -> PlanPublic:
+    fn = service.move_buildings_edit(session, body.building_ids, body.to_grid_id)
+    return _edited(session, who, plan_id, body.version, fn)
+
+
+# --------------------------------------------------------------------------- workflow
+@router.post(f"{P}/{{plan_id}}/submit", response_model=ValidationPublic)
+def submit(session: SessionDep, who: Planner, plan_id: int, body: Edit) -> ValidationPublic:
+    return service.submit(session, plan_id=plan_id, version=body.version, principal=who)
+
+
+@router.get(f"{P}/{{plan_id}}/impact", response_model=ImpactPublic)
+def impact(session: SessionDep, who: Reader, plan_id: int) -> ImpactPublic:
+    return approval.impact(session, plan_id=plan_id, principal=who)
+
+
+@router.post(f"{P}/{{plan_id}}/approve", response_model=ApprovalPublic)
+def approve(
+    request: Request, session: SessionDep, who: CountyAdmin, plan_id: int, body: ApproveIn
+) -> ApprovalPublic:
+    result = approval.approve(
+        session,
+        plan_id=plan_id,
+        principal=who,
+        effective_date=body.effective_date,
+        reason=body.reason,
+    )
+    request.app.state.registry.invalidate()
+    return result
+
+
+# --------------------------------------------------------------------------- history
+@router.get("/api/v1/grids/at", response_model=GridAtPublic, tags=["grids"])
+def grid_at(
+    session: SessionDep,
+    lng: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    date: dt.date | None = None,
+) -> GridAtPublic:
+    """Which grid was this point in on ``date`` (default today)? Retired versions included."""
+    day = date or session.scalar(select(func.current_date()))
+    grid = approval.grid_at(session, lng=lng, lat=lat, day=day)
+    if grid is None:
+        raise NotFound(f"{day} 该位置不在任何网格内")
+    return approval.grid_at_public(grid)
