@@ -277,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)
+
+    from app.audits.cli import add_audit_parser
+
+    add_audit_parser(sub)
     return p
 
 

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audits.router import router as audits_router
 from app.auth.router import router as auth_router
 from app.db import make_engine, resolve_database_url, sync_registry_config, unit_of_work
 from app.errors import install_error_handlers
@@ -18,6 +19,7 @@ from app.imports.router import router as imports_router
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
 from app.settings import Settings, get_settings
+from app.visits.router import router as visits_router
 from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web.deps import WEB_DIR
@@ -25,6 +27,7 @@ from app.web.deps import WEB_DIR
 # Each domain's router, in the order they appear in /docs.
 ROUTERS = [auth_router, locate_router, geocode_router, imports_router]
 ROUTERS += [web_layers.router, web_pages.router]
+ROUTERS += [visits_router, audits_router]
 
 
 def create_app(

@@ -73,7 +73,7 @@ def low_visit_coverage(
     low = [r for r in rows if r.households and (r.visited_share or 0) < target]
     if not low:
         return []
-    geoms = dict(
+    geoms: dict[str, Any] = dict(
         session.execute(
             text(
                 "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND code = ANY(:c)"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -13,7 +16,7 @@ from app.base import SRID
 _AREA = "(SELECT geom FROM areas WHERE code = :area AND valid_to IS NULL)"
 
 
-def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:  # type: ignore[type-arg]
+def _frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
     """Rows whose last field is WKB (or None) → GeoDataFrame; broken WKB becomes a null geometry."""
     data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     wkb = [bytes(r[-1]) if r[-1] is not None else None for r in rows]

@@ -1,0 +1,67 @@
+"""Thin routes: run an audit over an area, read a stored one; JSON, GeoJSON, CSV or HTML."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from app.audits import export
+from app.audits.schemas import AuditPublic
+from app.audits.service import get_audit, report_base, run_audit
+from app.auth.deps import require_roles
+from app.auth.policy import Principal
+from app.db import SessionDep
+from app.visits.settings import get_visit_settings
+from gis.coverage import CoverageTolerances
+
+router = APIRouter(prefix="/api/v1/audits", tags=["audits 覆盖审计"])
+
+Auditor = Annotated[
+    Principal, Depends(require_roles("county_admin", "auditor", "planner", "dispatcher"))
+]
+Format = Annotated[Literal["json", "geojson", "csv", "html"], Query(alias="f")]
+
+
+def _respond(audit: AuditPublic, f: str, session: SessionDep) -> Response:
+    if f == "geojson":
+        return JSONResponse(export.to_geojson(audit), media_type="application/geo+json")
+    if f == "csv":
+        return Response(
+            export.to_csv(audit),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="audit_{audit.id}.csv"'},
+        )
+    if f == "html":
+        from app.audits.report import render_html
+
+        return HTMLResponse(render_html(audit, report_base(session, audit.area_code)))
+    return JSONResponse(audit.model_dump(mode="json"))
+
+
+@router.get("", response_model=AuditPublic)
+def audit_area(
+    request: Request,
+    session: SessionDep,
+    principal: Auditor,
+    area: Annotated[str, Query(description="county, township, community or grid code")],
+    f: Format = "json",
+) -> Response:
+    """Run (and store) an audit of ``area``; the answer compares it with the previous run."""
+    settings = request.app.state.settings
+    audit = run_audit(
+        session,
+        area_code=area,
+        principal=principal,
+        tolerances=CoverageTolerances(band=settings.household_band),
+        coverage_target=get_visit_settings().coverage_target,
+    )
+    return _respond(audit, f, session)
+
+
+@router.get("/{run_id}", response_model=AuditPublic)
+def read_audit(
+    run_id: int, session: SessionDep, principal: Auditor, f: Format = "json"
+) -> Response:
+    return _respond(get_audit(session, run_id=run_id, principal=principal), f, session)

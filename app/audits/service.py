@@ -1,0 +1,250 @@
+"""Run a coverage audit over an area, store it with its findings, compare with the last run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import Counter
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.audits import db_findings, loaders
+from app.audits.kinds import KIND_LABELS
+from app.audits.models import AuditRun
+from app.audits.schemas import AuditPublic, CheckStatus, Comparison, FindingPublic, FixedFinding
+from app.auth.policy import Principal
+from app.errors import NotFound
+from app.visits.cadence import load_rules
+from app.visits.coverage import AreaInfo, check_area_access, resolve_area
+from app.visits.service import BEIJING
+from gis.coverage import CoverageTolerances, audit_coverage
+
+Row = dict[str, Any]
+
+
+def finding_key(kind: str, objects: list[str]) -> str:
+    return kind + ":" + ",".join(objects)
+
+
+def collect_findings(
+    session: Session,
+    *,
+    area: AreaInfo,
+    tolerances: CoverageTolerances,
+    coverage_target: float,
+    now: dt.datetime,
+) -> tuple[list[Row], list[CheckStatus]]:
+    """Geometry findings (gis.coverage over data loaded from PostGIS) plus database findings."""
+    # A grid is audited within its community; only findings touching the grid are kept.
+    scope = area.code[:12] if area.level == "grid" else area.code
+    today = now.astimezone(BEIJING).date()
+    rules = load_rules()
+    found = audit_coverage(
+        loaders.load_communities(session, scope),
+        loaders.load_grids(session, scope),
+        buildings=loaders.load_buildings(session, scope, scope),
+        households=loaders.load_households(session, scope, scope),
+        tolerances=tolerances,
+    )
+    rows: list[Row] = found.to_dict("records")
+    rows += db_findings.leaderless_grids(session, scope, today)
+    rows += db_findings.low_visit_coverage(session, scope, today, coverage_target, rules)
+    rows += db_findings.overdue_special_households(session, scope, today, rules)
+    checks = [
+        CheckStatus(
+            check="geometry", label="边界几何（缝隙、重叠、碎片、越界、无效图形）", status="ok"
+        ),
+        CheckStatus(check="households", label="住户与楼栋归属、网格户数", status="ok"),
+        CheckStatus(check="leaders", label="网格长配备", status="ok"),
+        CheckStatus(
+            check="visits",
+            label="走访覆盖率与特殊群体走访",
+            status="ok",
+            note=f"目标覆盖率 {100 * coverage_target:.0f}%（近365天）",
+        ),
+    ]
+    cases = db_findings.overdue_cases(session, scope, now)
+    if cases is None:
+        checks.append(
+            CheckStatus(
+                check="cases",
+                label="超期案件",
+                status="not_available",
+                note="事件模块（incidents 表）尚未安装，未检查超期案件",
+            )
+        )
+    else:
+        rows += cases
+        checks.append(CheckStatus(check="cases", label="超期案件", status="ok"))
+    if area.level == "grid":
+        rows = _within_grid(session, rows, area.code)
+    return rows, checks
+
+
+def _within_grid(session: Session, rows: list[Row], grid_code: str) -> list[Row]:
+    wkb = session.scalar(
+        text("SELECT ST_AsBinary(geom) FROM grids WHERE code = :c AND status = 'active'"),
+        {"c": grid_code},
+    )
+    grid = shapely.from_wkb(bytes(wkb))
+    return [
+        r
+        for r in rows
+        if grid_code in r["objects"]
+        or (r["geometry"] is not None and shapely.intersects(grid, r["geometry"]))
+    ]
+
+
+def run_audit(
+    session: Session,
+    *,
+    area_code: str,
+    principal: Principal,
+    tolerances: CoverageTolerances = CoverageTolerances(),
+    coverage_target: float = 0.9,
+    now: dt.datetime | None = None,
+) -> AuditPublic:
+    """Audit an area (county … grid), store the run and its findings, return it with a comparison."""
+    area = resolve_area(session, area_code)
+    check_area_access(principal, area)
+    now = now or dt.datetime.now(dt.UTC)
+    began = time.perf_counter()
+    rows, checks = collect_findings(
+        session, area=area, tolerances=tolerances, coverage_target=coverage_target, now=now
+    )
+    previous = session.scalar(
+        select(AuditRun.id)
+        .where(AuditRun.area_code == area.code)
+        .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
+        .limit(1)
+    )
+    counts = Counter(r["kind"] for r in rows)
+    run = AuditRun(
+        area_code=area.code,
+        area_name=area.name,
+        started_at=now,
+        seconds=0.0,
+        run_by=principal.username,
+        summary={"counts": dict(counts), "checks": [c.model_dump() for c in checks]},
+        previous_run_id=previous,
+    )
+    session.add(run)
+    session.flush()
+    _store_findings(session, run.id, rows)
+    run.seconds = round(time.perf_counter() - began, 3)
+    session.flush()
+    return get_audit(session, run_id=run.id, principal=principal)
+
+
+def _store_findings(session: Session, run_id: int, rows: list[Row]) -> None:
+    if not rows:
+        return
+    params = []
+    for i, r in enumerate(rows):
+        geom = r["geometry"]
+        area = r["area_m2"]
+        params.append(
+            {
+                "run": run_id,
+                "kind": r["kind"],
+                "severity": r["severity"],
+                "objects": list(r["objects"]),
+                "key": finding_key(r["kind"], list(r["objects"])),
+                "wkb": shapely.to_wkb(geom) if geom is not None and not geom.is_empty else None,
+                "area": None if area is None or math.isnan(area) else float(area),
+                "message": r["message"],
+                "ordinal": i,
+            }
+        )
+    session.execute(
+        text(
+            "INSERT INTO audit_findings (run_id, kind, severity, objects, key, geom, area_m2, "
+            "message, ordinal) VALUES (:run, :kind, :severity, :objects, :key, "
+            "ST_SetSRID(ST_GeomFromWKB(:wkb), 4490), :area, :message, :ordinal)"
+        ),
+        params,
+    )
+
+
+def get_audit(session: Session, *, run_id: int, principal: Principal) -> AuditPublic:
+    run = session.get(AuditRun, run_id)
+    if run is None:
+        raise NotFound(f"找不到审计记录 {run_id}", run_id=run_id)
+    check_area_access(principal, AreaInfo(code=run.area_code, level="", name=run.area_name))
+    findings = _findings(session, run.id)
+    previous = session.get(AuditRun, run.previous_run_id) if run.previous_run_id else None
+    before = _findings(session, previous.id) if previous else []
+    before_keys = {f["key"] for f in before}
+    now_keys = {f["key"] for f in findings}
+    fixed = [
+        FixedFinding(kind=f["kind"], objects=f["objects"], message=f["message"])
+        for f in before
+        if f["key"] not in now_keys
+    ]
+    public = [
+        FindingPublic(
+            kind=f["kind"],
+            kind_label=KIND_LABELS.get(f["kind"]) or str(f["kind"]),
+            severity=f["severity"],
+            objects=f["objects"],
+            geometry=mapping(f["geometry"]) if f["geometry"] is not None else None,
+            area_m2=f["area_m2"],
+            message=f["message"],
+            new=previous is not None and f["key"] not in before_keys,
+        )
+        for f in findings
+    ]
+    return AuditPublic(
+        id=run.id,
+        area_code=run.area_code,
+        area_name=run.area_name,
+        started_at=run.started_at,
+        seconds=run.seconds,
+        run_by=run.run_by,
+        counts=run.summary.get("counts", {}),
+        checks=[CheckStatus(**c) for c in run.summary.get("checks", [])],
+        comparison=Comparison(
+            previous_run_id=previous.id if previous else None,
+            previous_started_at=previous.started_at if previous else None,
+            new=sum(f.new for f in public),
+            unchanged=len(now_keys & before_keys),
+            fixed=fixed,
+        ),
+        findings=public,
+    )
+
+
+def _findings(session: Session, run_id: int) -> list[Row]:
+    rows = session.execute(
+        text(
+            "SELECT kind, severity, objects, key, ST_AsBinary(geom) AS wkb, area_m2, message "
+            "FROM audit_findings WHERE run_id = :r ORDER BY ordinal"
+        ),
+        {"r": run_id},
+    ).all()
+    return [
+        {
+            "kind": r.kind,
+            "severity": r.severity,
+            "objects": list(r.objects),
+            "key": r.key,
+            "geometry": shapely.from_wkb(bytes(r.wkb)) if r.wkb is not None else None,
+            "area_m2": r.area_m2,
+            "message": r.message,
+        }
+        for r in rows
+    ]
+
+
+def report_base(session: Session, area_code: str) -> dict[str, Any]:
+    """Communities and grids drawn under the findings on the report's map."""
+    scope = area_code[:12] if len(area_code) == 15 else area_code
+    return {
+        "communities": loaders.load_communities(session, scope),
+        "grids": loaders.load_grids(session, scope),
+    }

@@ -1,0 +1,244 @@
+"""Visits over the tiny county (tests/factories.py): who may record what, GPS checks, due lists,
+coverage. Worker S2 (李娜) works grids G11 and G12; households 101/102 stand in building B1 (G11)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select, text
+
+from app.auth.security import create_access_token
+from app.buildings.models import Building, Household
+from app.settings import Settings
+from app.staff.models import Staff
+from app.visits.cadence import parse_rules, required_visits
+from gis.crs import from_wgs84
+from tests.factories import C2, G11, G21, tiny_county
+
+BJ = dt.timezone(dt.timedelta(hours=8))
+
+
+def headers(role: str, jurisdiction: str = "419901", staff_id: int | None = None) -> dict[str, str]:
+    claims = {"role": role, "jur": jurisdiction, "uid": 7}
+    if staff_id is not None:
+        claims["sid"] = staff_id
+    token = create_access_token(
+        subject="t", secret=Settings(environment="test").secret_key, minutes=5, claims=claims
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def county(db):
+    tiny_county(db)
+    worker = db.scalar(select(Staff).where(Staff.code == "S2"))
+    b = Building(
+        code="B2",
+        name="1号楼",
+        community_code=C2,
+        location=from_shape(Point(113.015, 34.005), 4490),
+    )
+    db.add(b)
+    db.flush()
+    east = Household(building_id=b.id, unit="1", room="201", location=b.location)
+    db.add(east)
+    db.flush()
+    homes = {h.room: h.id for h in db.scalars(select(Household))}
+    return {"worker": worker.id, "homes": homes, "east": east.id}
+
+
+def body(household_id: int, **over):
+    data = {
+        "household_id": household_id,
+        "visited_at": (dt.datetime.now(BJ) - dt.timedelta(hours=1)).isoformat(),
+        "lng": 113.002,
+        "lat": 34.005,
+        "crs": "wgs84",
+        "kind": "routine",
+        "notes": "家中一切正常",
+    }
+    return {**data, **over}
+
+
+def test_worker_records_own_visit(client, county):
+    r = client.post(
+        "/api/v1/visits",
+        json=body(county["homes"]["101"]),
+        headers=headers("grid_worker", staff_id=county["worker"]),
+    )
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["grid_code"] == G11 and out["worker"]["name"] == "李娜"
+    assert out["distance_m"] == pytest.approx(0, abs=0.5)
+    assert out["far_from_household"] is False
+
+
+def test_far_gps_is_stored_and_flagged(client, county):
+    # 0.005° east is about 460 m: beyond the 200 m default.
+    r = client.post(
+        "/api/v1/visits",
+        json=body(county["homes"]["101"], lng=113.007),
+        headers=headers("grid_worker", staff_id=county["worker"]),
+    )
+    assert r.status_code == 201
+    out = r.json()
+    assert out["far_from_household"] is True and 400 < out["distance_m"] < 520
+    assert "已标记待核实" in out["message"]
+
+
+def test_gcj02_point_is_converted_before_the_distance_check(client, county):
+    x, y = from_wgs84(113.002, 34.005, "gcj02")
+    r = client.post(
+        "/api/v1/visits",
+        json=body(county["homes"]["101"], lng=float(x), lat=float(y), crs="gcj02"),
+        headers=headers("grid_worker", staff_id=county["worker"]),
+    )
+    assert r.status_code == 201
+    assert r.json()["distance_m"] < 1 and r.json()["input_crs"] == "gcj02"
+
+
+def test_household_outside_workers_grids_is_403_with_why(client, county):
+    r = client.post(
+        "/api/v1/visits",
+        json=body(county["east"], lng=113.015),
+        headers=headers("grid_worker", staff_id=county["worker"]),
+    )
+    assert r.status_code == 403
+    assert G21 in r.json()["detail"] and "李娜" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"visited_at": (dt.datetime.now(BJ) + dt.timedelta(hours=2)).isoformat()}, "visited_at"),
+        ({"crs": "epsg:3857"}, "crs"),
+        ({"lng": 12_580_000.0}, "lng"),
+        ({"kind": "chat"}, "kind"),
+    ],
+)
+def test_bad_input_is_422(client, county, over, field):
+    r = client.post(
+        "/api/v1/visits",
+        json=body(county["homes"]["101"], **over),
+        headers=headers("grid_worker", staff_id=county["worker"]),
+    )
+    assert r.status_code == 422
+    assert field in r.text
+
+
+def test_dispatcher_names_the_worker(client, county):
+    h = county["homes"]["102"]
+    r = client.post("/api/v1/visits", json=body(h), headers=headers("dispatcher"))
+    assert r.status_code == 422 and "worker_id" in r.text
+    r = client.post(
+        "/api/v1/visits",
+        json=body(h, worker_id=county["worker"], kind="special_group"),
+        headers=headers("dispatcher"),
+    )
+    assert r.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "hdrs, status",
+    [
+        (lambda w: headers("auditor"), 403),
+        (lambda w: headers("grid_worker"), 403),  # no staff record
+        (lambda w: headers("grid_worker", staff_id=w, jurisdiction="419901"), 201),
+        (lambda w: {}, 401),
+    ],
+)
+def test_who_may_record(client, county, hdrs, status):
+    r = client.post(
+        "/api/v1/visits", json=body(county["homes"]["101"]), headers=hdrs(county["worker"])
+    )
+    assert r.status_code == status
+
+
+def test_unknown_household_is_404(client, county):
+    r = client.post(
+        "/api/v1/visits",
+        json=body(999_999),
+        headers=headers("grid_worker", staff_id=county["worker"]),
+    )
+    assert r.status_code == 404
+
+
+def _visit(db, worker: int, household: int, days_ago: int, grid: str = G11) -> None:
+    db.execute(
+        text(
+            "INSERT INTO visits (worker_id, household_id, grid_code, visited_at, kind, recorded_by) "
+            "VALUES (:w, :h, :g, now() - make_interval(days => :d), 'routine', 't')"
+        ),
+        {"w": worker, "h": household, "g": grid, "d": days_ago},
+    )
+
+
+def test_due_list_orders_by_how_overdue(client, db, county):
+    # 101 (routine, yearly) visited 400 days ago: 35 days overdue. 102 (hardship, monthly)
+    # visited 40 days ago: 10 days overdue.
+    _visit(db, county["worker"], county["homes"]["101"], 400)
+    _visit(db, county["worker"], county["homes"]["102"], 40)
+    r = client.get(
+        f"/api/v1/visits/due?grid={G11}", headers=headers("grid_worker", staff_id=county["worker"])
+    )
+    assert r.status_code == 200, r.text
+    rows = r.json()["households"]
+    assert [row["household_id"] for row in rows] == [county["homes"]["101"], county["homes"]["102"]]
+    assert rows[0]["days_overdue"] == 35 and rows[1]["days_overdue"] == 10
+    assert rows[1]["special_groups"] == ["困难家庭"] and rows[1]["interval_days"] == 30
+    _visit(db, county["worker"], county["homes"]["101"], 3)
+    r = client.get(
+        f"/api/v1/visits/due?grid={G11}", headers=headers("grid_worker", staff_id=county["worker"])
+    )
+    assert [row["household_id"] for row in r.json()["households"]] == [county["homes"]["102"]]
+
+
+def test_due_list_refuses_other_workers_grid(client, county):
+    r = client.get(
+        f"/api/v1/visits/due?grid={G21}", headers=headers("grid_worker", staff_id=county["worker"])
+    )
+    assert r.status_code == 403
+
+
+def test_coverage_per_grid_and_rollup(client, db, county):
+    _visit(db, county["worker"], county["homes"]["101"], 10)
+    _visit(db, county["worker"], county["homes"]["101"], 5)
+    _visit(db, county["worker"], county["homes"]["102"], 20)  # hardship: needs 3 in 90 days
+    today = dt.datetime.now(BJ).date()
+    start = today - dt.timedelta(days=90)
+    end = today + dt.timedelta(days=1)
+    r = client.get(
+        f"/api/v1/visits/coverage?area=419901&start={start}&end={end}",
+        headers=headers("auditor"),
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    rows = {row["code"]: row for row in out["rows"]}
+    assert rows[G11]["households"] == 2 and rows[G11]["visited"] == 2
+    assert rows[G11]["special_households"] == 1 and rows[G11]["special_on_cadence"] == 0
+    assert rows[G21]["households"] == 1 and rows[G21]["visited_share"] == 0
+    assert out["total"]["households"] == 3 and out["total"]["visited"] == 2
+    worker = out["workers"][0]
+    assert worker["visits"] == 3 and worker["field_days"] == 3
+    r = client.get(
+        f"/api/v1/visits/coverage?area=419901&start={start}&end={end}&by=community",
+        headers=headers("auditor"),
+    )
+    assert [row["code"] for row in r.json()["rows"]] == ["419901001001", "419901001002"]
+    r = client.get(
+        f"/api/v1/visits/coverage?area=419999&start={start}&end={end}", headers=headers("auditor")
+    )
+    assert r.status_code == 404
+
+
+def test_cadence_rules_are_validated():
+    with pytest.raises(ValueError, match="unknown groups"):
+        parse_rules({"rules": [{"name": "x", "label": "x", "groups": ["vip"], "interval_days": 7}]})
+    with pytest.raises(ValueError, match="every household"):
+        parse_rules(
+            {"rules": [{"name": "x", "label": "x", "groups": ["petitioner"], "interval_days": 7}]}
+        )
+    assert required_visits(365, 30) == 12 and required_visits(10, 365) == 1
