@@ -437,7 +437,7 @@ def list_incidents(
     offset: int = 0,
 ) -> tuple[int, list[Incident]]:
     prefix = area or principal.jurisdiction_code
-    if not principal.covers(prefix) and not prefix.startswith(principal.jurisdiction_code):
+    if principal.role == "public" or not prefix.startswith(principal.jurisdiction_code):
         raise Forbidden(f"区域 {prefix} 不在您的辖区内")
     conds = [Incident.grid_code.startswith(prefix, autoescape=True)]
     if state:

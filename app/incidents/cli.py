@@ -1,0 +1,70 @@
+"""``gridgov worker`` and ``gridgov kpis`` (registered by app.cli.build_parser)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import logging
+import sys
+from typing import Any
+
+
+def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
+    from app.cli import database
+    from app.incidents.config import get_incident_settings
+    from app.incidents.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with database(settings) as engine:
+        run_worker(engine, get_incident_settings(), once=args.once)
+    return 0
+
+
+def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
+    from sqlalchemy.orm import Session
+
+    from app.cli import database
+    from app.incidents.calendar import TZ
+    from app.incidents.kpis import COLUMNS, compute_kpis
+
+    start = dt.date.fromisoformat(args.start)
+    end = dt.date.fromisoformat(args.end)
+    with database(settings) as engine, Session(engine) as session:
+        rows = compute_kpis(
+            session,
+            start=dt.datetime.combine(start, dt.time(0), TZ),
+            end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), TZ),
+            area=args.area,
+            category=args.category,
+            worker=args.worker,
+            group_by=args.group_by,
+        )
+    if args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def add_incident_commands(sub: Any) -> None:
+    w = sub.add_parser("worker", help="escalate overdue incidents and deliver notifications")
+    w.add_argument("--once", action="store_true", help="one sweep and one delivery pass, then exit")
+    w.set_defaults(func=cmd_worker)
+
+    k = sub.add_parser("kpis", help="incident KPIs for an area and period (cases due in it)")
+    k.add_argument("--area", default="419901", help="area or grid code (prefix)")
+    k.add_argument("--start", required=True, help="first day, YYYY-MM-DD (Asia/Shanghai)")
+    k.add_argument("--end", required=True, help="last day, inclusive")
+    k.add_argument("--category")
+    k.add_argument("--worker")
+    k.add_argument(
+        "--group-by",
+        default="none",
+        choices=["none", "grid", "community", "township", "category", "worker"],
+    )
+    k.add_argument("--format", default="json", choices=["json", "csv"])
+    k.set_defaults(func=cmd_kpis)

@@ -1,0 +1,380 @@
+"""Open311 GeoReport v2 façade at /open311/v2/ (JSON and XML chosen by extension, as the spec does).
+
+Mapping: service_code = category code (小类), status = open|closed with our state in status_notes,
+expected_datetime = deadline. POST needs an api_key issued by a county admin (only its SHA-256 is
+stored). Requests are created synchronously, so the token resolves at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import xml.etree.ElementTree as ET
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.deps import require_roles
+from app.auth.policy import Principal
+from app.db import SessionDep
+from app.errors import GridgovError, InvalidInput, NotFound, Unauthorized
+from app.incidents import service
+from app.incidents import statemachine as sm
+from app.incidents.deps import CalendarDep, IncidentSettingsDep, SnapshotDep
+from app.incidents.models import Incident, IncidentCategory, Open311Client
+from app.incidents.schemas import IncidentCreate
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+admin_router = APIRouter(prefix="/api/v1", tags=["open311"])
+_CLOSED = ("closed", "evaluated", "rejected", "voided")
+_LIST_FIELDS = (
+    "service_code",
+    "service_name",
+    "description",
+    "metadata",
+    "type",
+    "keywords",
+    "group",
+)
+
+
+def _render(
+    request: Request, fmt: str, root: str, item: str | None, data: Any, status: int = 200
+) -> Response:
+    if fmt == "xml":
+        return Response(
+            _to_xml(root, item, data), status_code=status, media_type="text/xml; charset=utf-8"
+        )
+    import json
+
+    return Response(
+        json.dumps(data, ensure_ascii=False, default=str),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _to_xml(root: str, item: str | None, data: Any) -> bytes:
+    top = ET.Element(root)
+    items = data if isinstance(data, list) else [data]
+    for obj in items:
+        parent = ET.SubElement(top, item) if item else top
+        _fill(parent, obj)
+    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def _fill(parent: ET.Element, obj: dict[str, Any]) -> None:
+    for key, value in obj.items():
+        if isinstance(value, list):
+            holder = ET.SubElement(parent, key)
+            singular = {
+                "endpoints": "endpoint",
+                "attributes": "attribute",
+                "formats": "format",
+                "values": "value",
+            }.get(key, "item")
+            for v in value:
+                child = ET.SubElement(holder, singular)
+                if isinstance(v, dict):
+                    _fill(child, v)
+                else:
+                    child.text = str(v)
+        elif isinstance(value, dict):
+            _fill(ET.SubElement(parent, key), value)
+        else:
+            el = ET.SubElement(parent, key)
+            if value is not None:
+                el.text = str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _fmt(fmt: str) -> str:
+    if fmt not in ("json", "xml"):
+        raise NotFound(f"不支持的格式 .{fmt}；请使用 .json 或 .xml")
+    return fmt
+
+
+def _error(request: Request, fmt: str, exc: GridgovError) -> Response:
+    body = [{"code": exc.status_code, "description": exc.message}]
+    return _render(
+        request, fmt if fmt in ("json", "xml") else "json", "errors", "error", body, exc.status_code
+    )
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    return t.isoformat(timespec="seconds") if t else None
+
+
+def _service(cat: IncidentCategory, groups: dict[str, str]) -> dict[str, Any]:
+    return {
+        "service_code": cat.code,
+        "service_name": cat.name,
+        "description": f"处置时限 {cat.limit_value:g} {'工作小时' if cat.limit_unit == 'working_hours' else '工作日'}；立案条件：{cat.open_condition}",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": cat.name,
+        "group": groups.get(cat.parent_code or "", ""),
+    }
+
+
+def _request_out(i: Incident, names: dict[str, str]) -> dict[str, Any]:
+    from geoalchemy2.shape import to_shape
+
+    p = to_shape(i.location)
+    return {
+        "service_request_id": str(i.id),
+        "status": "closed" if i.state in _CLOSED else "open",
+        "status_notes": f"{sm.STATE_LABELS[i.state]}（{i.state}）"
+        + ("；督办" if i.supervised else ""),
+        "service_name": names.get(i.category_code, ""),
+        "service_code": i.category_code,
+        "description": i.description,
+        "agency_responsible": f"{i.grid_code} 网格长{i.leader_name}"
+        if i.leader_name
+        else i.grid_code,
+        "service_notice": f"案件编号 {i.case_no}",
+        "requested_datetime": _iso(i.reported_at),
+        "updated_datetime": _iso(i.updated_at),
+        "expected_datetime": _iso(i.deadline),
+        "address": i.address or "",
+        "address_id": None,
+        "zipcode": None,
+        "lat": round(p.y, 7),
+        "long": round(p.x, 7),
+        "media_url": None,
+    }
+
+
+@router.get("/discovery.{fmt}")
+def discovery(request: Request, fmt: str) -> Response:
+    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    data = {
+        "changeset": "2026-01-01T00:00:00+08:00",
+        "contact": "县网格化服务管理中心",
+        "key_service": "向县级管理员申请 api_key（POST /api/v1/open311-clients）",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base,
+                "changeset": "2026-01-01T00:00:00+08:00",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+    try:
+        return _render(request, _fmt(fmt), "discovery", None, data)
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+def _small_classes(session: Session) -> tuple[list[IncidentCategory], dict[str, str]]:
+    cats = list(
+        session.scalars(
+            select(IncidentCategory).where(IncidentCategory.active).order_by(IncidentCategory.code)
+        )
+    )
+    groups = {c.code: c.name for c in cats if c.parent_code is None}
+    return [c for c in cats if c.parent_code is not None], groups
+
+
+@router.get("/services.{fmt}")
+def services(request: Request, fmt: str, session: SessionDep) -> Response:
+    try:
+        cats, groups = _small_classes(session)
+        return _render(
+            request, _fmt(fmt), "services", "service", [_service(c, groups) for c in cats]
+        )
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+@router.get("/services/{code}.{fmt}")
+def service_definition(request: Request, code: str, fmt: str, session: SessionDep) -> Response:
+    try:
+        cats, _ = _small_classes(session)
+        if code not in {c.code for c in cats}:
+            raise NotFound(f"未知的 service_code {code}")
+        # No extra attributes: description and location are all a case needs.
+        return _render(
+            request, _fmt(fmt), "service_definition", None, {"service_code": code, "attributes": []}
+        )
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+def _client(session: Session, api_key: str | None) -> Open311Client:
+    if not api_key:
+        raise Unauthorized("缺少 api_key")
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    client = session.scalar(
+        select(Open311Client).where(Open311Client.key_sha256 == digest, Open311Client.active)
+    )
+    if client is None:
+        raise Unauthorized("api_key 无效")
+    return client
+
+
+@router.post("/requests.{fmt}")
+async def post_request(
+    request: Request,
+    fmt: str,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    calendar: CalendarDep,
+    settings: IncidentSettingsDep,
+) -> Response:
+    try:
+        _fmt(fmt)
+        form = dict((await request.form()).items())
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+
+        def work() -> dict[str, Any]:
+            client = _client(session, fields.get("api_key"))
+            name = (
+                " ".join(x for x in (fields.get("last_name"), fields.get("first_name")) if x)
+                or None
+            )
+            try:
+                data = IncidentCreate(
+                    category_code=fields.get("service_code", ""),
+                    description=fields.get("description") or "（未填写描述）",
+                    lng=float(fields["long"]) if fields.get("long") else None,
+                    lat=float(fields["lat"]) if fields.get("lat") else None,
+                    crs="wgs84",
+                    address=fields.get("address_string"),
+                    reporter_name=name,
+                    reporter_phone=fields.get("phone"),
+                )
+            except (ValueError, TypeError) as exc:
+                raise InvalidInput(f"输入有误：{exc}") from exc
+            principal = Principal(
+                username=f"open311:{client.name}", role="public", jurisdiction_code=""
+            )
+            incident, _, _ = service.intake(
+                session,
+                snapshot,
+                data=data,
+                principal=principal,
+                calendar=calendar,
+                settings=settings,
+                source="open311",
+            )
+            return {
+                "service_request_id": str(incident.id),
+                "token": incident.token,
+                "service_notice": f"已受理，案件编号 {incident.case_no}，期限 {_iso(incident.deadline)}",
+                "account_id": None,
+            }
+
+        out = await run_in_threadpool(work)
+        return _render(request, fmt, "service_requests", "request", [out], 201)
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+def _parse_time(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: 不是 ISO 8601 时间") from exc
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+@router.get("/requests.{fmt}")
+def get_requests(
+    request: Request,
+    fmt: str,
+    session: SessionDep,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> Response:
+    try:
+        _fmt(fmt)
+        stmt = select(Incident)
+        if service_request_id:
+            try:
+                ids = [int(x) for x in service_request_id.split(",") if x.strip()]
+            except ValueError as exc:
+                raise InvalidInput("service_request_id: 应为逗号分隔的数字") from exc
+            stmt = stmt.where(Incident.id.in_(ids))
+        else:
+            # The spec's defaults: the last 90 days, at most 1000 requests.
+            end = _parse_time(end_date, "end_date") or service.now()
+            start = _parse_time(start_date, "start_date") or end - dt.timedelta(days=90)
+            stmt = stmt.where(Incident.reported_at >= start, Incident.reported_at <= end)
+            if service_code:
+                stmt = stmt.where(Incident.category_code.in_(service_code.split(",")))
+            if status:
+                wanted = set(status.split(","))
+                if not wanted <= {"open", "closed"}:
+                    raise InvalidInput("status: 只能是 open 或 closed")
+                if wanted == {"open"}:
+                    stmt = stmt.where(Incident.state.not_in(_CLOSED))
+                elif wanted == {"closed"}:
+                    stmt = stmt.where(Incident.state.in_(_CLOSED))
+        rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(1000)).all()
+        names = service.category_names(session)
+        return _render(
+            request, fmt, "service_requests", "request", [_request_out(i, names) for i in rows]
+        )
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+@router.get("/requests/{rid}.{fmt}")
+def get_request(request: Request, rid: str, fmt: str, session: SessionDep) -> Response:
+    try:
+        _fmt(fmt)
+        incident = session.get(Incident, int(rid)) if rid.isdigit() else None
+        if incident is None:
+            raise NotFound(f"服务请求 {rid} 不存在")
+        names = service.category_names(session)
+        return _render(request, fmt, "service_requests", "request", [_request_out(incident, names)])
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+@router.get("/tokens/{token}.{fmt}")
+def get_token(request: Request, token: str, fmt: str, session: SessionDep) -> Response:
+    try:
+        _fmt(fmt)
+        rid = session.scalar(select(Incident.id).where(Incident.token == token))
+        if rid is None:
+            raise NotFound(f"token {token} 不存在")
+        return _render(
+            request,
+            fmt,
+            "service_requests",
+            "request",
+            [{"service_request_id": str(rid), "token": token}],
+        )
+    except GridgovError as exc:
+        return _error(request, fmt, exc)
+
+
+class ClientCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+@admin_router.post("/open311-clients", status_code=201)
+def create_client(
+    body: ClientCreate,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require_roles("county_admin"))],
+) -> dict[str, Any]:
+    """Issue an Open311 api_key; it is shown once, only its hash is kept."""
+    key = secrets.token_urlsafe(24)
+    client = Open311Client(name=body.name, key_sha256=hashlib.sha256(key.encode()).hexdigest())
+    session.add(client)
+    session.flush()
+    return {"id": client.id, "name": client.name, "api_key": key}

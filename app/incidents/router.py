@@ -1,0 +1,275 @@
+"""/api/v1/incidents, /api/v1/incident-categories, /api/v1/kpis: thin routes over the service."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.deps import CurrentPrincipal, CurrentUser, require_roles
+from app.auth.policy import Principal
+from app.db import SessionDep
+from app.errors import Forbidden, InvalidInput, PayloadTooLarge
+from app.incidents import kpis as kpi_mod
+from app.incidents import service
+from app.incidents.categories import upsert_categories
+from app.incidents.deps import CalendarDep, IncidentSettingsDep, SnapshotDep, StorageDep
+from app.incidents.models import IncidentCategory, IncidentEvent
+from app.incidents.schemas import (
+    CategoryCreate,
+    CategoryPublic,
+    EventPublic,
+    IncidentCreate,
+    IncidentPublic,
+    IncidentsPublic,
+    TransitionIn,
+)
+from app.incidents.storage import photo_record
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+Staff = Annotated[
+    Principal, Depends(require_roles("county_admin", "dispatcher", "grid_worker", "auditor"))
+]
+Admin = Annotated[Principal, Depends(require_roles("county_admin"))]
+
+
+def _validation_422(exc: ValidationError) -> InvalidInput:
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        for e in exc.errors()
+    ]
+    summary = "；".join(f"{e['field']}: {e['message']}" for e in errors)
+    return InvalidInput(f"输入有误：{summary}", errors=errors)
+
+
+async def _parse_intake(
+    request: Request, settings: Any, storage: Any
+) -> tuple[IncidentCreate, list[tuple[str, bytes]]]:
+    ctype = request.headers.get("content-type", "")
+    files: list[tuple[str, bytes]] = []
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form(max_files=settings.photo_max_count, max_fields=50)
+        fields: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields[key] = value
+            elif key == "photos":
+                data = await value.read(settings.photo_max_bytes + 1)
+                files.append((value.filename or "photo", data))
+        raw: Any = fields
+    else:
+        body = await request.body()
+        try:
+            raw = json.loads(body or b"null")
+        except ValueError as exc:
+            raise InvalidInput("请求体不是合法的 JSON") from exc
+    try:
+        return IncidentCreate.model_validate(raw), files
+    except ValidationError as exc:
+        raise _validation_422(exc) from exc
+
+
+@router.post(
+    "/incidents",
+    response_model=IncidentPublic,
+    status_code=201,
+    responses={200: {"description": "same Idempotency-Key: the original case"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": IncidentCreate.model_json_schema()},
+                "multipart/form-data": {"schema": {"type": "object"}},
+            }
+        }
+    },
+)
+async def create_incident(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    principal: CurrentPrincipal,
+    calendar: CalendarDep,
+    settings: IncidentSettingsDep,
+    storage: StorageDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Any:
+    """Report an incident (JSON, or multipart with ``photos``); routed to its grid at once.
+
+    Send an ``Idempotency-Key`` header: a retry with the same key answers 200 with the original case.
+    """
+    data, files = await _parse_intake(request, settings, storage)
+    if len(files) > settings.photo_max_count:
+        raise PayloadTooLarge(f"照片最多 {settings.photo_max_count} 张", field="photos")
+
+    def work() -> tuple[IncidentPublic, bool]:
+        photos = [
+            photo_record(storage, name, blob, max_bytes=settings.photo_max_bytes)
+            for name, blob in files
+        ]
+        incident, created, dups = service.intake(
+            session,
+            snapshot,
+            data=data,
+            principal=principal,
+            calendar=calendar,
+            settings=settings,
+            idempotency_key=idempotency_key,
+            photos=photos,
+        )
+        names = {
+            incident.category_code: session.scalar(
+                select(IncidentCategory.name).where(IncidentCategory.code == incident.category_code)
+            )
+        }
+        out = service.to_public(
+            incident, principal, category_name=names[incident.category_code], duplicates=dups
+        )
+        return out, created
+
+    out, created = await run_in_threadpool(work)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.get("/incidents", response_model=IncidentsPublic)
+def list_incidents(
+    session: SessionDep,
+    principal: Staff,
+    state: str | None = None,
+    area: Annotated[str | None, Query(pattern=r"^[0-9]{6,15}$")] = None,
+    category: str | None = None,
+    supervised: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentsPublic:
+    total, rows = service.list_incidents(
+        session,
+        principal,
+        state=state,
+        area=area,
+        category=category,
+        supervised=supervised,
+        limit=limit,
+        offset=offset,
+    )
+    names = service.category_names(session)
+    return IncidentsPublic(
+        count=total,
+        data=[
+            service.to_public(r, principal, category_name=names.get(r.category_code)) for r in rows
+        ],
+    )
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentPublic)
+def get_incident(incident_id: int, session: SessionDep, principal: CurrentUser) -> IncidentPublic:
+    incident = service.get_incident(session, incident_id, principal)
+    names = service.category_names(session)
+    return service.to_public(incident, principal, category_name=names.get(incident.category_code))
+
+
+@router.get("/incidents/{incident_id}/history", response_model=list[EventPublic])
+def history(incident_id: int, session: SessionDep, principal: CurrentUser) -> list[EventPublic]:
+    service.get_incident(session, incident_id, principal)
+    events = session.scalars(
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id == incident_id)
+        .order_by(IncidentEvent.id)
+    )
+    return [EventPublic.model_validate(e, from_attributes=True) for e in events]
+
+
+@router.post("/incidents/{incident_id}/transitions", response_model=IncidentPublic)
+def transition(
+    incident_id: int,
+    body: TransitionIn,
+    session: SessionDep,
+    principal: CurrentUser,
+    calendar: CalendarDep,
+) -> IncidentPublic:
+    """Move a case along the lifecycle; send the ``version`` you saw (stale → 409)."""
+    incident = service.transition(
+        session, incident_id=incident_id, body=body, principal=principal, calendar=calendar
+    )
+    names = service.category_names(session)
+    return service.to_public(incident, principal, category_name=names.get(incident.category_code))
+
+
+@router.get("/incident-categories", response_model=list[CategoryPublic])
+def list_categories(session: SessionDep) -> list[CategoryPublic]:
+    rows = session.scalars(select(IncidentCategory).order_by(IncidentCategory.code))
+    return [CategoryPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.put("/incident-categories/{code}", response_model=CategoryPublic)
+def put_category(code: str, body: CategoryCreate, session: SessionDep, _: Admin) -> CategoryPublic:
+    """Create or edit a category (county admins)."""
+    if body.code != code:
+        raise InvalidInput("code: 路径中的编码与请求体不一致", field="code")
+    if body.parent_code is not None:
+        parent = session.scalar(
+            select(IncidentCategory).where(IncidentCategory.code == body.parent_code)
+        )
+        if parent is None or parent.parent_code is not None:
+            raise InvalidInput(
+                f"parent_code: {body.parent_code} 不是已有的大类", field="parent_code"
+            )
+    row = body.model_dump()
+    active = row.pop("active")
+    upsert_categories(session, [row])
+    cat = session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
+    assert cat is not None
+    cat.active = active
+    session.flush()
+    return CategoryPublic.model_validate(cat, from_attributes=True)
+
+
+@router.get("/kpis", responses={200: {"content": {"text/csv": {}}}})
+def kpis(
+    session: SessionDep,
+    principal: Staff,
+    start: dt.date,
+    end: dt.date,
+    area: Annotated[str | None, Query(pattern=r"^[0-9]{6,15}$")] = None,
+    category: str | None = None,
+    worker: str | None = None,
+    group_by: Annotated[
+        str, Query(pattern="^(none|grid|community|township|category|worker)$")
+    ] = "none",
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    """KPIs over the cases due in [start, end] (dates in Asia/Shanghai), for an area code prefix."""
+    if end < start:
+        raise InvalidInput("end: 结束日期早于开始日期", field="end")
+    area = area or principal.jurisdiction_code
+    if not area.startswith(principal.jurisdiction_code):
+        raise Forbidden(f"区域 {area} 不在您的辖区内")
+    from app.incidents.calendar import TZ
+
+    rows = kpi_mod.compute_kpis(
+        session,
+        start=dt.datetime.combine(start, dt.time(0), TZ),
+        end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), TZ),
+        area=area,
+        category=category,
+        worker=worker,
+        group_by=group_by,
+    )
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=kpi_mod.COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(
+            "\ufeff" + buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="kpis.csv"'},
+        )
+    return {"area": area, "start": start, "end": end, "group_by": group_by, "rows": rows}
