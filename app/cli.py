@@ -278,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)
 
+    from app.incidents.cli import add_incident_commands
+
+    add_incident_commands(sub)
+
     from app.audits.cli import add_audit_parser
 
     add_audit_parser(sub)

@@ -16,6 +16,7 @@ from app.db import make_engine, resolve_database_url, sync_registry_config, unit
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
 from app.imports.router import router as imports_router
+from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
 from app.settings import Settings, get_settings
@@ -28,6 +29,7 @@ from app.web.deps import WEB_DIR
 ROUTERS = [auth_router, locate_router, geocode_router, imports_router]
 ROUTERS += [web_layers.router, web_pages.router]
 ROUTERS += [visits_router, audits_router]
+ROUTERS += INCIDENT_ROUTERS
 
 
 def create_app(

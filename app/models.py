@@ -11,6 +11,7 @@ from app.base import Base
 from app.buildings.models import Building, Household
 from app.grids.models import Grid
 from app.incidents.models import IncidentCategory  # noqa: F401
+from app.incidents.models import IncidentCategory  # noqa: F401
 from app.plans.models import Plan, PlanGrid  # noqa: F401
 from app.registry_models import RegistryConfig, RegistryRevision
 from app.staff.models import Staff, StaffAssignment

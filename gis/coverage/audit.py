@@ -15,8 +15,19 @@ import shapely
 
 from gis.coverage.findings import COLUMNS, KINDS, Findings
 from gis.coverage.layers import build_layers, check_inputs, metric_crs_for
-from gis.coverage.points import find_band, find_buildings, find_households_outside
-from gis.coverage.polygons import find_crossings, find_gaps, find_overlaps, find_thin_grids
+from gis.coverage.points import (
+    find_band,
+    find_building_splits,
+    find_buildings_outside,
+    find_households_outside,
+)
+from gis.coverage.polygons import (
+    find_crossings,
+    find_gaps,
+    find_overlaps,
+    find_thin_grids,
+    flag_unmatched,
+)
 from gis.coverage.tolerances import CoverageTolerances
 
 logger = logging.getLogger("gis.coverage")
@@ -115,10 +126,12 @@ def audit_coverage(
         tree_ll = shapely.STRtree(layers.grid_ll)
         shapely.prepare(layers.grid_ll)
     batches = [invalid]
+    with _timed("coverage_invalid_edges"):
+        flagged = flag_unmatched(layers.grid_m)
     with _timed("gap"):
-        batches.append(find_gaps(layers, tree_m, tolerances))
+        batches.append(find_gaps(layers, tree_m, flagged, tolerances))
     with _timed("overlap"):
-        batches.append(find_overlaps(layers, tree_m, tolerances))
+        batches.append(find_overlaps(layers, tree_m, flagged, tolerances))
     with _timed("sliver"):
         batches.append(find_thin_grids(layers, tolerances))
     with _timed("crosses_community"):
@@ -129,8 +142,10 @@ def audit_coverage(
         with _timed("household_outside"):
             batches.append(find_households_outside(layers, tree_ll, households, counts))
     if buildings is not None:
-        with _timed("building_outside+building_split"):
-            batches.append(find_buildings(layers, tree_ll, tree_m, buildings, tolerances))
+        with _timed("building_outside"):
+            batches.append(find_buildings_outside(layers, tree_ll, buildings))
+        with _timed("building_split"):
+            batches.append(find_building_splits(layers, tree_m, buildings, tolerances))
     with _timed("household_band"):
         # The grids' own count wins; points fill in only where it is unknown and points were given.
         known = np.isfinite(layers.grid_households)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 
 from gis.coverage.findings import Findings, Geoms, area_text, names
@@ -52,33 +51,24 @@ def find_households_outside(
     """Households in no grid; adds each grid's household count into ``counts`` on the way."""
     out = Findings(layers.storage_crs)
     geoms = np.asarray(households.geometry.array, dtype=object)
-    ids = [str(i) for i in households["id"]]
     points = anchor_points(geoms)
     located = _has_location(points)
     point_idx, grid_idx = locate(tree, layers.grid_ll, points[located])
     counts += np.bincount(grid_idx, minlength=len(layers.grid_ll))
     inside = np.zeros(len(points), dtype=bool)
     inside[np.flatnonzero(located)[point_idx]] = True
+    ids = households["id"].to_numpy()
     _report_outside(out, layers, "household_outside", "户", ids, geoms, points, located, inside)
     return out
 
 
-def find_buildings(
-    layers: Layers,
-    tree: shapely.STRtree,
-    tree_m: shapely.STRtree,
-    buildings: gpd.GeoDataFrame,
-    tol: CoverageTolerances,
+def find_buildings_outside(
+    layers: Layers, tree: shapely.STRtree, buildings: gpd.GeoDataFrame
 ) -> Findings:
-    """Buildings whose representative point is in no grid, and footprints split between grids."""
+    """Buildings whose location, or footprint's representative point, is in no grid."""
     out = Findings(layers.storage_crs)
     geoms = np.asarray(buildings.geometry.array, dtype=object)
-    codes = [str(c) for c in buildings["code"]]
-    footprint = np.flatnonzero(
-        np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
-    )
-    # Footprints are not audited for validity, but a broken one must not stop the audit.
-    shapes = shapely.make_valid(geoms[footprint], method="structure", keep_collapsed=False)
+    footprint, shapes = _footprints(geoms)
     repaired = geoms.copy()
     repaired[footprint] = shapes
     points = anchor_points(repaired)
@@ -86,43 +76,77 @@ def find_buildings(
     point_idx, _ = locate(tree, layers.grid_ll, points[located])
     inside = np.zeros(len(points), dtype=bool)
     inside[np.flatnonzero(located)[point_idx]] = True
+    codes = buildings["code"].to_numpy()
     _report_outside(out, layers, "building_outside", "楼栋", codes, geoms, points, located, inside)
+    return out
 
-    if not len(footprint) or not len(layers.grid_m):
-        return out
-    shapes_m = np.asarray(
-        to_metric(gpd.GeoSeries(shapes, crs=layers.storage_crs), layers.metric_crs).array
-    )
-    b_idx, g_idx = tree_m.query(shapes_m, predicate="intersects")
-    several = np.bincount(b_idx, minlength=len(shapes_m)) >= 2
-    pair = several[b_idx]
-    b_idx, g_idx = b_idx[pair], g_idx[pair]
-    if not len(b_idx):
-        return out
-    total = shapely.area(shapes_m)
-    share = shapely.area(shapely.intersection(shapes_m[b_idx], layers.grid_m[g_idx])) / total[b_idx]
-    table = pd.DataFrame({"b": b_idx, "g": g_idx, "share": share}).sort_values(
-        ["b", "share"], ascending=[True, False], kind="stable"
-    )
-    for b, rows in table.groupby("b", sort=True):
-        shares = rows["share"].to_numpy()
-        if len(shares) < 2 or shares[1] <= tol.split_min_share:
-            continue
-        held = rows[rows["share"] > 0]
-        grid_codes = [str(layers.grid_codes[g]) for g in held["g"]]
-        moved = float(total[b] * held["share"].iloc[1:].sum())
-        parts = "，".join(
-            f"网格 {c} 占 {s:.1%}" for c, s in zip(grid_codes, held["share"], strict=True)
+
+def find_building_splits(
+    layers: Layers, tree_m: shapely.STRtree, buildings: gpd.GeoDataFrame, tol: CoverageTolerances
+) -> Findings:
+    """Footprints whose runner-up grid holds more than the tolerated share of their area."""
+    out = Findings(layers.storage_crs)
+    geoms = np.asarray(buildings.geometry.array, dtype=object)
+    footprint, shapes = _footprints(geoms)
+    if len(footprint) and len(layers.grid_m):
+        shapes_m = np.asarray(
+            to_metric(gpd.GeoSeries(shapes, crs=layers.storage_crs), layers.metric_crs).array
         )
-        code = codes[footprint[b]]
+        codes = buildings["code"].to_numpy()[footprint]
+        _report_splits(out, layers, tree_m, shapes_m, codes, geoms[footprint], tol)
+    return out
+
+
+def _footprints(geoms: Geoms) -> tuple[Index, Geoms]:
+    """Rows holding a footprint polygon, and valid copies of those polygons."""
+    footprint = np.flatnonzero(
+        np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    )
+    # Footprints are not audited for validity, but a broken one must not stop the audit.
+    shapes = geoms[footprint].copy()
+    broken = ~shapely.is_valid(shapes)
+    shapes[broken] = shapely.make_valid(shapes[broken], method="structure", keep_collapsed=False)
+    return footprint, shapes
+
+
+def _report_splits(
+    out: Findings,
+    layers: Layers,
+    tree_m: shapely.STRtree,
+    shapes_m: Geoms,
+    codes: npt.NDArray[np.object_],
+    geoms: Geoms,
+    tol: CoverageTolerances,
+) -> None:
+    b_idx, g_idx = tree_m.query(shapes_m, predicate="intersects")
+    several = (np.bincount(b_idx, minlength=len(shapes_m)) >= 2)[b_idx]
+    b_idx, g_idx = b_idx[several], g_idx[several]
+    if not len(b_idx):
+        return
+    total = shapely.area(shapes_m)
+    share = shapely.area(shapely.intersection(shapes_m[b_idx], layers.grid_m[g_idx]))
+    share /= total[b_idx]
+    # Rows by building, largest share first; the second row of a building is its runner-up grid.
+    order = np.lexsort((-share, b_idx))
+    b_idx, g_idx, share = b_idx[order], g_idx[order], share[order]
+    start = np.flatnonzero(np.r_[True, b_idx[1:] != b_idx[:-1]])
+    stop = np.r_[start[1:], len(b_idx)]
+    split = (stop - start >= 2) & (
+        share[np.minimum(start + 1, len(share) - 1)] > tol.split_min_share
+    )
+    for first, last in zip(start[split], stop[split], strict=True):
+        b = b_idx[first]
+        held = np.arange(first, last)[share[first:last] > 0]
+        grid_codes = [str(layers.grid_codes[g]) for g in g_idx[held]]
+        moved = float(total[b] * share[held[1:]].sum())
+        parts = "，".join(
+            f"网格 {c} 占 {s:.1%}" for c, s in zip(grid_codes, share[held], strict=True)
+        )
         message = (
-            f"楼栋 {code} 的占地被分在 {len(grid_codes)} 个网格：{parts}"
+            f"楼栋 {codes[b]} 的占地被分在 {len(grid_codes)} 个网格：{parts}"
             f"（主网格之外 {area_text(moved)}）"
         )
-        out.add(
-            "building_split", "warning", [code, *grid_codes], geoms[footprint[b]], moved, message
-        )
-    return out
+        out.add("building_split", "warning", [str(codes[b]), *grid_codes], geoms[b], moved, message)
 
 
 def find_band(layers: Layers, counts: npt.NDArray[np.float64], tol: CoverageTolerances) -> Findings:
@@ -147,16 +171,16 @@ def _report_outside(
     layers: Layers,
     kind: str,
     noun: str,
-    ids: list[str],
+    ids: npt.NDArray[np.object_],
     geoms: Geoms,
     points: Geoms,
     located: npt.NDArray[np.bool_],
     inside: npt.NDArray[np.bool_],
 ) -> None:
     for i in np.flatnonzero(~located):
-        out.add(
-            kind, "error", [ids[i]], None, np.nan, f"{noun} {ids[i]} 没有位置坐标，无法确定所属网格"
-        )
+        ref = str(ids[i])
+        message = f"{noun} {ref} 没有位置坐标，无法确定所属网格"
+        out.add(kind, "error", [ref], None, np.nan, message)
     lost = np.flatnonzero(located & ~inside)
     if not len(lost):
         return
@@ -169,12 +193,7 @@ def _report_outside(
         for p, c in zip(p_idx.tolist(), c_idx.tolist(), strict=True):
             community[p].append(str(layers.community_codes[c]))
     for k, i in enumerate(lost):
+        ref = str(ids[i])
         where = f"位于社区 {names(community[k])}，但" if community[k] else ""
-        out.add(
-            kind,
-            "error",
-            [ids[i], *community[k]],
-            geoms[i],
-            np.nan,
-            f"{noun} {ids[i]} {where}不在任何网格内",
-        )
+        message = f"{noun} {ref} {where}不在任何网格内"
+        out.add(kind, "error", [ref, *community[k]], geoms[i], np.nan, message)

@@ -246,6 +246,19 @@ def test_thin_strip_of_gap_is_a_sliver_by_shape():
     assert summary(wider) == [("gap", [C, G1, G2])]
 
 
+def test_gap_survives_a_failing_coverage_union(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise shapely.errors.GEOSException("TopologyException: incorrectly noded")
+
+    monkeypatch.setattr(shapely, "coverage_union_all", refuse)
+    found = audit_coverage(
+        communities((C, box(0, 0, 200, 100))),
+        grids((G1, box(0, 0, 100, 100)), (G2, box(100, 0, 190, 100))),
+    )
+    assert summary(found) == [("gap", [C, G2])]
+    assert found["area_m2"].iloc[0] == pytest.approx(1000, rel=1e-6)
+
+
 def test_thin_grid_is_a_sliver_warning():
     found = audit_coverage(
         communities((C, box(0, 0, 100, 101))),
