@@ -19,15 +19,18 @@ from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
+from app.ogc.router import router as ogc_router
+from app.plans.router import router as plans_router
 from app.settings import Settings, get_settings
 from app.visits.router import router as visits_router
+from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web.deps import WEB_DIR
 
 # Each domain's router, in the order they appear in /docs.
-ROUTERS = [auth_router, locate_router, geocode_router, imports_router]
-ROUTERS += [web_layers.router, web_pages.router]
+ROUTERS = [auth_router, locate_router, geocode_router, imports_router, plans_router, ogc_router]
+ROUTERS += [web_layers.router, web_cases.router, web_pages.router]
 ROUTERS += [visits_router, audits_router]
 ROUTERS += INCIDENT_ROUTERS
 

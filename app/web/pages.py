@@ -124,11 +124,16 @@ def home(principal: PagePrincipal) -> Response:
 
 
 def _map_page(
-    request: Request, session: SessionDep, principal: PagePrincipal, area: str | None, name: str
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    area: str | None,
+    name: str,
+    **extra: object,
 ) -> Response:
     code = checked_area(principal, area)
     info = area_info(session, code[:12] if len(code) == 15 else code)
-    ctx = page_context(request, principal, area=code, area_info=info)
+    ctx = page_context(request, principal, area=code, area_info=info, **extra)
     return render(request, name, ctx)
 
 
@@ -164,7 +169,7 @@ def visits_map(
 def cases_map(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    return _map_page(request, session, principal, area, "cases.html")
+    return _map_page(request, session, principal, area, "console.html", readonly=True)
 
 
 @router.get("/planner")

@@ -1,0 +1,76 @@
+"""Log in, open each page, check what the map draws; no console errors, nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_login_sets_httponly_cookie_and_lands_on_role_page(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("disp")
+    assert "/console" in web.page.url
+    cookie = next(c for c in web.page.context.cookies() if c["name"] == "gridgov_token")
+    assert cookie["httpOnly"] is True
+    web.assert_clean()
+
+
+def test_wrong_password_shows_message(web) -> None:  # type: ignore[no-untyped-def]
+    web.page.goto(f"{web.base}/login")
+    web.page.fill("input[name=username]", "disp")
+    web.page.fill("input[name=password]", "wrong-password")
+    web.page.click("button[type=submit]")
+    assert "用户名或密码错误" in web.page.inner_text("#login-error")
+
+
+def test_page_without_login_redirects_to_login(web) -> None:  # type: ignore[no-untyped-def]
+    web.page.goto(f"{web.base}/maps/coverage?area=419901001")
+    assert "/login?next=" in web.page.url
+
+
+def test_coverage_map_draws_grids_by_household_band(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("admin", "/maps/coverage")
+    web.page.wait_for_selector("#summary-table")
+    # Three active grids in the tiny county; 2 households, all in grid ...001001: all below the band.
+    assert "3" in web.page.inner_text("#summary-table tr:nth-child(1)")
+    assert web.page.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count() > 0
+    assert "城关街道" in web.page.inner_text("#children")
+    web.shot("coverage-county")
+    web.page.click("#children li[data-code='419901001']")
+    web.page.wait_for_selector("#summary-table")
+    assert "area=419901001" in web.page.url
+    web.page.select_option("#mode", "staffing")
+    assert "缺网格长" in web.page.inner_text(".legend")
+    web.shot("coverage-staffing")
+    web.assert_clean()
+
+
+def test_area_outside_jurisdiction_is_403_page(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("outsider", "/console")
+    resp = web.page.goto(f"{web.base}/maps/coverage?area=419901")
+    assert resp.status == 403
+    assert "无权查看" in web.page.inner_text("#page-error")
+
+
+def test_area_without_data_shows_empty_state(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("outsider", "/maps/coverage")
+    web.page.wait_for_selector(".empty")
+    assert "暂无" in web.page.inner_text(".empty")
+    web.assert_clean()
+
+
+def test_worker_page_locates_phone_in_its_grid(web) -> None:  # type: ignore[no-untyped-def]
+    web.page.set_viewport_size({"width": 390, "height": 844})
+    web.login("worker", "/m/")
+    web.page.wait_for_selector("#grid-name")
+    # The context's geolocation (113.002, 34.005) lies in grid 419901001001001.
+    assert web.page.inner_text("#grid-name") == "幸福社区第1网格"
+    web.shot("worker-phone")
+
+
+def test_console_draws_grid_tiles(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("disp", "/console")
+    web.page.wait_for_selector("#updated, .empty")
+    web.page.wait_for_load_state("networkidle")
+    assert any("/tiles/grids/" in u for u in web.requests)
+    web.shot("console")

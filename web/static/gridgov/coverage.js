@@ -1,0 +1,138 @@
+/* Coverage map: grids coloured by households against the band, by staffing, or by visit coverage;
+   child areas listed and outlined for drill-down county -> township -> community. */
+(function () {
+  "use strict";
+  const { cfg, api, makeMap, addBase, legend, empty, toast, esc, fitTo, isMissing } = GG;
+  const area = cfg.area;
+  const map = makeMap("map");
+  const wrap = document.querySelector(".mapwrap");
+  const modeSel = document.getElementById("mode");
+  const params = new URLSearchParams(location.search);
+  if (params.get("mode")) modeSel.value = params.get("mode");
+  const today = new Date();
+  const from = document.getElementById("from"), to = document.getElementById("to");
+  to.value = params.get("to") || today.toISOString().slice(0, 10);
+  from.value = params.get("from") || new Date(today.getFullYear(), today.getMonth(), 1).toISOString().slice(0, 10);
+
+  let grids = null, gridLayer = null, legendCtl = null, visitCoverage = null;
+  const COLORS = {
+    below: "#f79009", within: "#12b76a", above: "#d92d20",
+    leader: "#12b76a", noleader: "#d92d20",
+  };
+  const VISIT_STEPS = [[0.9, "#12b76a", "≥90%"], [0.6, "#84cc16", "60–90%"], [0.3, "#f79009", "30–60%"], [0, "#d92d20", "<30%"]];
+
+  function visitColor(r) {
+    if (r == null) return "#98a2b3";
+    for (const [min, c] of VISIT_STEPS) if (r >= min) return c;
+    return "#d92d20";
+  }
+
+  function style(f) {
+    const p = f.properties, mode = modeSel.value;
+    let c;
+    if (mode === "households") c = COLORS[p.band];
+    else if (mode === "staffing") c = p.has_leader ? COLORS.leader : COLORS.noleader;
+    else c = visitColor(visitCoverage && visitCoverage[p.code] ? visitCoverage[p.code].rate : null);
+    return { color: "#344054", weight: 1, fillColor: c, fillOpacity: 0.55 };
+  }
+
+  function tooltip(p) {
+    let t = "<b>" + esc(p.name) + "</b> " + esc(p.code) + "<br>" + esc(p.community_name || "") +
+      "<br>户数：" + p.households + "（标准 " + cfg.band[0] + "–" + cfg.band[1] + "）" +
+      "<br>网格长：" + (p.leader ? esc(p.leader) + " " + esc(p.leader_phone || "") : '<span style="color:#d92d20">未配备</span>');
+    const v = visitCoverage && visitCoverage[p.code];
+    if (v) t += "<br>走访覆盖：" + Math.round(v.rate * 100) + "%（" + v.visited + "/" + v.households + "户）";
+    return t;
+  }
+
+  function drawLegend() {
+    if (legendCtl) legendCtl.remove();
+    const mode = modeSel.value;
+    if (mode === "households") legendCtl = legend(map, "户数与标准", [[COLORS.below, "低于 " + cfg.band[0] + " 户"], [COLORS.within, "标准内"], [COLORS.above, "高于 " + cfg.band[1] + " 户"]]);
+    else if (mode === "staffing") legendCtl = legend(map, "网格长配备", [[COLORS.leader, "已配备"], [COLORS.noleader, "缺网格长"]]);
+    else legendCtl = legend(map, "走访覆盖率", VISIT_STEPS.map(([, c, t]) => [c, t]).concat([["#98a2b3", "无数据"]]));
+  }
+
+  function summarise() {
+    const fs = grids.features;
+    const n = fs.length, below = fs.filter((f) => f.properties.band === "below").length;
+    const above = fs.filter((f) => f.properties.band === "above").length;
+    const noLeader = fs.filter((f) => !f.properties.has_leader).length;
+    const hh = fs.reduce((s, f) => s + f.properties.households, 0);
+    document.getElementById("summary").innerHTML =
+      '<table class="kv" id="summary-table"><tr><td>网格</td><td>' + n + "</td></tr><tr><td>户数</td><td>" + hh +
+      "</td></tr><tr><td>低于标准</td><td>" + below + "</td></tr><tr><td>高于标准</td><td>" + above +
+      "</td></tr><tr><td>缺网格长</td><td>" + noLeader + "</td></tr></table>";
+  }
+
+  async function loadVisits() {
+    visitCoverage = null;
+    try {
+      const res = await api("/api/v1/visits/coverage?by=grid&area=" + area + "&start=" + from.value + "&end=" + to.value);
+      visitCoverage = {};
+      for (const row of res.rows) visitCoverage[row.code] = { rate: row.visited_share, visited: row.visited, households: row.households };
+    } catch (e) {
+      toast(isMissing(e) ? "走访覆盖接口（/api/v1/visits/coverage）尚未上线" : e.message);
+    }
+  }
+
+  async function redraw() {
+    document.getElementById("period").hidden = modeSel.value !== "visits";
+    const q = new URLSearchParams({ area, mode: modeSel.value });
+    if (modeSel.value === "visits") { q.set("from", from.value); q.set("to", to.value); await loadVisits(); }
+    history.replaceState(null, "", "?" + q);
+    if (gridLayer) gridLayer.setStyle(style);
+    drawLegend();
+  }
+
+  async function crumbs() {
+    const parts = [area.slice(0, 6), area.slice(0, 9), area.slice(0, 12)].filter((c, i, a) => c.length >= cfg.jurisdiction.length && c.length <= area.length && a.indexOf(c) === i);
+    document.getElementById("crumbs").innerHTML = parts.map((c) => '<a href="?area=' + c + '&mode=' + modeSel.value + '">' + c + "</a>").join(" › ");
+  }
+
+  async function load() {
+    crumbs();
+    const base = addBase(map, area);
+    try {
+      grids = await api("/api/v1/layers/grids?f=geojson&area=" + area);
+    } catch (e) { toast(e.message); empty(wrap, e.message); return; }
+    if (!grids.features.length) {
+      empty(wrap, "该区域暂无在用网格数据");
+      const fc = await base;
+      if (fc) fitTo(map, L.geoJSON(fc));
+    } else {
+      gridLayer = L.geoJSON(grids, {
+        style,
+        onEachFeature: (f, layer) => {
+          layer.bindTooltip(() => tooltip(f.properties), { sticky: true });
+          // Clicking a grid drills down one level towards it (county -> township -> community).
+          if (area.length < 12) layer.on("click", () => { location.href = "?area=" + f.properties.code.slice(0, area.length + 3) + "&mode=" + modeSel.value; });
+        },
+      }).addTo(map);
+      fitTo(map, gridLayer);
+    }
+    summarise();
+    if (area.length < 12) {
+      const kids = await api("/api/v1/layers/areas?parent=" + area);
+      document.getElementById("children").innerHTML = kids.features.length
+        ? kids.features.map((f) => '<li data-code="' + f.properties.code + '">' + esc(f.properties.name) + " <span class='muted'>" + f.properties.grids + " 网格 · " + f.properties.households + " 户</span></li>").join("")
+        : "<li class='muted'>无下级区划</li>";
+      document.querySelectorAll("#children li[data-code]").forEach((li) => li.addEventListener("click", () => { location.href = "?area=" + li.dataset.code + "&mode=" + modeSel.value; }));
+      L.geoJSON(kids, {
+        style: { color: "#0b4f8a", weight: 3, fill: false },
+        onEachFeature: (f, layer) => {
+          layer.bindTooltip(esc(f.properties.name) + "（点击进入）");
+          layer.on("click", () => { location.href = "?area=" + f.properties.code + "&mode=" + modeSel.value; });
+        },
+      }).addTo(map);
+    } else {
+      document.getElementById("children").innerHTML = "<li class='muted'>社区/村为最低一级区划</li>";
+    }
+    await redraw();
+  }
+
+  modeSel.addEventListener("change", redraw);
+  from.addEventListener("change", redraw);
+  to.addEventListener("change", redraw);
+  load();
+})();
