@@ -38,24 +38,24 @@ def ll(geom):
     return shapely.transform(geom, move)
 
 
-def communities(*rows, crs=4490):
+def communities(*rows):
     return gpd.GeoDataFrame(
-        {"code": [r[0] for r in rows]}, geometry=[ll(r[1]) for r in rows], crs=crs
+        {"code": [r[0] for r in rows]}, geometry=[ll(r[1]) for r in rows], crs=4490
     )
 
 
-def grids(*rows, households=None, types=None, community=C, crs=4490):
+def grids(*rows, households=None, types=None, community=C):
     data = {"code": [r[0] for r in rows], "community_code": [community] * len(rows)}
     if households is not None:
         data["households"] = households
     if types is not None:
         data["type"] = types
-    return gpd.GeoDataFrame(data, geometry=[ll(r[1]) for r in rows], crs=crs)
+    return gpd.GeoDataFrame(data, geometry=[ll(r[1]) for r in rows], crs=4490)
 
 
-def points(column, *rows, crs=4490):
+def points(column, *rows):
     return gpd.GeoDataFrame(
-        {column: [r[0] for r in rows]}, geometry=[ll(r[1]) for r in rows], crs=crs
+        {column: [r[0] for r in rows]}, geometry=[ll(r[1]) for r in rows], crs=4490
     )
 
 
@@ -315,13 +315,17 @@ def test_invalid_community_is_reported_and_repaired():
     assert found["message"].iloc[0].startswith(f"社区 {C} 的几何图形无效")
 
 
-def test_missing_grid_geometry_does_not_stop_the_audit():
+@pytest.mark.parametrize(
+    ("geometry", "wording"),
+    [(None, "没有几何图形"), (shapely.LineString([(0, 0), (100, 100)]), "不是面")],
+)
+def test_unusable_grid_geometry_does_not_stop_the_audit(geometry, wording):
     found = audit_coverage(
         communities((C, box(0, 0, 100, 100))),
-        grids((G1, box(0, 0, 100, 100)), (G2, None)),
+        grids((G1, box(0, 0, 100, 100)), (G2, geometry)),
     )
     assert summary(found) == [("invalid_geometry", [G2])]
-    assert "没有几何图形" in found["message"].iloc[0]
+    assert wording in found["message"].iloc[0]
 
 
 # -- households and buildings -------------------------------------------------------------------
@@ -401,7 +405,7 @@ def test_building_split_share_tolerance(y0, split):
 # -- input errors and tolerances ----------------------------------------------------------------
 
 
-def _one_square(crs=4490):
+def _one_square():
     return communities((C, box(0, 0, 100, 100))), grids((G1, box(0, 0, 100, 100)))
 
 
