@@ -5,17 +5,14 @@ Each domain package adds its models module here.
 
 from app.areas.models import Area
 from app.audits.models import AuditFinding, AuditRun  # noqa: F401
-from app.audits.models import AuditFinding, AuditRun  # noqa: F401
 from app.auth.models import User
 from app.base import Base
 from app.buildings.models import Building, Household
 from app.grids.models import Grid
 from app.incidents.models import IncidentCategory  # noqa: F401
-from app.incidents.models import IncidentCategory  # noqa: F401
 from app.plans.models import Plan, PlanGrid  # noqa: F401
 from app.registry_models import RegistryConfig, RegistryRevision
 from app.staff.models import Staff, StaffAssignment
-from app.visits.models import Visit  # noqa: F401
 from app.visits.models import Visit  # noqa: F401
 
 __all__ = [

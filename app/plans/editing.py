@@ -54,10 +54,11 @@ def _best_neighbour(
 
 
 def snap_slivers(
-    geoms: dict[int, BaseGeometry], community: BaseGeometry
+    geoms: dict[int, BaseGeometry], community: BaseGeometry, drawn: int | None = None
 ) -> dict[int, MultiPolygon]:
     """Give every sliver (a small or thin gap piece, or a small detached part of a grid) to the
-    neighbour with the longest shared edge. Larger gaps stay: they are the planner's to fill."""
+    neighbour with the longest shared edge. Larger gaps stay: they are the planner's to fill.
+    The grid just ``drawn`` keeps the shape the planner drew unless it is the only neighbour."""
     out: dict[int, BaseGeometry] = dict(geoms)
     for key in list(out):
         parts = sorted(shapely.get_parts(out[key]), key=lambda p: -p.area)
@@ -71,7 +72,9 @@ def snap_slivers(
     gaps = community.difference(union)
     for piece in shapely.get_parts(gaps):
         if piece.area > 0 and _is_sliver(piece):
-            target = _best_neighbour(piece, out, skip=None)
+            target = _best_neighbour(piece, out, skip=drawn)
+            if target is None:
+                target = _best_neighbour(piece, out, skip=None)
             if target is not None:
                 out[target] = out[target].union(piece)
     return {k: as_multi(v) for k, v in out.items()}
@@ -91,7 +94,7 @@ def reshape(
     out: dict[int, BaseGeometry] = {}
     for other, geom in geoms.items():
         out[other] = clipped if other == key else geom.difference(clipped)
-    return snap_slivers(out, community)
+    return snap_slivers(out, community, drawn=key)
 
 
 def split(geom: BaseGeometry, line: BaseGeometry) -> list[MultiPolygon]:
@@ -116,12 +119,12 @@ def merge(a: BaseGeometry, b: BaseGeometry) -> MultiPolygon:
 
 
 def building_region(location: BaseGeometry, footprint: BaseGeometry | None) -> Polygon:
-    """The land that moves with a building: its footprint (or its point) plus 2 m, measured in
+    """The land that moves with a building: its footprint plus 2 m (or its point plus 10 m, a typical half-width), measured in
     metres, so the building ends up wholly inside its new grid."""
     base = footprint if footprint is not None else location
     lon = base.centroid.x
     crs = gk_crs_for(lon)
-    metric = geometry_to_metric(base, lon).buffer(2.0 if footprint is not None else 5.0)
+    metric = geometry_to_metric(base, lon).buffer(2.0 if footprint is not None else 10.0)
     result = geometry_from_metric(metric, crs)
     assert isinstance(result, Polygon)
     return result

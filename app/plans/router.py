@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.deps import require_roles
 from app.auth.policy import Principal
@@ -248,7 +248,7 @@ def grid_at(
     date: dt.date | None = None,
 ) -> GridAtPublic:
     """Which grid was this point in on ``date`` (default today)? Retired versions included."""
-    day = date or session.scalar(select(func.current_date()))
+    day = date or dt.date.today()
     grid = approval.grid_at(session, lng=lng, lat=lat, day=day)
     if grid is None:
         raise NotFound(f"{day} 该位置不在任何网格内")

@@ -38,6 +38,7 @@ from gis.coverage import CoverageTolerances, audit_coverage
 
 LOCK_MINUTES = 15
 DEFAULT_BAND = (250, 500)
+DENSIFY_DEG = 0.0005  # ~50 m
 
 
 def now() -> dt.datetime:
@@ -138,6 +139,9 @@ def validate(
     if not grids:
         errors.append(FindingPublic(kind="empty", severity="error", message="方案中没有网格"))
         return ValidationPublic(ok=False, band=band, errors=errors, warnings=warnings)
+    # gis.coverage projects vertices only, so a long straight lon/lat edge and the same edge with a
+    # vertex in the middle bow apart by metres; densifying both sides keeps that under its floors.
+    community = shapely.segmentize(community, DENSIFY_DEG)
     communities = gpd.GeoDataFrame({"code": [plan.community_code]}, geometry=[community], crs=SRID)
     frame = gpd.GeoDataFrame(
         {
@@ -146,7 +150,7 @@ def validate(
             "households": [float(g.households) for g in grids],
             "type": [g.type for g in grids],
         },
-        geometry=[to_shape(g.geom) for g in grids],
+        geometry=[shapely.segmentize(to_shape(g.geom), DENSIFY_DEG) for g in grids],
         crs=SRID,
     )
     found = audit_coverage(communities, frame, tolerances=CoverageTolerances(band=band))

@@ -1,0 +1,325 @@
+"""Plans over the API on the tiny county: create, edit (reshape, split, merge, move), locks,
+optimistic concurrency, submit refusal, impact, approval swap and point-in-time queries.
+
+Community C1 = box(113.000, 34.000, 113.010, 34.010); G11 west of 113.005, G12 east of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, Point, box, mapping
+from sqlalchemy import select, update
+
+from app.buildings.models import Building
+from app.grids.models import Grid
+from app.plans.models import Plan, PlanGrid
+from tests.factories import C1, G11, G12, tiny_county
+
+P = "/api/v1/plans"
+
+
+def _plan(client, headers) -> dict:  # type: ignore[no-untyped-def]
+    r = client.post(P, json={"community_code": C1}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _gid(plan: dict, code: str | None) -> int:
+    return next(g["id"] for g in plan["grids"] if g["code"] == code)
+
+
+def test_create_from_current_grids_counts_households(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    plan = _plan(client, token_for("planner"))
+    assert plan["status"] == "draft" and plan["version"] == 1
+    by_code = {g["code"]: g for g in plan["grids"]}
+    assert set(by_code) == {G11, G12}
+    assert by_code[G11]["households"] == 2 and by_code[G12]["households"] == 0
+    assert plan["validation"]["ok"] is True
+    # 2 and 0 households are far below the 250–500 band: warnings, located.
+    band = [w for w in plan["validation"]["warnings"] if w["kind"] == "household_band"]
+    assert len(band) == 2 and all(w["geometry"] for w in band)
+
+
+def test_create_needs_planner_role_and_jurisdiction(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    assert (
+        client.post(P, json={"community_code": C1}, headers=token_for("dispatcher")).status_code
+        == 403
+    )
+    other = token_for("planner", jurisdiction="419902")
+    assert client.post(P, json={"community_code": C1}, headers=other).status_code == 403
+
+
+def test_split_then_stale_edit_is_409(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    line = {"type": "LineString", "coordinates": [[113.008, 33.999], [113.008, 34.011]]}
+    body = {"version": 1, "grid_id": _gid(plan, G12), "line": line}
+    r = client.post(f"{P}/{plan['id']}/split", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert after["version"] == 2 and len(after["grids"]) == 3
+    assert [g["code"] for g in after["grids"]].count(None) == 1
+    assert after["validation"]["ok"] is True
+    stale = client.post(f"{P}/{plan['id']}/split", json=body, headers=h)
+    assert stale.status_code == 409
+    assert stale.json()["context"]["current_version"] == 2
+
+
+def test_split_line_not_crossing_is_422(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    inside = {"type": "LineString", "coordinates": [[113.006, 34.004], [113.007, 34.006]]}
+    r = client.post(
+        f"{P}/{plan['id']}/split",
+        json={"version": 1, "grid_id": _gid(plan, G12), "line": inside},
+        headers=h,
+    )
+    assert r.status_code == 422
+    assert "没有穿过" in r.json()["detail"]
+    assert client.get(f"{P}/{plan['id']}", headers=h).json()["version"] == 1  # nothing changed
+
+
+def test_merge_touching_grids_and_refuse_non_touching(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    r = client.post(
+        f"{P}/{plan['id']}/merge",
+        json={"version": 1, "grid_id": _gid(plan, G11), "other_grid_id": _gid(plan, G12)},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    merged = r.json()
+    assert [g["code"] for g in merged["grids"]] == [G11]  # more households keeps its code
+    assert merged["grids"][0]["households"] == 2
+    assert merged["validation"]["ok"] is True
+
+
+def test_merge_refuses_grids_without_shared_edge(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    line = {"type": "LineString", "coordinates": [[113.008, 33.999], [113.008, 34.011]]}
+    plan = client.post(
+        f"{P}/{plan['id']}/split",
+        json={"version": 1, "grid_id": _gid(plan, G12), "line": line},
+        headers=h,
+    ).json()
+    r = client.post(
+        f"{P}/{plan['id']}/merge",
+        json={"version": 2, "grid_id": _gid(plan, G11), "other_grid_id": _gid(plan, None)},
+        headers=h,
+    )
+    assert r.status_code == 422 and "不相邻" in r.json()["detail"]
+
+
+def test_reshape_takes_from_neighbour_and_snaps_sliver(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    # Pull G11's east edge 1 m short of the old line: the thin strip left behind is a sliver.
+    shape = box(113.0, 34.0, 113.00499, 34.01)
+    r = client.post(
+        f"{P}/{plan['id']}/reshape",
+        json={"version": 1, "grid_id": _gid(plan, G11), "geometry": mapping(shape)},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["validation"]["ok"] is True, body["validation"]["errors"]
+    grids = {g.code: to_shape(g.geom) for g in db.scalars(select(PlanGrid))}
+    assert grids[G12].bounds[0] == 113.00499  # the strip went to the neighbour
+    # Push G11 east instead: G12 shrinks, still no gap or overlap.
+    r = client.post(
+        f"{P}/{plan['id']}/reshape",
+        json={
+            "version": 2,
+            "grid_id": _gid(plan, G11),
+            "geometry": mapping(box(113.0, 34.0, 113.007, 34.01)),
+        },
+        headers=h,
+    )
+    assert r.status_code == 200 and r.json()["validation"]["ok"] is True
+
+
+def test_move_building_to_neighbour(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    b = Building(
+        code="B9", name="9号楼", community_code=C1, household_count=40,
+        location=from_shape(Point(113.0049, 34.005), srid=4490),
+    )  # fmt: skip
+    db.add(b)
+    db.flush()
+    h = token_for("planner")
+    plan = _plan(client, h)
+    assert {g["code"]: g["households"] for g in plan["grids"]} == {G11: 42, G12: 0}
+    r = client.post(
+        f"{P}/{plan['id']}/move-buildings",
+        json={"version": 1, "building_ids": [b.id], "to_grid_id": _gid(plan, G12)},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert {g["code"]: g["households"] for g in r.json()["grids"]} == {G11: 2, G12: 40}
+    assert r.json()["validation"]["ok"] is True
+    far = db.scalar(select(Building).where(Building.code == "B1"))
+    assert far is not None
+    r = client.post(
+        f"{P}/{plan['id']}/move-buildings",
+        json={"version": 2, "building_ids": [far.id], "to_grid_id": _gid(plan, G12)},
+        headers=h,
+    )
+    assert r.status_code == 422
+
+
+def test_lock_blocks_others_expires_and_can_be_broken(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    alice, bob = token_for("planner", username="alice"), token_for("planner", username="bob")
+    plan = _plan(client, alice)
+    url = f"{P}/{plan['id']}"
+    lock = client.post(f"{url}/lock", headers=alice).json()
+    assert lock["locked_by"] == "alice"
+    line = {"type": "LineString", "coordinates": [[113.008, 33.999], [113.008, 34.011]]}
+    edit = {"version": 1, "grid_id": _gid(plan, G12), "line": line}
+    r = client.post(f"{url}/split", json=edit, headers=bob)
+    assert r.status_code == 409 and r.json()["context"]["locked_by"] == "alice"
+    assert client.get(f"{url}/lock", headers=bob).json()["locked_by"] == "alice"
+    # Bob may not break it; a county admin may.
+    assert client.delete(f"{url}/lock", params={"force": True}, headers=bob).status_code == 403
+    assert client.delete(f"{url}/lock", headers=bob).status_code == 409
+    admin = token_for("county_admin", username="chief")
+    assert (
+        client.delete(f"{url}/lock", params={"force": True}, headers=admin).json()["locked_by"]
+        is None
+    )
+    # Alice takes it again; once it expires Bob's edit goes through and the lock is his.
+    client.post(f"{url}/lock", headers=alice)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    db.execute(update(Plan).where(Plan.id == plan["id"]).values(locked_until=past))
+    db.flush()
+    r = client.post(f"{url}/split", json=edit, headers=bob)
+    assert r.status_code == 200, r.text
+    assert r.json()["lock"]["locked_by"] == "bob"
+
+
+def test_submit_refuses_gap_and_overlap_with_locations(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    g11 = db.get(PlanGrid, _gid(plan, G11))
+    g12 = db.get(PlanGrid, _gid(plan, G12))
+    # G11 leaves a gap in the north and G12 reaches 0.001° into G11 (overlap).
+    g11.geom = from_shape(MultiPolygon([box(113.0, 34.0, 113.005, 34.008)]), srid=4490)
+    g12.geom = from_shape(MultiPolygon([box(113.004, 34.0, 113.01, 34.01)]), srid=4490)
+    db.flush()
+    r = client.post(f"{P}/{plan['id']}/submit", json={"version": 1}, headers=h)
+    assert r.status_code == 422, r.text
+    errors = r.json()["context"]["errors"]
+    kinds = {e["kind"] for e in errors}
+    assert {"gap", "overlap"} <= kinds
+    assert all(e["geometry"] is not None for e in errors)
+    overlap = next(e for e in errors if e["kind"] == "overlap")
+    assert set(overlap["objects"]) == {G11, G12}
+    assert db.get(Plan, plan["id"]).status == "draft"
+
+
+def test_approval_swaps_versions_and_history_answers_old_grid(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    line = {"type": "LineString", "coordinates": [[113.008, 33.999], [113.008, 34.011]]}
+    plan = client.post(
+        f"{P}/{plan['id']}/split", json={"version": 1, "grid_id": _gid(plan, G12), "line": line},
+        headers=h,
+    ).json()  # fmt: skip
+    kept_row = db.scalar(select(Grid).where(Grid.code == G11))
+    assert (
+        client.post(f"{P}/{plan['id']}/submit", json={"version": 2}, headers=h).status_code == 200
+    )
+
+    impact = client.get(f"{P}/{plan['id']}/impact", headers=h).json()
+    assert impact["grids_kept"] == [G11] and impact["grids_changed"] == [G12]
+    assert impact["grids_new"] == 1
+    assert impact["staff_assignments"]["count"] == 1  # the worker of G12: boundary changes
+    assert impact["incidents"]["available"] in (True, False)
+
+    body = {"effective_date": "2026-06-01", "reason": "新建小区，按户数调整"}
+    assert client.post(f"{P}/{plan['id']}/approve", json=body, headers=h).status_code == 403
+    r = client.post(f"{P}/{plan['id']}/approve", json=body, headers=token_for("county_admin"))
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["kept"] == [G11] and result["new_versions"] == [G12]
+    assert result["new_codes"] == [C1 + "003"] and result["retired"] == []
+
+    rows = db.scalars(
+        select(Grid).where(Grid.community_code == C1).order_by(Grid.code, Grid.version)
+    ).all()
+    state = [(g.code, g.version, g.status, str(g.valid_from), str(g.valid_to)) for g in rows]
+    assert state == [
+        (G11, 1, "active", "2026-01-01", "None"),
+        (G12, 1, "retired", "2026-01-01", "2026-06-01"),
+        (G12, 2, "active", "2026-06-01", "None"),
+        (C1 + "003", 1, "active", "2026-06-01", "None"),
+    ]
+    assert db.scalar(select(Grid).where(Grid.code == G11)).id == kept_row.id  # same row kept
+
+    east = {"lng": 113.009, "lat": 34.005}
+    before = client.get("/api/v1/grids/at", params={**east, "date": "2026-03-01"}).json()
+    after = client.get("/api/v1/grids/at", params={**east, "date": "2026-07-01"}).json()
+    assert (before["code"], before["version"], before["status"]) == (G12, 1, "retired")
+    assert after["code"] == C1 + "003"
+    assert client.get("/api/v1/grids/at", params={**east, "date": "2025-01-01"}).status_code == 404
+    # Approved plans are frozen.
+    assert (
+        client.post(
+            f"{P}/{plan['id']}/approve", json=body, headers=token_for("county_admin")
+        ).status_code
+        == 409
+    )
+
+
+def test_export_geopackage_and_reimport_as_new_draft(db, client, token_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    gj = client.get(f"{P}/{plan['id']}/export", params={"f": "geojson"}, headers=h)
+    assert gj.status_code == 200 and gj.headers["content-type"].startswith("application/geo+json")
+    assert len(gj.json()["features"]) == 2
+    gpkg = client.get(f"{P}/{plan['id']}/export", params={"f": "gpkg"}, headers=h)
+    assert gpkg.status_code == 200 and gpkg.content[:15] == b"SQLite format 3"
+    r = client.post(
+        f"{P}/upload",
+        files={"file": ("edited.gpkg", gpkg.content)},
+        data={"community_code": C1},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["id"] != plan["id"] and new["source"] == "upload"
+    assert sorted(g["code"] for g in new["grids"]) == [G11, G12]
+    assert new["validation"]["ok"] is True
+
+
+def test_upload_in_projected_crs_is_converted_and_reported(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+
+    tiny_county(db)
+    frame = gpd.GeoDataFrame(
+        {"code": [G11, G12]},
+        geometry=[box(113.0, 34.0, 113.005, 34.01), box(113.005, 34.0, 113.01, 34.01)],
+        crs=4490,
+    ).to_crs(4547)
+    r = client.post(
+        f"{P}/upload",
+        files={"file": ("gk.geojson", frame.to_json())},
+        data={"community_code": C1, "crs": "4547"},
+        headers=token_for("planner"),
+    )
+    assert r.status_code == 201, r.text
+    assert any("转换" in n for n in r.json()["notes"])
+    assert r.json()["validation"]["ok"] is True
