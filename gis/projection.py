@@ -37,7 +37,9 @@ def gk_central_meridian(lon: float) -> int:
     114
     """
     if not np.isfinite(lon) or not (_FIRST_CM - 1.5 <= lon <= _LAST_CM + 1.5):
-        raise ValueError(f"longitude {lon} is outside China's CGCS2000 Gauss-Krüger zones (73.5–136.5°E)")
+        raise ValueError(
+            f"longitude {lon} is outside China's CGCS2000 Gauss-Krüger zones (73.5–136.5°E)"
+        )
     return int(3 * round(lon / 3))
 
 
@@ -69,7 +71,9 @@ def _require_lonlat(crs: pyproj.CRS | None) -> None:
         raise ValueError("data has no CRS; set it (EPSG:4490 for stored geometry) before measuring")
     epsg = crs.to_epsg()
     if epsg not in LONLAT_EPSGS:
-        raise ValueError(f"expected CGCS2000/WGS84 lon/lat (EPSG:4490 or 4326), got {crs.to_string()}")
+        raise ValueError(
+            f"expected CGCS2000/WGS84 lon/lat (EPSG:4490 or 4326), got {crs.to_string()}"
+        )
 
 
 def to_metric(data: G, crs: pyproj.CRS | None = None) -> G:
@@ -134,7 +138,9 @@ def area_m2(data: gpd.GeoSeries) -> np.ndarray:
     return np.asarray(to_metric(data).area, dtype=float)
 
 
-def distance_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def distance_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Geodesic distance in metres on the CGCS2000 ellipsoid (vectorised)."""
     geod = pyproj.Geod(ellps="GRS80")  # CGCS2000's ellipsoid differs from GRS80 by < 0.1 mm in b
     _, _, dist = geod.inv(lon1, lat1, lon2, lat2)

@@ -60,6 +60,8 @@ class RegistrySnapshot:
     by_code: dict[str, int] = field(default_factory=dict)
     # Built on first use by the geocoder (app.geocode.service), then shared by every request.
     gazetteer: Any = None
+    # Per-grid response fragments built once by app.locate.service (see _fragments there).
+    fragments: list[Any] | None = None
 
     def __post_init__(self) -> None:
         self.by_code = {g.code: i for i, g in enumerate(self.grids)}

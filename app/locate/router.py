@@ -35,13 +35,15 @@ def locate(
     lng: Annotated[float, Query(allow_inf_nan=False, ge=-180, le=180, description="longitude")],
     lat: Annotated[float, Query(allow_inf_nan=False, ge=-90, le=90, description="latitude")],
     crs: CrsQuery = "wgs84",
-) -> LocatePublic:
+) -> Response:
     """The grid containing a point, its leader and workers, community, township and county.
 
     Outside every grid: the nearest grid and the distance. ``near_edge`` flags points within the
     configured distance of the grid's edge, where a GPS error could mean the neighbouring grid.
     """
-    return service.locate_point(snapshot, lng=lng, lat=lat, crs=crs, principal=principal)
+    answer = service.locate_point(snapshot, lng=lng, lat=lat, crs=crs, principal=principal)
+    # Serialised here rather than re-validated against response_model: this is the hot path.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 _LNG_NAMES = ("lng", "lon", "longitude", "x", "经度")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from app.auth.policy import Principal, mask_phone
 from app.errors import InvalidInput
-from app.locate.registry import GridRecord, RegistrySnapshot, StaffRef
+from app.locate.registry import AreaRef, RegistrySnapshot, StaffRef
 from app.locate.schemas import AreaOut, GridOut, LocatePublic, NearestOut, PersonOut, PointOut
 from gis.crs import parse_coord_system, to_wgs84
 
@@ -39,19 +40,53 @@ def to_storage(lng: float, lat: float, crs: str) -> tuple[float, float]:
 
 
 def _person(staff: StaffRef, show_phone: bool) -> PersonOut:
-    return PersonOut(
+    return PersonOut.model_construct(
         name=staff.name,
         phone=staff.phone if show_phone else mask_phone(staff.phone),
         employment=staff.employment,
     )
 
 
-def _grid_out(grid: GridRecord) -> GridOut:
-    return GridOut(code=grid.code, name=grid.name, type=grid.type)
+def _area(ref: AreaRef | None) -> AreaOut | None:
+    return AreaOut.model_construct(code=ref.code, name=ref.name) if ref is not None else None
 
 
-def _area(ref: object) -> AreaOut | None:
-    return AreaOut(code=ref.code, name=ref.name) if ref is not None else None  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class _Fragments:
+    """The parts of a locate answer that depend only on the grid (and on masking), built once per
+    snapshot so the hot path only assembles them."""
+
+    grid: GridOut
+    community: AreaOut | None
+    township: AreaOut | None
+    county: AreaOut | None
+    leader: tuple[PersonOut | None, PersonOut | None]  # (masked, full)
+    workers: tuple[list[PersonOut], list[PersonOut]]
+    message: str
+
+
+def _fragments(snapshot: RegistrySnapshot) -> list[_Fragments]:
+    if snapshot.fragments is None:
+        snapshot.fragments = [
+            _Fragments(
+                grid=GridOut.model_construct(code=g.code, name=g.name, type=g.type),
+                community=_area(g.community),
+                township=_area(g.township),
+                county=_area(g.county),
+                leader=(
+                    (_person(g.leader, False), _person(g.leader, True))
+                    if g.leader
+                    else (None, None)
+                ),
+                workers=(
+                    [_person(w, False) for w in g.workers],
+                    [_person(w, True) for w in g.workers],
+                ),
+                message=f"{g.name}：网格长{g.leader.name}" if g.leader else f"{g.name}：暂无网格长",
+            )
+            for g in snapshot.grids
+        ]
+    return snapshot.fragments
 
 
 def locate_point(
@@ -65,8 +100,13 @@ def locate_point(
     check_coordinates(lng, lat)
     system = coord_system(crs)
     x, y = to_storage(lng, lat, system)
-    point = PointOut(
-        lng=round(x, 7), lat=round(y, 7), input_lng=lng, input_lat=lat, input_crs=system
+    point = PointOut.model_construct(
+        lng=round(x, 7),
+        lat=round(y, 7),
+        crs="cgcs2000",
+        input_lng=lng,
+        input_lat=lat,
+        input_crs=system,
     )
     index = snapshot.index
     if index is None:
@@ -78,33 +118,33 @@ def locate_point(
         return LocatePublic(
             point=point,
             found=False,
-            nearest=NearestOut(grid=_grid_out(nearest), distance_m=round(distance, 1)),
+            nearest=NearestOut(
+                grid=_fragments(snapshot)[near_i].grid, distance_m=round(distance, 1)
+            ),
             message=f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米",
         )
-    grid = snapshot.grids[i]
+    frag = _fragments(snapshot)[i]
     edge_m: float | None = None
     if index.is_near_edge_cell(x, y):
         d = index.edge_distance_m(i, x, y)
         if d <= index.edge_distance_threshold_m:
             edge_m = round(d, 1)
-    show = principal.sees_phone_of(grid.code)
-    leader = _person(grid.leader, show) if grid.leader else None
-    message = (
-        f"{grid.name}：网格长{grid.leader.name}" if grid.leader else f"{grid.name}：暂无网格长"
-    )
+    show = int(principal.sees_phone_of(frag.grid.code))
+    message = frag.message
     if edge_m is not None:
         message += f"；该点距网格边界仅{edge_m:.0f}米，请核实"
-    return LocatePublic(
+    return LocatePublic.model_construct(
         point=point,
         found=True,
-        grid=_grid_out(grid),
-        leader=leader,
-        workers=[_person(w, show) for w in grid.workers],
-        community=_area(grid.community),
-        township=_area(grid.township),
-        county=_area(grid.county),
+        grid=frag.grid,
+        leader=frag.leader[show],
+        workers=frag.workers[show],
+        community=frag.community,
+        township=frag.township,
+        county=frag.county,
         near_edge=edge_m is not None,
         edge_distance_m=edge_m,
+        nearest=None,
         message=message,
     )
 
