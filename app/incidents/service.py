@@ -422,7 +422,10 @@ def to_public(
 
 
 def category_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(IncidentCategory.code, IncidentCategory.name)).tuples())
+    return {
+        r.code: r.name
+        for r in session.execute(select(IncidentCategory.code, IncidentCategory.name))
+    }
 
 
 def list_incidents(
