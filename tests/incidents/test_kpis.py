@@ -1,0 +1,97 @@
+"""Each KPI formula on a hand-made case set (numbers worked out in the comments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from app.incidents.calendar import TZ
+from app.incidents.kpis import compute_kpis
+from tests.factories import C1, G11, G12
+
+NOW = dt.datetime(2026, 4, 15, tzinfo=TZ)
+
+
+def d(day: int, month: int = 3) -> dt.datetime:
+    return dt.datetime(2026, month, day, tzinfo=TZ)
+
+
+# (grid, state, deadline, handled, closed, satisfaction, rework, extension, assignee)
+CASES = [
+    (G11, "evaluated", d(10), d(5), d(6), "satisfied", 0, 0, "w1"),  # on time; 120 h to close
+    (G11, "evaluated", d(10), d(12), d(13), "unsatisfied", 1, 0, "w1"),  # late; 288 h
+    (G12, "handling", d(20), None, None, None, 0, 1, "w2"),  # overdue, never handled
+    (G12, "handled", d(20), d(18), None, None, 0, 0, "w2"),  # handled on time, not closed
+    (G11, "rejected", d(15), None, None, None, 0, 0, None),  # never registered: not due
+    (G11, "handling", d(5, 4), None, None, None, 0, 0, "w1"),  # due in April: outside
+]
+
+
+@pytest.fixture
+def cases(db):  # type: ignore[no-untyped-def]
+    for n, (grid, state, deadline, handled, closed, sat, rework, ext, who) in enumerate(CASES):
+        db.execute(
+            text(
+                """
+                INSERT INTO incidents (case_no, token, category_code, description, location,
+                    grid_code, community_code, locate, state, reported_at, deadline, handled_at,
+                    closed_at, satisfaction, rework_count, extension_count, assignee)
+                VALUES (:no, :no, '0401', 'k', ST_SetSRID(ST_MakePoint(113.002, 34.005), 4490),
+                    :grid, :comm, '{}', :state, :rep, :deadline, :handled, :closed, :sat, :rework,
+                    :ext, :who)
+                """
+            ),
+            {
+                "no": f"KPI{n}", "grid": grid, "comm": grid[:12], "state": state, "rep": d(1),
+                "deadline": deadline, "handled": handled, "closed": closed, "sat": sat,
+                "rework": rework, "ext": ext, "who": who,
+            },  # fmt: skip
+        )
+    db.flush()
+
+
+def _kpis(db, **kw):  # type: ignore[no-untyped-def]
+    return compute_kpis(db, start=d(1), end=d(1, 4), at=NOW, **{"area": "419901", **kw})
+
+
+def test_each_formula(db, cases):
+    (row,) = _kpis(db)
+    assert row["due"] == 4
+    assert row["closure_rate"] == 0.5  # 2 closed / 4
+    assert row["on_time_handling_rate"] == 0.5  # cases 1 and 4
+    assert row["on_time_closure_rate"] == 0.25  # case 1
+    assert row["overdue_rate"] == 0.5  # case 2 (handled late) and 3 (still open)
+    assert row["rework_rate"] == 0.25
+    assert row["extension_rate"] == 0.25
+    assert row["satisfaction_rate"] == 0.5  # 1 satisfied of 2 evaluated
+    assert row["mean_hours_to_close"] == 204.0  # (120 + 288) / 2
+    assert row["p90_hours_to_close"] == pytest.approx(271.2)  # 120 + 0.9 * 168
+
+
+def test_grouping_and_filters(db, cases):
+    by_grid = {r["group"]: r for r in _kpis(db, group_by="grid")}
+    assert by_grid[G11]["due"] == 2 and by_grid[G12]["due"] == 2
+    assert by_grid[G12]["closure_rate"] == 0.0 and by_grid[G12]["satisfaction_rate"] is None
+    (w2,) = _kpis(db, worker="w2")
+    assert w2["due"] == 2 and w2["overdue_rate"] == 0.5
+    (g12,) = _kpis(db, area=G12)
+    assert g12["due"] == 2
+    assert _kpis(db, category="05")[0]["due"] == 0
+    assert _kpis(db, area=C1 + "9")[0]["closure_rate"] is None  # empty: no ratio, not 0
+
+
+def test_api_json_and_csv(api, cases, token_for):
+    h = token_for("auditor")
+    q = {"start": "2026-03-01", "end": "2026-03-31"}
+    r = api.get("/api/v1/kpis", params=q, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"][0]["due"] == 4
+    csv = api.get("/api/v1/kpis", params={**q, "format": "csv", "group_by": "grid"}, headers=h)
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.lstrip("\ufeff").strip().splitlines()
+    assert lines[0].startswith("group,due,closed") and len(lines) == 3
+    assert api.get("/api/v1/kpis", params=q).status_code == 401
+    assert api.get("/api/v1/kpis", params={**q, "area": "419902"}, headers=h).status_code == 403
+    assert api.get("/api/v1/kpis", params={"start": "2026-03-31", "end": "2026-03-01"}, headers=h).status_code == 422
