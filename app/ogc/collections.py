@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.areas.models import Area
@@ -21,6 +21,7 @@ from app.auth.policy import Principal
 from app.base import SRID
 from app.buildings.models import Building
 from app.grids.models import Grid
+from app.incidents.models import Incident
 from app.plans.models import Plan, PlanGrid
 
 Interval = tuple[dt.date | None, dt.date | None]
@@ -116,31 +117,27 @@ def _plan(plan: Plan) -> Collection:
     )
 
 
-_CLOSED = ("closed", "evaluated", "rejected", "voided")
+_NOT_OPEN = ("closed", "evaluated", "rejected", "voided")
 
 
-def _incidents(session: Session) -> Collection | None:
-    """Open incidents, if the incidents domain is installed (read by name: it is built alongside)."""
-    cols = set(
-        session.scalars(
-            text(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = 'incidents'"
-            )
-        )
-    )
-    if not {"id", "status", "location"} <= cols:
-        return None
-    shown = [c for c in ("code", "category_code", "status", "grid_code", "deadline") if c in cols]
-    t = table("incidents", column("id"), column("location"), *(column(c) for c in shown))
+def _incidents() -> Collection:
+    """Open incidents; reporters' names and phones are never shown here."""
     return Collection(
         id="incidents",
         title="未结事件",
         description="Open incidents (not closed, evaluated, rejected or voided)",
-        id_col=t.c.id,
-        geom=t.c.location,
-        props={c: t.c[c] for c in shown},
-        where=[t.c.status.not_in(_CLOSED)],
+        id_col=Incident.id,
+        geom=Incident.location,
+        props={
+            "case_no": Incident.case_no,
+            "category_code": Incident.category_code,
+            "state": Incident.state,
+            "grid_code": Incident.grid_code,
+            "community_code": Incident.community_code,
+            "supervised": Incident.supervised,
+            "deadline": Incident.deadline,
+        },
+        where=[Incident.state.not_in(_NOT_OPEN)],
     )
 
 
@@ -149,9 +146,7 @@ def available(session: Session, principal: Principal) -> list[Collection]:
     out = [_areas(), _grids(), _buildings()]
     if principal.is_anonymous or principal.role == "public":
         return out
-    incidents = _incidents(session)
-    if incidents is not None:
-        out.append(incidents)
+    out.append(_incidents())
     plans = session.scalars(
         select(Plan)
         .where(Plan.community_code.startswith(principal.jurisdiction_code))
@@ -225,7 +220,7 @@ def items(
     features = []
     for row in session.execute(stmt):
         props = {
-            k: (v.isoformat() if isinstance(v, dt.date) else v)
+            k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
             for k, v in zip(c.props, row[2:], strict=True)
         }
         features.append(

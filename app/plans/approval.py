@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
@@ -21,6 +21,8 @@ from app.base import SRID
 from app.buildings.models import Building, Household
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.grids.models import Grid
+from app.incidents.models import Incident
+from app.incidents.service import record as record_incident
 from app.plans import codes
 from app.plans.models import Plan, PlanGrid
 from app.plans.schemas import (
@@ -31,27 +33,14 @@ from app.plans.schemas import (
     MoveItem,
 )
 from app.plans.service import get_plan, now, plan_grids, validate
-from app.staff.models import StaffAssignment
+from app.staff.models import Staff, StaffAssignment
 
 SAME_SHAPE_DEG = 1e-7  # ~1 cm: below digitising noise, the grid did not change
 
 
-def table_exists(session: Session, name: str) -> bool:
-    return bool(
-        session.scalar(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM information_schema.tables "
-                "WHERE table_schema = current_schema() AND table_name = :n)"
-            ),
-            {"n": name},
-        )
-    )
-
-
 def _same(a: BaseGeometry, b: BaseGeometry) -> bool:
-    return bool(a.symmetric_difference(b).area < SAME_SHAPE_DEG**2 * 1e4) or a.equals_exact(
-        b, SAME_SHAPE_DEG
-    )
+    """Equal up to digitising noise: vertex for vertex within ~1 cm, or no area between them."""
+    return bool(a.equals_exact(b, SAME_SHAPE_DEG) or a.symmetric_difference(b).area < 1e-12)
 
 
 @dataclass
@@ -186,68 +175,71 @@ def impact(session: Session, *, plan_id: int, principal: Principal) -> ImpactPub
         households=ImpactSection(available=True, count=len(household_items), items=household_items),
         staff_assignments=ImpactSection(available=True, count=len(staff_items), items=staff_items),
         visits=_visits_impact(session, moved_ids),
-        incidents=_incidents_impact(session, plan_geoms, old_geoms),
+        incidents=_incidents_impact(session, plan, plan_geoms),
     )
 
 
 def _visits_impact(
     session: Session, moved: dict[int, tuple[str | None, str | None]]
 ) -> ImpactSection:
-    # The visits domain is being built alongside; until its table exists there is nothing to move.
-    if not table_exists(session, "visits"):
-        return ImpactSection(available=False, count=0, items=[], note="走访模块尚未启用（不可用）")
-    return ImpactSection(
-        available=False, count=0, items=[], note="走访计划按住户记录，随楼栋划转，无需单独调整"
-    )
-
-
-def _open_incidents(session: Session) -> list[tuple[int, str | None, float, float]] | None:
-    """Open incidents (id, grid code, lng, lat), or None when the incidents table is absent.
-
-    Hook for the incidents domain (issue being built alongside): until app/incidents/models.py
-    lands this reads the table by name only, guarded by information_schema."""
-    if not table_exists(session, "incidents"):
-        return None
-    cols = set(
-        session.scalars(
-            text(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = 'incidents'"
+    """Visits are not scheduled rows: the due list is computed per household and grid (visits
+    domain). So the duty that changes grid is that of must-visit households in moved buildings;
+    past visits keep the grid they were recorded in (history)."""
+    if not moved:
+        return ImpactSection(available=True, count=0, items=[])
+    items = [
+        MoveItem(
+            id=h.id,
+            label=f"必访户 楼栋{h.building_id} {h.unit}单元{h.room}（{'、'.join(h.special_groups)}）",
+            from_grid=moved[h.building_id][0],
+            to_grid=moved[h.building_id][1],
+            action="走访任务转由新网格人员负责；已有走访记录保留原网格",
+        )
+        for h in session.scalars(
+            select(Household)
+            .where(
+                Household.building_id.in_(list(moved)),
+                func.cardinality(Household.special_groups) > 0,
             )
+            .order_by(Household.id)
+        )
+    ]
+    return ImpactSection(available=True, count=len(items), items=items)
+
+
+_NOT_OPEN = ("closed", "evaluated", "rejected", "voided")
+
+
+def _open_incidents(session: Session, community_code: str) -> list[Incident]:
+    """Open cases of the community (anything not closed, evaluated, rejected or voided)."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.community_code == community_code, Incident.state.not_in(_NOT_OPEN))
+            .order_by(Incident.id)
         )
     )
-    if not {"id", "grid_code", "location", "status"} <= cols:
-        return None
-    rows = session.execute(
-        text(
-            "SELECT id, grid_code, ST_X(location), ST_Y(location) FROM incidents "
-            "WHERE status NOT IN ('closed', 'evaluated', 'rejected', 'voided')"
-        )
-    ).all()
-    return [(int(r[0]), r[1], float(r[2]), float(r[3])) for r in rows]
+
+
+def _point(incident: Incident) -> tuple[float, float]:
+    p = to_shape(incident.location)
+    return float(p.x), float(p.y)
 
 
 def _incidents_impact(
-    session: Session,
-    plan_geoms: list[tuple[str, BaseGeometry]],
-    old_geoms: list[tuple[str, BaseGeometry]],
+    session: Session, plan: Plan, plan_geoms: list[tuple[str, BaseGeometry]]
 ) -> ImpactSection:
-    found = _open_incidents(session)
-    if found is None:
-        return ImpactSection(available=False, count=0, items=[], note="事件模块尚未启用（不可用）")
     items = []
-    for iid, code, x, y in found:
-        if _grid_of_point(old_geoms, x, y) is None and code not in {c for c, _ in old_geoms}:
-            continue  # not in this community
-        after = _grid_of_point(plan_geoms, x, y)
-        if after != code:
+    for inc in _open_incidents(session, plan.community_code):
+        after = _grid_of_point(plan_geoms, *_point(inc))
+        if after != inc.grid_code:
             items.append(
                 MoveItem(
-                    id=iid,
-                    label=f"事件{iid}",
-                    from_grid=code,
+                    id=inc.id,
+                    label=f"事件 {inc.case_no}",
+                    from_grid=inc.grid_code,
                     to_grid=after,
-                    action="改派至新网格的网格长",
+                    action="改派至新网格的网格长（记入事件历史）",
                 )
             )
     return ImpactSection(available=True, count=len(items), items=items)
@@ -274,9 +266,6 @@ def approve(
             "方案存在拓扑错误，不能审批", errors=[e.model_dump() for e in report.errors]
         )
     swap = plan_swap(session, plan, grids)
-    old_for_incidents = [
-        (g.code, to_shape(g.geom)) for g in [live for _, live in swap.changed] + swap.retired
-    ]
     for live in [live for _, live in swap.changed] + swap.retired:
         if live.valid_from is not None and effective_date < live.valid_from:
             raise InvalidInput(
@@ -313,7 +302,11 @@ def approve(
         )
     session.flush()
     rerouted = reroute_incidents(
-        session, [(pg.code or "", to_shape(pg.geom)) for pg in grids], old_for_incidents, plan
+        session,
+        [(pg.code or "", to_shape(pg.geom)) for pg in grids],
+        plan,
+        principal,
+        effective_date,
     )
     plan.status, plan.approved_by, plan.approved_at = "approved", principal.username, now()
     plan.effective_date, plan.reason = effective_date, reason
@@ -332,36 +325,39 @@ def approve(
 def reroute_incidents(
     session: Session,
     new_geoms: list[tuple[str, BaseGeometry]],
-    old_geoms: list[tuple[str, BaseGeometry]],
     plan: Plan,
-) -> int | None:
-    """Point open incidents of changed grids at the grid now covering them, with a history entry.
-
-    Returns the number re-routed, or None when the incidents domain is not installed. The history
-    row is written only if ``incident_events`` exists with the columns this hook knows."""
-    found = _open_incidents(session)
-    if found is None:
-        return None
-    touched = {code for code, _ in old_geoms}
-    has_history = table_exists(session, "incident_events")
+    principal: Principal,
+    effective_date: dt.date,
+) -> int:
+    """Point open incidents at the grid now covering them and at its leader, with a history entry
+    and an outbox notification (the incidents domain's own ``record``), in this transaction."""
     n = 0
-    for iid, code, x, y in found:
-        if code not in touched:
+    for inc in _open_incidents(session, plan.community_code):
+        after = _grid_of_point(new_geoms, *_point(inc))
+        if after is None or after == inc.grid_code:
             continue
-        after = _grid_of_point(new_geoms, x, y)
-        if after is None or after == code:
-            continue
-        session.execute(
-            text("UPDATE incidents SET grid_code = :g WHERE id = :i"), {"g": after, "i": iid}
-        )
-        if has_history:
-            session.execute(
-                text(
-                    "INSERT INTO incident_events (incident_id, action, note) "
-                    "VALUES (:i, 'rerouted', :note)"
-                ),
-                {"i": iid, "note": f"网格调整方案{plan.id}生效，由网格 {code} 改派至 {after}"},
+        before = inc.grid_code
+        inc.grid_code = after
+        inc.leader_name = session.scalar(
+            select(Staff.name)
+            .join(StaffAssignment, StaffAssignment.staff_id == Staff.id)
+            .where(
+                StaffAssignment.grid_code == after,
+                StaffAssignment.role == "leader",
+                StaffAssignment.start_date <= effective_date,
+                or_(StaffAssignment.end_date.is_(None), StaffAssignment.end_date >= effective_date),
             )
+            .limit(1)
+        )
+        record_incident(
+            session,
+            inc,
+            action="reroute",
+            from_state=inc.state,
+            actor=principal,
+            note=f"网格调整方案 {plan.id} 生效：由网格 {before} 改派至 {after}",
+            data={"plan_id": plan.id, "from_grid": before, "to_grid": after},
+        )
         n += 1
     return n
 

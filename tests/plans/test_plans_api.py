@@ -323,3 +323,50 @@ def test_upload_in_projected_crs_is_converted_and_reported(db, client, token_for
     assert r.status_code == 201, r.text
     assert any("转换" in n for n in r.json()["notes"])
     assert r.json()["validation"]["ok"] is True
+
+
+def test_approval_reroutes_open_incidents_with_history(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    from app.incidents.models import Incident, IncidentCategory, IncidentEvent
+
+    tiny_county(db)
+    db.add(IncidentCategory(code="T01", name="测试"))
+    db.flush()
+    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+
+    def incident(no: str, x: float, state: str) -> Incident:
+        inc = Incident(
+            case_no=no, token=no, category_code="T01", description="路灯坏了", grid_code=G12,
+            community_code=C1, locate={}, reported_at=now, deadline=now, state=state,
+            location=from_shape(Point(x, 34.005), srid=4490),
+        )  # fmt: skip
+        db.add(inc)
+        return inc
+
+    moving, staying, closed = (
+        incident("C1", 113.009, "dispatched"),
+        incident("C2", 113.006, "handling"),
+        incident("C3", 113.009, "closed"),
+    )
+    db.flush()
+    h = token_for("planner")
+    plan = _plan(client, h)
+    line = {"type": "LineString", "coordinates": [[113.008, 33.999], [113.008, 34.011]]}
+    client.post(
+        f"{P}/{plan['id']}/split", json={"version": 1, "grid_id": _gid(plan, G12), "line": line},
+        headers=h,
+    )  # fmt: skip
+    client.post(f"{P}/{plan['id']}/submit", json={"version": 2}, headers=h)
+    impact = client.get(f"{P}/{plan['id']}/impact", headers=h).json()["incidents"]
+    assert impact["count"] == 1 and impact["items"][0]["id"] == moving.id
+    r = client.post(
+        f"{P}/{plan['id']}/approve",
+        json={"effective_date": "2026-06-01", "reason": "拆分"},
+        headers=token_for("county_admin", username="chief"),
+    )
+    assert r.status_code == 200 and r.json()["incidents_rerouted"] == 1
+    for inc in (moving, staying, closed):
+        db.refresh(inc)
+    assert (moving.grid_code, staying.grid_code, closed.grid_code) == (C1 + "003", G12, G12)
+    events = db.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == moving.id)).all()
+    assert [(e.action, e.actor) for e in events] == [("reroute", "chief")]
+    assert G12 in events[0].note and C1 + "003" in events[0].note
