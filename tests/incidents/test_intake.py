@@ -13,7 +13,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def test_intake_routes_to_grid_and_commits_history(api, token_for):
     r = api.post(
         "/api/v1/incidents",
-        json={"category_code": "0401", "description": "垃圾堆积", "reporter_phone": "13812345678", **IN_G11},
+        json={
+            "category_code": "0401",
+            "description": "垃圾堆积",
+            "reporter_phone": "13812345678",
+            **IN_G11,
+        },
     )
     assert r.status_code == 201, r.text
     case = r.json()
@@ -22,7 +27,9 @@ def test_intake_routes_to_grid_and_commits_history(api, token_for):
     assert case["state"] == "reported" and case["version"] == 1 and case["tier"] == "grid"
     assert case["reporter_phone"] == "138****5678"  # anonymous caller sees it masked
     assert case["deadline"] > case["reported_at"]
-    hist = api.get(f"/api/v1/incidents/{case['id']}/history", headers=token_for("dispatcher")).json()
+    hist = api.get(
+        f"/api/v1/incidents/{case['id']}/history", headers=token_for("dispatcher")
+    ).json()
     assert [(e["action"], e["to_state"]) for e in hist] == [("report", "reported")]
 
 
@@ -47,13 +54,22 @@ def test_idempotency_key_returns_the_original(api):
 def test_duplicate_suggestion_same_category_nearby(api, report):
     first = report("0401")
     near = {"lng": 113.0025, "lat": 34.005, "crs": "cgcs2000"}  # ~46 m east
-    second = api.post("/api/v1/incidents", json={"category_code": "0401", "description": "y", **near}).json()
+    second = api.post(
+        "/api/v1/incidents", json={"category_code": "0401", "description": "y", **near}
+    ).json()
     assert [d["id"] for d in second["duplicates"]] == [first["id"]]
     assert 30 < second["duplicates"][0]["distance_m"] < 60
-    other_cat = api.post("/api/v1/incidents", json={"category_code": "0402", "description": "z", **near}).json()
+    other_cat = api.post(
+        "/api/v1/incidents", json={"category_code": "0402", "description": "z", **near}
+    ).json()
     assert other_cat["duplicates"] == []
     far = {"lng": 113.004, "lat": 34.005, "crs": "cgcs2000"}  # ~185 m: beyond 100 m
-    assert api.post("/api/v1/incidents", json={"category_code": "0401", "description": "w", **far}).json()["duplicates"] == []
+    assert (
+        api.post(
+            "/api/v1/incidents", json={"category_code": "0401", "description": "w", **far}
+        ).json()["duplicates"]
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,7 +92,10 @@ def test_bad_input_is_422_naming_the_field(api, body, field):
 
 
 def test_outside_every_grid_names_the_nearest(api):
-    r = api.post("/api/v1/incidents", json={"category_code": "0401", "description": "x", "lng": 113.03, "lat": 34.005})
+    r = api.post(
+        "/api/v1/incidents",
+        json={"category_code": "0401", "description": "x", "lng": 113.03, "lat": 34.005},
+    )
     assert r.status_code == 422
     assert "最近的网格" in r.json()["detail"]
 
@@ -84,7 +103,13 @@ def test_outside_every_grid_names_the_nearest(api):
 def test_multipart_with_photo(api, tmp_path):
     r = api.post(
         "/api/v1/incidents",
-        data={"category_code": "0401", "description": "有图", "lng": "113.015", "lat": "34.005", "crs": "cgcs2000"},
+        data={
+            "category_code": "0401",
+            "description": "有图",
+            "lng": "113.015",
+            "lat": "34.005",
+            "crs": "cgcs2000",
+        },
         files=[("photos", ("a.png", PNG, "image/png"))],
     )
     assert r.status_code == 201, r.text
@@ -102,7 +127,11 @@ def test_multipart_with_photo(api, tmp_path):
 def test_upload_checks(api, content, status):
     r = api.post(
         "/api/v1/incidents",
-        data={"category_code": "0401", "description": "x", **{k: str(v) for k, v in IN_G21.items()}},
+        data={
+            "category_code": "0401",
+            "description": "x",
+            **{k: str(v) for k, v in IN_G21.items()},
+        },
         files=[("photos", ("x.jpg", content, "image/jpeg"))],
     )
     assert r.status_code == status, r.text
@@ -115,8 +144,15 @@ def test_on_spot_resolution_only_by_grid_worker(api, token_for):
     r = api.post("/api/v1/incidents", json=body, headers=token_for("grid_worker", C1, "w1"))
     assert r.status_code == 201, r.text
     case = r.json()
-    assert case["state"] == "closed" and case["on_spot"] and case["closed_at"] and case["assignee"] == "w1"
-    hist = api.get(f"/api/v1/incidents/{case['id']}/history", headers=token_for("dispatcher")).json()
+    assert (
+        case["state"] == "closed"
+        and case["on_spot"]
+        and case["closed_at"]
+        and case["assignee"] == "w1"
+    )
+    hist = api.get(
+        f"/api/v1/incidents/{case['id']}/history", headers=token_for("dispatcher")
+    ).json()
     assert [e["action"] for e in hist] == ["report", "resolve_on_spot"]
 
 
@@ -130,11 +166,32 @@ def test_categories_listed_and_editable_by_county_admin(api, token_for):
     cats = api.get("/api/v1/incident-categories").json()
     small = [c for c in cats if c["parent_code"]]
     assert len(small) >= 40 and len(cats) - len(small) >= 7
-    body = {"code": "0499", "parent_code": "04", "name": "测试小类", "limit_value": 2, "limit_unit": "working_hours"}
-    assert api.put("/api/v1/incident-categories/0499", json=body, headers=token_for("dispatcher")).status_code == 403
+    body = {
+        "code": "0499",
+        "parent_code": "04",
+        "name": "测试小类",
+        "limit_value": 2,
+        "limit_unit": "working_hours",
+    }
+    assert (
+        api.put(
+            "/api/v1/incident-categories/0499", json=body, headers=token_for("dispatcher")
+        ).status_code
+        == 403
+    )
     r = api.put("/api/v1/incident-categories/0499", json=body, headers=token_for("county_admin"))
     assert r.status_code == 200, r.text
     bad = {**body, "parent_code": "0401"}
-    assert api.put("/api/v1/incident-categories/0499", json=bad, headers=token_for("county_admin")).status_code == 422
+    assert (
+        api.put(
+            "/api/v1/incident-categories/0499", json=bad, headers=token_for("county_admin")
+        ).status_code
+        == 422
+    )
     nolimit = {"code": "0498", "parent_code": "04", "name": "无时限"}
-    assert api.put("/api/v1/incident-categories/0498", json=nolimit, headers=token_for("county_admin")).status_code == 422
+    assert (
+        api.put(
+            "/api/v1/incident-categories/0498", json=nolimit, headers=token_for("county_admin")
+        ).status_code
+        == 422
+    )

@@ -44,9 +44,18 @@ def cases(db):  # type: ignore[no-untyped-def]
                 """
             ),
             {
-                "no": f"KPI{n}", "grid": grid, "comm": grid[:12], "state": state, "rep": d(1),
-                "deadline": deadline, "handled": handled, "closed": closed, "sat": sat,
-                "rework": rework, "ext": ext, "who": who,
+                "no": f"KPI{n}",
+                "grid": grid,
+                "comm": grid[:12],
+                "state": state,
+                "rep": d(1),
+                "deadline": deadline,
+                "handled": handled,
+                "closed": closed,
+                "sat": sat,
+                "rework": rework,
+                "ext": ext,
+                "who": who,
             },  # fmt: skip
         )
     db.flush()
@@ -94,4 +103,9 @@ def test_api_json_and_csv(api, cases, token_for):
     assert lines[0].startswith("group,due,closed") and len(lines) == 3
     assert api.get("/api/v1/kpis", params=q).status_code == 401
     assert api.get("/api/v1/kpis", params={**q, "area": "419902"}, headers=h).status_code == 403
-    assert api.get("/api/v1/kpis", params={"start": "2026-03-31", "end": "2026-03-01"}, headers=h).status_code == 422
+    assert (
+        api.get(
+            "/api/v1/kpis", params={"start": "2026-03-31", "end": "2026-03-01"}, headers=h
+        ).status_code
+        == 422
+    )

@@ -38,8 +38,15 @@ def test_allowed(api, db, report, token_for, action, state):
     out = r.json()
     assert out["state"] == sm.TRANSITIONS[action].target_from(state)
     assert out["version"] == case["version"] + 1
-    last = api.get(f"/api/v1/incidents/{case['id']}/history", headers=token_for("auditor")).json()[-1]
-    assert (last["action"], last["from_state"], last["role"], last["note"]) == (action, state, role, "备注")
+    last = api.get(f"/api/v1/incidents/{case['id']}/history", headers=token_for("auditor")).json()[
+        -1
+    ]
+    assert (last["action"], last["from_state"], last["role"], last["note"]) == (
+        action,
+        state,
+        role,
+        "备注",
+    )
 
 
 @pytest.mark.parametrize(("action", "state"), REFUSED)
@@ -67,7 +74,10 @@ def test_wrong_role_is_403(api, db, report, token_for, action):
 def test_outside_jurisdiction_is_403(api, report, token_for):
     case = report()  # in community C1
     assert _move(api, token_for("dispatcher", C2), case, "accept").status_code == 403
-    assert api.get(f"/api/v1/incidents/{case['id']}", headers=token_for("auditor", C2)).status_code == 403
+    assert (
+        api.get(f"/api/v1/incidents/{case['id']}", headers=token_for("auditor", C2)).status_code
+        == 403
+    )
     assert _move(api, token_for("dispatcher", C1), case, "accept").status_code == 200
 
 
@@ -91,7 +101,11 @@ def test_full_loop_with_rework_extension_and_evaluation(api, report, token_for):
         assert r.status_code == 200, (action, r.text)
         case = r.json()
     assert case["state"] == "evaluated" and case["allowed_actions"] == []
-    assert (case["rework_count"], case["extension_count"], case["satisfaction"]) == (1, 1, "satisfied")
+    assert (case["rework_count"], case["extension_count"], case["satisfaction"]) == (
+        1,
+        1,
+        "satisfied",
+    )
     hist = api.get(f"/api/v1/incidents/{case['id']}/history", headers=d).json()
     assert [e["action"] for e in hist] == ["report"] + [a for _, a in steps]
 
@@ -122,7 +136,9 @@ def test_history_is_append_only(db, report):
 
     case = report()
     with pytest.raises(DBAPIError, match="只能追加"), db.begin_nested():
-        db.execute(text("UPDATE incident_events SET note = 'x' WHERE incident_id = :i"), {"i": case["id"]})
+        db.execute(
+            text("UPDATE incident_events SET note = 'x' WHERE incident_id = :i"), {"i": case["id"]}
+        )
     with pytest.raises(DBAPIError, match="只能追加"), db.begin_nested():
         db.execute(text("DELETE FROM incident_events WHERE incident_id = :i"), {"i": case["id"]})
 
@@ -130,7 +146,12 @@ def test_history_is_append_only(db, report):
 def test_transitions_write_outbox_in_same_transaction(api, db, report, token_for):
     case = report()
     _move(api, token_for("dispatcher"), case, "accept")
-    kinds = db.execute(
-        text("SELECT kind FROM incident_outbox WHERE incident_id = :i ORDER BY id"), {"i": case["id"]}
-    ).scalars().all()
+    kinds = (
+        db.execute(
+            text("SELECT kind FROM incident_outbox WHERE incident_id = :i ORDER BY id"),
+            {"i": case["id"]},
+        )
+        .scalars()
+        .all()
+    )
     assert kinds == ["incident.report", "incident.accept"]

@@ -11,13 +11,22 @@ BASE = "/open311/v2"
 
 @pytest.fixture
 def api_key(api, token_for):  # type: ignore[no-untyped-def]
-    r = api.post("/api/v1/open311-clients", json={"name": "随手拍"}, headers=token_for("county_admin"))
+    r = api.post(
+        "/api/v1/open311-clients", json={"name": "随手拍"}, headers=token_for("county_admin")
+    )
     assert r.status_code == 201, r.text
     return r.json()["api_key"]
 
 
 def _post(api, key, **extra):  # type: ignore[no-untyped-def]
-    form = {"api_key": key, "service_code": "0401", "lat": "34.005", "long": "113.002", "description": "垃圾", **extra}
+    form = {
+        "api_key": key,
+        "service_code": "0401",
+        "lat": "34.005",
+        "long": "113.002",
+        "description": "垃圾",
+        **extra,
+    }
     return api.post(f"{BASE}/requests.json", data=form)
 
 
@@ -27,10 +36,14 @@ def test_discovery_and_services(api, fmt):
     services = api.get(f"{BASE}/services.{fmt}")
     assert disc.status_code == services.status_code == 200
     if fmt == "json":
-        assert disc.json()["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+        assert (
+            disc.json()["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+        )
         codes = {s["service_code"] for s in services.json()}
         assert "0401" in codes and "04" not in codes  # only small classes are services
-        assert next(s for s in services.json() if s["service_code"] == "0401")["group"] == "环境卫生"
+        assert (
+            next(s for s in services.json() if s["service_code"] == "0401")["group"] == "环境卫生"
+        )
     else:
         assert services.headers["content-type"].startswith("text/xml")
         root = ET.fromstring(services.content)
@@ -40,7 +53,10 @@ def test_discovery_and_services(api, fmt):
 
 
 def test_service_definition(api):
-    assert api.get(f"{BASE}/services/0401.json").json() == {"service_code": "0401", "attributes": []}
+    assert api.get(f"{BASE}/services/0401.json").json() == {
+        "service_code": "0401",
+        "attributes": [],
+    }
     assert ET.fromstring(api.get(f"{BASE}/services/0401.xml").content).tag == "service_definition"
     r = api.get(f"{BASE}/services/9999.json")
     assert r.status_code == 404 and r.json()[0]["code"] == 404
@@ -57,24 +73,37 @@ def test_post_then_get_request_and_token(api, api_key):
     assert one["lat"] == 34.005 and one["long"] == 113.002
     xml = ET.fromstring(api.get(f"{BASE}/requests/{rid}.xml").content)
     assert xml.tag == "service_requests" and xml.find("request/service_request_id").text == rid
-    assert api.get(f"{BASE}/tokens/{token}.json").json() == [{"service_request_id": rid, "token": token}]
-    assert ET.fromstring(api.get(f"{BASE}/tokens/{token}.xml").content).find("request/token").text == token
+    assert api.get(f"{BASE}/tokens/{token}.json").json() == [
+        {"service_request_id": rid, "token": token}
+    ]
+    assert (
+        ET.fromstring(api.get(f"{BASE}/tokens/{token}.xml").content).find("request/token").text
+        == token
+    )
 
 
 def test_get_requests_filters(api, api_key, token_for):
     a = _post(api, api_key).json()[0]["service_request_id"]
     b = _post(api, api_key, service_code="0402").json()[0]["service_request_id"]
     # close b through the lifecycle: on-spot is a grid worker's; use void by a dispatcher instead
-    r = api.post(f"/api/v1/incidents/{b}/transitions", json={"action": "void", "version": 1}, headers=token_for("dispatcher"))
+    r = api.post(
+        f"/api/v1/incidents/{b}/transitions",
+        json={"action": "void", "version": 1},
+        headers=token_for("dispatcher"),
+    )
     assert r.status_code == 200
-    ids = lambda q: {x["service_request_id"] for x in api.get(f"{BASE}/requests.json", params=q).json()}  # noqa: E731
+    ids = lambda q: {
+        x["service_request_id"] for x in api.get(f"{BASE}/requests.json", params=q).json()
+    }  # noqa: E731
     assert {a, b} <= ids({})
     assert ids({"service_code": "0402"}) == {b}
     assert a in ids({"status": "open"}) and b not in ids({"status": "open"})
     assert b in ids({"status": "closed"})
     assert ids({"service_request_id": f"{a},{b}"}) == {a, b}
     assert ids({"start_date": "2001-01-01T00:00:00Z", "end_date": "2001-02-01T00:00:00Z"}) == set()
-    closed = ET.fromstring(api.get(f"{BASE}/requests.xml", params={"service_request_id": b}).content)
+    closed = ET.fromstring(
+        api.get(f"{BASE}/requests.xml", params={"service_request_id": b}).content
+    )
     assert closed.find("request/status").text == "closed"
 
 
