@@ -56,7 +56,7 @@ def cases(db):  # type: ignore[no-untyped-def]
                 "rework": rework,
                 "ext": ext,
                 "who": who,
-            },  # fmt: skip
+            },
         )
     db.flush()
 

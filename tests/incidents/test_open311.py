@@ -92,9 +92,10 @@ def test_get_requests_filters(api, api_key, token_for):
         headers=token_for("dispatcher"),
     )
     assert r.status_code == 200
-    ids = lambda q: {
-        x["service_request_id"] for x in api.get(f"{BASE}/requests.json", params=q).json()
-    }  # noqa: E731
+
+    def ids(q):  # type: ignore[no-untyped-def]
+        return {x["service_request_id"] for x in api.get(f"{BASE}/requests.json", params=q).json()}
+
     assert {a, b} <= ids({})
     assert ids({"service_code": "0402"}) == {b}
     assert a in ids({"status": "open"}) and b not in ids({"status": "open"})

@@ -95,7 +95,7 @@ def test_two_workers_racing_escalate_each_case_once(engine, overdue):
 class _Sink(http.server.BaseHTTPRequestHandler):
     received: list[dict] = []  # noqa: RUF012
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Sink.received.append(json.loads(body))
         self.send_response(200 if self.path == "/ok" else 500)
