@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +16,9 @@ from app.errors import Forbidden, Unauthorized
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def _principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+async def _principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
     if token is None:
         token = request.cookies.get("gridgov_token")
     if not token:
@@ -31,7 +33,7 @@ def _principal(request: Request, token: Annotated[str | None, Depends(oauth2_sch
     )
 
 
-def _logged_in(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def _logged_in(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
     if principal.is_anonymous:
         raise Unauthorized("请先登录")
     return principal
@@ -41,10 +43,10 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 CurrentUser = Annotated[Principal, Depends(_logged_in)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency factory: the caller must be logged in with one of ``roles``."""
 
-    def _check(principal: CurrentUser) -> Principal:
+    async def _check(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
             allowed = "、".join(ROLE_LABELS[r] for r in roles)
             raise Forbidden(

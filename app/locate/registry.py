@@ -152,6 +152,12 @@ class GridRegistry:
     def invalidate(self) -> None:
         self._checked_at = 0.0
 
+    def fresh(self) -> RegistrySnapshot | None:
+        """The current snapshot if it needs no check against the database, else None."""
+        if time.monotonic() - self._checked_at < self._refresh_seconds:
+            return self._snapshot
+        return None
+
     def snapshot(self) -> RegistrySnapshot:
         snap = self._snapshot
         now = time.monotonic()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPrincipal
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -18,8 +19,11 @@ from app.locate.schemas import LocatePublic
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
 
-def _snapshot(request: Request) -> RegistrySnapshot:
-    return request.app.state.registry.snapshot()
+async def _snapshot(request: Request) -> RegistrySnapshot:
+    # The common case costs nothing; a check or reload (a query, an index build) goes to a thread
+    # so the event loop keeps serving.
+    registry = request.app.state.registry
+    return registry.fresh() or await run_in_threadpool(registry.snapshot)
 
 
 SnapshotDep = Annotated[RegistrySnapshot, Depends(_snapshot)]
@@ -29,7 +33,7 @@ CrsQuery = Annotated[
 
 
 @router.get("/locate", response_model=LocatePublic)
-def locate(
+async def locate(
     snapshot: SnapshotDep,
     principal: CurrentPrincipal,
     lng: Annotated[float, Query(allow_inf_nan=False, ge=-180, le=180, description="longitude")],
