@@ -91,7 +91,7 @@
 
   function fitTo(map, layer) {
     const b = layer.getBounds && layer.getBounds();
-    if (b && b.isValid()) map.fitBounds(b, { padding: [20, 20] });
+    if (b && b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: 17 });
   }
 
   window.GG = { cfg, api, ApiError, isMissing, makeMap, addBase, legend, empty, toast, esc, fitTo };

@@ -14,6 +14,8 @@
   // Actions offered in the console, in the order a dispatcher uses them (the API decides which apply).
   const ACTIONS = [["accept", "受理"], ["register", "立案"], ["dispatch", "派遣"], ["escalate", "升级督办"], ["return", "回退"], ["verify", "核查通过"], ["close", "结案"], ["extend", "延期"], ["reject", "不予立案"], ["void", "作废"]];
 
+  const ACTION_LABEL = Object.assign({ report: "上报", start: "开始处置", handle: "处置完毕", rework: "返工", evaluate: "回访评价", resolve_on_spot: "自行处置", reassign: "改派" }, Object.fromEntries(ACTIONS));
+  Object.assign(STATE_LABEL, { closed: "已结案", evaluated: "已评价", rejected: "不予立案", voided: "已作废" });
   const q = new URLSearchParams(location.search);
   const el = (id) => document.getElementById(id);
   const f = { state: el("f-state"), category: el("f-category"), area: el("f-area"), overdue: el("f-overdue") };
@@ -107,7 +109,7 @@
     try {
       const [c, events] = await Promise.all([
         api("/api/v1/incidents/" + id),
-        api("/api/v1/incidents/" + id + "/events").catch(() => null),
+        api("/api/v1/incidents/" + id + "/history").catch(() => null),
       ]);
       if (pan) map.setView([c.lat, c.lng], Math.max(map.getZoom(), 16));
       let who = null;
@@ -125,7 +127,7 @@
         '<textarea id="d-note" rows="2" placeholder="处置意见（可选）"></textarea>' +
         '<input id="d-assignee" placeholder="派遣给（用户名，可选）" style="width:100%">' +
         '<div class="actions">' + ACTIONS.filter(([a]) => allowed.includes(a)).map(([a, label]) => '<button data-action="' + a + '" class="' + (["void", "reject"].includes(a) ? "danger" : "") + '">' + label + "</button>").join("") + "</div>" +
-        "<h4>办理记录</h4><ol id='d-history'>" + hist.map((e) => "<li>" + new Date(e.at).toLocaleString("zh-CN") + " " + esc(e.actor) + "：" + esc(e.action) + " → " + esc(e.to_state) + (e.note ? "（" + esc(e.note) + "）" : "") + "</li>").join("") + "</ol>";
+        "<h4>办理记录</h4><ol id='d-history'>" + hist.map((e) => "<li>" + new Date(e.at).toLocaleString("zh-CN") + " " + esc(e.actor) + "：" + esc(ACTION_LABEL[e.action] || e.action) + " → " + esc(STATE_LABEL[e.to_state] || e.to_state) + (e.note ? "（" + esc(e.note) + "）" : "") + "</li>").join("") + "</ol>";
       box.querySelectorAll("button[data-action]").forEach((b) => b.addEventListener("click", () => act(c, b.dataset.action)));
       renderList(lastData || { features: [] });
     } catch (e) {

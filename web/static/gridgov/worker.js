@@ -34,8 +34,8 @@
 
   async function loadCategories() {
     try {
-      const cats = await api("/api/v1/incidents/categories");
-      const list = (cats.data || cats).filter((c) => c.parent_code && c.active !== false);
+      const cats = await api("/api/v1/incident-categories");
+      const list = cats.filter((c) => c.parent_code && c.active !== false);
       el("category").innerHTML = '<option value="">选择事件类别</option>' + list.map((c) => '<option value="' + esc(c.code) + '">' + esc(c.name) + "</option>").join("");
     } catch (e) { toast(isMissing(e) ? "事件类别接口尚未上线" : e.message); }
   }
@@ -61,7 +61,7 @@
       const file = el("photo").files[0];
       let res;
       if (file) {
-        form.append("data", JSON.stringify(data));
+        for (const [k, v] of Object.entries(data)) form.append(k, String(v));
         form.append("photos", file);
         res = await api("/api/v1/incidents", { method: "POST", body: form });
       } else {
