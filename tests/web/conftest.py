@@ -49,8 +49,14 @@ def _cleanup(conn: Any) -> None:
     # switch triggers off for this transaction only, so we must delete dependent rows ourselves.
     conn.execute(text("SET LOCAL session_replication_role = replica"))
     for table, where in (
-        ("incident_events", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
-        ("incident_outbox", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
+        (
+            "incident_events",
+            "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')",
+        ),
+        (
+            "incident_outbox",
+            "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')",
+        ),
         ("incidents", "grid_code LIKE '419901%'"),
         ("visits", "grid_code LIKE '419901%'"),
         ("plan_grids", "plan_id IN (SELECT id FROM plans WHERE community_code LIKE '419901%')"),
@@ -75,9 +81,8 @@ def _cleanup(conn: Any) -> None:
 def web_data(engine: Engine) -> Iterator[None]:
     from app.auth.models import User
     from app.auth.security import hash_password
-    from tests.factories import tiny_county
-
     from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
+    from tests.factories import tiny_county
 
     with engine.begin() as conn:
         _cleanup(conn)
