@@ -198,18 +198,27 @@ def test_clean_coverage_has_no_findings():
 # -- overlaps, gaps and slivers -----------------------------------------------------------------
 
 
+# Reaches into [0, 100]² at two places: [90, 100] x [0, 40] and [90, 100] x [60, 100].
+_C_SHAPE = Polygon(
+    [(90, 0), (190, 0), (190, 100), (90, 100), (90, 60), (150, 60), (150, 40), (90, 40)]
+)
+
+
 @pytest.mark.parametrize(
     ("a", "b", "area"),
     [
         (box(0, 0, 100, 100), box(90, 0, 190, 100), 1000.0),  # partial
         (box(0, 0, 100, 100), box(20, 20, 40, 40), 400.0),  # one inside the other
         (box(0, 0, 100, 100), box(0, 0, 100, 100), 10000.0),  # duplicate
+        (box(0, 0, 100, 100), _C_SHAPE, 800.0),  # two separate pieces, one finding
     ],
 )
 def test_overlap_is_found_for_every_arrangement(a, b, area):
     found = audit_coverage(communities((C, a.union(b))), grids((G1, a), (G2, b)))
     assert summary(found) == [("overlap", [G1, G2])]
     assert found["area_m2"].iloc[0] == pytest.approx(area, rel=1e-6)
+    pieces = 2 if b is _C_SHAPE else 1
+    assert shapely.get_num_geometries(found.geometry.iloc[0]) == pieces
 
 
 @pytest.mark.parametrize(
