@@ -17,6 +17,7 @@ from app.auth.schemas import UserCreate
 from app.auth.service import create_user
 from app.imports.report import ImportReport
 from app.imports.service import run_import
+from app.incidents.demo import demo_incidents_step
 from app.visits.demo import demo_visits_step
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
@@ -88,6 +89,7 @@ def _users_step(session: Session) -> str:
 
 DEMO_STEPS: list[DemoStep] = [_files_step, _users_step]
 DEMO_STEPS.append(demo_visits_step)  # visits: a year with realistic gaps (issue 4)
+DEMO_STEPS.append(demo_incidents_step)  # incidents: 90 days in every state (issue 3)
 
 
 def load_demo(session: Session) -> list[str]:

@@ -109,3 +109,17 @@ def test_api_json_and_csv(api, cases, token_for):
         ).status_code
         == 422
     )
+
+
+def test_demo_step_creates_all_states_and_is_idempotent(db, county):
+    from app.incidents.demo import demo_incidents_step
+
+    line = demo_incidents_step(db)
+    assert "3000" in line
+    states = set(db.execute(text("SELECT DISTINCT state FROM incidents WHERE source = 'demo'")).scalars())
+    assert {"reported", "handling", "closed", "evaluated", "rejected", "voided"} <= states
+    bad = db.execute(
+        text("SELECT count(*) FROM incidents WHERE source = 'demo' AND (closed_at < handled_at OR closed_at > now())")
+    ).scalar_one()
+    assert bad == 0
+    assert "跳过" in demo_incidents_step(db)

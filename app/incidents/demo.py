@@ -1,0 +1,157 @@
+"""Demo activity: a few thousand incidents over the last 90 days, in every state, some overdue.
+
+Deterministic (fixed seed) for a given day; idempotent (skipped when demo incidents exist). Uses the
+demo county's grids, leaders and categories from the database, and writes the full history of each
+case, so consoles, maps and KPIs show something real.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.incidents.calendar import default_calendar
+from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
+
+N_CASES = 3000
+PATH = [
+    "reported",
+    "accepted",
+    "registered",
+    "dispatched",
+    "handling",
+    "handled",
+    "verified",
+    "closed",
+    "evaluated",
+]
+ACTION_INTO = {
+    "accepted": "accept", "registered": "register", "dispatched": "dispatch", "handling": "start",
+    "handled": "handle", "verified": "verify", "closed": "close", "evaluated": "evaluate",
+}  # fmt: skip
+FINAL = [
+    ("evaluated", 35), ("closed", 15), ("verified", 5), ("handled", 8), ("handling", 12),
+    ("dispatched", 6), ("registered", 4), ("accepted", 3), ("reported", 3), ("rejected", 4),
+    ("voided", 2), ("on_spot", 3),
+]  # fmt: skip
+
+
+def demo_incidents_step(session: Session) -> str:
+    upsert_categories(session, read_category_file(DEFAULT_FILE))
+    if session.execute(text("SELECT 1 FROM incidents WHERE source = 'demo' LIMIT 1")).first():
+        return "示范事件已存在，跳过"
+    grids = session.execute(
+        text(
+            """
+            SELECT g.code, g.community_code, a.parent_code AS township,
+                   ST_X(p.geom) AS x, ST_Y(p.geom) AS y,
+                   (SELECT s.name FROM staff_assignments sa JOIN staff s ON s.id = sa.staff_id
+                     WHERE sa.grid_code = g.code AND sa.role = 'leader' AND sa.end_date IS NULL LIMIT 1) AS leader
+              FROM grids g
+              JOIN areas a ON a.code = g.community_code AND a.valid_to IS NULL
+              CROSS JOIN LATERAL ST_Dump(ST_GeneratePoints(g.geom, 4, 42)) AS p
+             WHERE g.status = 'active'
+             ORDER BY g.code
+            """
+        )
+    ).all()
+    if not grids:
+        return "没有在用网格，未生成示范事件"
+    cats = session.execute(
+        text(
+            "SELECT code, limit_value, limit_unit FROM incident_categories "
+            "WHERE parent_code IS NOT NULL AND active ORDER BY code"
+        )
+    ).all()
+    cal = default_calendar()
+    rng = random.Random(20260101)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    states, weights = zip(*FINAL, strict=True)
+    first_id = int(session.execute(text("SELECT nextval('incidents_id_seq')")).scalar_one())
+    cases, events = [], []
+    overdue = 0
+    for n in range(N_CASES):
+        g = grids[rng.randrange(len(grids))]
+        cat = cats[rng.randrange(len(cats))]
+        reported = now - dt.timedelta(minutes=rng.randrange(5, 90 * 24 * 60))
+        deadline = cal.add(reported, cat.limit_value, cat.limit_unit)
+        final = rng.choices(states, weights)[0]
+        span = deadline - reported
+        # Handling takes 20%..140% of the limit: about one case in five runs late.
+        handled = reported + span * rng.uniform(0.2, 1.4)
+        if final in ("handled", "verified", "closed", "evaluated") and handled > now:
+            final = "handling"
+        path = (
+            ["reported", "closed"]
+            if final == "on_spot"
+            else ["reported", "accepted", final]
+            if final in ("rejected", "voided")
+            else PATH[: PATH.index(final) + 1]
+        )
+        state = path[-1]
+        is_handled = final == "on_spot" or (state in PATH and PATH.index(state) >= 5)
+        handled_at: dt.datetime | None = None
+        if final == "on_spot":
+            handled_at = reported + span * 0.1
+        elif is_handled:
+            handled_at = handled
+        closed_at: dt.datetime | None = None
+        if state in ("closed", "evaluated") and handled_at is not None:
+            lag = dt.timedelta() if final == "on_spot" else dt.timedelta(hours=rng.uniform(1, 30))
+            closed_at = min(handled_at + lag, now)
+        open_ = state in ("reported", "accepted", "registered", "dispatched", "handling")
+        late = open_ and deadline < now
+        overdue += late
+        tier = rng.choice([0, 0, 1]) + (1 if late else 0)
+        cid = first_id + n
+        cases.append(
+            {
+                "id": cid, "case_no": f"SJ{reported.astimezone(cal.tz):%Y%m%d}{cid:08d}",
+                "token": str(uuid.UUID(int=rng.getrandbits(128))), "cat": cat.code,
+                "desc": f"示范事件 {n + 1}", "x": g.x, "y": g.y, "grid": g.code,
+                "comm": g.community_code, "town": g.township, "leader": g.leader, "state": state,
+                "tier": min(tier, 3), "sup": late, "rep": reported, "dl": deadline,
+                "esc": deadline if open_ and not late else None, "handled": handled_at,
+                "closed": closed_at, "eval": min(closed_at + dt.timedelta(days=1), now) if state == "evaluated" and closed_at else None,
+                "sat": rng.choice(["satisfied"] * 8 + ["basically"] * 2 + ["unsatisfied"]) if state == "evaluated" else None,
+                "rework": int(rng.random() < 0.08 and is_handled), "ext": int(rng.random() < 0.06),
+                "on_spot": final == "on_spot", "assignee": f"worker_{g.code[-5:]}" if len(path) > 3 else None,
+            }
+        )  # fmt: skip
+        end_at: dt.datetime = closed_at or handled_at or now
+        step = (min(now, end_at) - reported) / max(len(path) - 1, 1)
+        for k, s in enumerate(path):
+            events.append(
+                {
+                    "iid": cid, "action": "report" if k == 0 else ("resolve_on_spot" if final == "on_spot" else ACTION_INTO.get(s, s[:-2] if s != "rejected" else "reject")),
+                    "frm": path[k - 1] if k else None, "to": s, "at": reported + step * k,
+                    "role": "public" if k == 0 else ("grid_worker" if s in ("handling", "handled") or final == "on_spot" else "dispatcher"),
+                }
+            )  # fmt: skip
+    session.execute(
+        text(
+            """
+            INSERT INTO incidents (id, case_no, token, category_code, description, source, location,
+                grid_code, community_code, township_code, leader_name, locate, state, tier, supervised,
+                reported_at, deadline, escalate_at, handled_at, closed_at, evaluated_at, satisfaction,
+                rework_count, extension_count, on_spot, assignee, escalation_count)
+            VALUES (:id, :case_no, :token, :cat, :desc, 'demo', ST_SetSRID(ST_MakePoint(:x, :y), 4490),
+                :grid, :comm, :town, :leader, '{"source": "demo"}', :state, :tier, :sup, :rep, :dl, :esc,
+                :handled, :closed, :eval, :sat, :rework, :ext, :on_spot, :assignee, CASE WHEN :sup THEN 1 ELSE 0 END)
+            """
+        ),
+        cases,
+    )
+    session.execute(
+        text(
+            "INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note, at) "
+            "VALUES (:iid, :action, :frm, :to, 'demo', :role, '示范数据', :at)"
+        ),
+        events,
+    )
+    session.execute(text("SELECT setval('incidents_id_seq', (SELECT max(id) FROM incidents))"))
+    return f"示范事件：{len(cases)} 件（近90天，全部状态），其中逾期未处置 {overdue} 件"
