@@ -146,8 +146,8 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
         except GridgovError as exc:
             print(exc.message, file=sys.stderr)
             return 2
-    _print(answer.model_dump())
-    return 0 if answer.found else 1
+    _print(answer)
+    return 0 if answer["found"] else 1
 
 
 def cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
@@ -285,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.audits.cli import add_audit_parser
 
     add_audit_parser(sub)
+
+    from app.plans.cli import add_plan_commands
+
+    add_plan_commands(sub)
     return p
 
 

@@ -180,9 +180,9 @@ def release_lock(
 
 # --------------------------------------------------------------------------- edits
 def _edited(
-    session: SessionDep, who: Principal, plan_id: int, version: int, fn: object
+    session: SessionDep, who: Principal, plan_id: int, version: int, fn: service.EditFn
 ) -> PlanPublic:
-    plan = service.apply_edit(session, plan_id=plan_id, version=version, principal=who, edit=fn)  # type: ignore[arg-type]
+    plan = service.apply_edit(session, plan_id=plan_id, version=version, principal=who, edit=fn)
     return service.plan_public(session, plan)
 
 

@@ -35,6 +35,7 @@ from app.plans.schemas import (
     ValidationPublic,
 )
 from gis.coverage import CoverageTolerances, audit_coverage
+from gis.partition import partition_community
 
 LOCK_MINUTES = 15
 DEFAULT_BAND = (250, 500)
@@ -308,16 +309,18 @@ def partition_rows(
     band: tuple[int, int],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Run the pure partition (gis.partition) and turn its grids into plan rows."""
+    frame = gpd.GeoDataFrame(
+        {"id": buildings["id"], "households": buildings["households"]},
+        geometry=[
+            fp if fp is not None else loc
+            for fp, loc in zip(buildings["footprint"], buildings.geometry, strict=True)
+        ],
+        crs=SRID,
+    )
     try:
-        from gis.partition import partition_community  # type: ignore[attr-defined]
-    except ImportError as exc:  # the algorithm is another engineer's and may not have landed
-        raise Conflict("自动划分算法尚未部署（gis.partition 不可用）") from exc
-    frame = buildings[["id", "households", "geometry"]].copy()
-    if "footprint" in buildings:
-        has = buildings["footprint"].notna()
-        frame.loc[has, "geometry"] = buildings.loc[has, "footprint"]
-    frame = frame.set_index("id")
-    result = partition_community(community, frame, target=target, band=band)
+        result = partition_community(community, frame, target=target, band=band)
+    except ValueError as exc:  # the algorithm's input checks (band without target, bad CRS)
+        raise InvalidInput(f"自动划分参数有误：{exc}") from exc
     rows = [
         {"code": None, "name": f"新网格{int(r.index) + 1}", "type": r.kind, "geom": r.geometry}
         for r in result.grids.itertuples(index=False)
@@ -357,7 +360,9 @@ def release_lock(plan: Plan, principal: Principal, *, force: bool = False) -> No
 
 
 # --------------------------------------------------------------------------- edits
-EditFn = Callable[[dict[int, BaseGeometry], BaseGeometry], dict[int, BaseGeometry]]
+# A pure edit: (geometries by plan-grid id, community, grids) -> new geometries; negative keys are
+# new grids, a missing or empty key is a grid that disappears.
+EditFn = Callable[[dict[int, BaseGeometry], BaseGeometry, list[PlanGrid]], dict[int, BaseGeometry]]
 
 
 def apply_edit(
@@ -366,9 +371,7 @@ def apply_edit(
     plan_id: int,
     version: int,
     principal: Principal,
-    edit: Callable[
-        [dict[int, BaseGeometry], BaseGeometry, list[PlanGrid]], dict[int, BaseGeometry]
-    ],
+    edit: EditFn,
 ) -> Plan:
     """The common frame of every edit: lock the row, check status, version and edit lock, apply the
     pure geometry change, write it back, re-assign buildings, bump the version."""
@@ -394,6 +397,7 @@ def apply_edit(
     for gid, geom in geoms.items():
         if gid in by_id:
             by_id[gid].geom = from_shape(editing.as_multi(geom), srid=SRID)
+    added: list[PlanGrid] = []
     for i, (_, geom) in enumerate(new_rows, start=1):
         grid = PlanGrid(
             plan_id=plan.id,
@@ -403,10 +407,10 @@ def apply_edit(
             geom=from_shape(editing.as_multi(geom), srid=SRID),
         )
         session.add(grid)
-        by_id[-i - 10**9] = grid
+        added.append(grid)
     session.flush()
     buildings = community_buildings(session, plan.community_code, community)
-    assign_buildings(list(by_id.values()), buildings)
+    assign_buildings([*by_id.values(), *added], buildings)
     plan.version += 1
     session.flush()
     return plan
@@ -425,7 +429,7 @@ def parse_geojson(obj: dict[str, Any], what: str) -> BaseGeometry:
         raise InvalidInput(f"{what}不是有效的 GeoJSON 几何：{exc}") from exc
 
 
-def reshape_edit(grid_id: int, geometry: dict[str, Any]) -> Any:
+def reshape_edit(grid_id: int, geometry: dict[str, Any]) -> EditFn:
     new_geom = parse_geojson(geometry, "新边界")
     if new_geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise InvalidInput("新边界必须是面（Polygon 或 MultiPolygon）")
@@ -439,7 +443,7 @@ def reshape_edit(grid_id: int, geometry: dict[str, Any]) -> Any:
     return run
 
 
-def split_edit(grid_id: int, line: dict[str, Any]) -> Any:
+def split_edit(grid_id: int, line: dict[str, Any]) -> EditFn:
     geom_line = parse_geojson(line, "分割线")
 
     def run(
@@ -455,7 +459,7 @@ def split_edit(grid_id: int, line: dict[str, Any]) -> Any:
     return run
 
 
-def merge_edit(grid_id: int, other_id: int) -> Any:
+def merge_edit(grid_id: int, other_id: int) -> EditFn:
     if grid_id == other_id:
         raise InvalidInput("不能把网格与自身合并")
 
@@ -475,7 +479,7 @@ def merge_edit(grid_id: int, other_id: int) -> Any:
     return run
 
 
-def move_buildings_edit(session: Session, building_ids: list[int], to_grid_id: int) -> Any:
+def move_buildings_edit(session: Session, building_ids: list[int], to_grid_id: int) -> EditFn:
     rows = session.execute(
         select(
             Building.id, func.ST_AsBinary(Building.location), func.ST_AsBinary(Building.footprint)
