@@ -12,6 +12,7 @@ from app.errors import InvalidInput, NotFound
 from app.geocode.gazetteer import Candidate, Gazetteer, GazetteerEntry
 from app.geocode.schemas import BuildingOut, CandidateOut, GeocodePublic
 from app.locate.registry import RegistrySnapshot
+from app.locate.schemas import LocatePublic
 from app.locate.service import locate_point
 
 _BUILD_LOCK = threading.Lock()
@@ -103,6 +104,6 @@ def geocode(
         unit=result.unit,
         room=result.room,
         building=_building(best.entry),
-        location=location,
+        location=LocatePublic.model_validate(location),
         candidates=[_candidate(c) for c in result.candidates],
     )

@@ -47,7 +47,7 @@ async def locate(
     """
     answer = service.locate_point(snapshot, lng=lng, lat=lat, crs=crs, principal=principal)
     # Serialised here rather than re-validated against response_model: this is the hot path.
-    return Response(answer.model_dump_json(), media_type="application/json")
+    return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
 
 
 _LNG_NAMES = ("lng", "lon", "longitude", "x", "经度")

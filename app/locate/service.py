@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,6 @@ import pandas as pd
 from app.auth.policy import Principal, mask_phone
 from app.errors import InvalidInput
 from app.locate.registry import AreaRef, RegistrySnapshot, StaffRef
-from app.locate.schemas import AreaOut, GridOut, LocatePublic, NearestOut, PersonOut, PointOut
 from gis.crs import parse_coord_system, to_wgs84
 
 
@@ -39,29 +39,27 @@ def to_storage(lng: float, lat: float, crs: str) -> tuple[float, float]:
     return float(x[0] if np.ndim(x) else x), float(y[0] if np.ndim(y) else y)
 
 
-def _person(staff: StaffRef, show_phone: bool) -> PersonOut:
-    return PersonOut.model_construct(
-        name=staff.name,
-        phone=staff.phone if show_phone else mask_phone(staff.phone),
-        employment=staff.employment,
-    )
+def _person(staff: StaffRef, show_phone: bool) -> dict[str, Any]:
+    return {
+        "name": staff.name,
+        "phone": staff.phone if show_phone else mask_phone(staff.phone),
+        "employment": staff.employment,
+    }
 
 
-def _area(ref: AreaRef | None) -> AreaOut | None:
-    return AreaOut.model_construct(code=ref.code, name=ref.name) if ref is not None else None
+def _area(ref: AreaRef | None) -> dict[str, str] | None:
+    return {"code": ref.code, "name": ref.name} if ref is not None else None
 
 
 @dataclass(frozen=True)
 class _Fragments:
     """The parts of a locate answer that depend only on the grid (and on masking), built once per
-    snapshot so the hot path only assembles them."""
+    snapshot so the hot path only assembles them. Shared between answers: never mutated."""
 
-    grid: GridOut
-    community: AreaOut | None
-    township: AreaOut | None
-    county: AreaOut | None
-    leader: tuple[PersonOut | None, PersonOut | None]  # (masked, full)
-    workers: tuple[list[PersonOut], list[PersonOut]]
+    grid: dict[str, str]
+    areas: dict[str, dict[str, str] | None]
+    leader: tuple[dict[str, Any] | None, dict[str, Any] | None]  # (masked, full)
+    workers: tuple[list[dict[str, Any]], list[dict[str, Any]]]
     message: str
 
 
@@ -69,19 +67,16 @@ def _fragments(snapshot: RegistrySnapshot) -> list[_Fragments]:
     if snapshot.fragments is None:
         snapshot.fragments = [
             _Fragments(
-                grid=GridOut.model_construct(code=g.code, name=g.name, type=g.type),
-                community=_area(g.community),
-                township=_area(g.township),
-                county=_area(g.county),
+                grid={"code": g.code, "name": g.name, "type": g.type},
+                areas={
+                    "community": _area(g.community),
+                    "township": _area(g.township),
+                    "county": _area(g.county),
+                },
                 leader=(
-                    (_person(g.leader, False), _person(g.leader, True))
-                    if g.leader
-                    else (None, None)
+                    (_person(g.leader, False), _person(g.leader, True)) if g.leader else (None, None)
                 ),
-                workers=(
-                    [_person(w, False) for w in g.workers],
-                    [_person(w, True) for w in g.workers],
-                ),
+                workers=([_person(w, False) for w in g.workers], [_person(w, True) for w in g.workers]),
                 message=f"{g.name}：网格长{g.leader.name}" if g.leader else f"{g.name}：暂无网格长",
             )
             for g in snapshot.grids
@@ -96,57 +91,47 @@ def locate_point(
     lat: float,
     crs: str,
     principal: Principal,
-) -> LocatePublic:
+) -> dict[str, Any]:
+    """The locate answer as a plain dict shaped exactly like :class:`LocatePublic`.
+
+    A dict rather than the model because this is the hot path (tens of thousands a second);
+    ``LocatePublic.model_validate`` turns it into the model where one is wanted.
+    """
     check_coordinates(lng, lat)
     system = coord_system(crs)
     x, y = to_storage(lng, lat, system)
-    point = PointOut.model_construct(
-        lng=round(x, 7),
-        lat=round(y, 7),
-        crs="cgcs2000",
-        input_lng=lng,
-        input_lat=lat,
-        input_crs=system,
-    )
+    answer: dict[str, Any] = {
+        "point": {"lng": round(x, 7), "lat": round(y, 7), "crs": "cgcs2000", "input_lng": lng,
+                  "input_lat": lat, "input_crs": system},
+        "found": False, "grid": None, "leader": None, "workers": [], "community": None,
+        "township": None, "county": None, "near_edge": False, "edge_distance_m": None,
+        "nearest": None,
+    }  # fmt: skip
     index = snapshot.index
     if index is None:
-        return LocatePublic(point=point, found=False, message="尚未导入任何在用网格")
+        answer["message"] = "尚未导入任何在用网格"
+        return answer
     i = index.locate_one(x, y)
     if i < 0:
         near_i, distance = index.nearest(x, y)
         nearest = snapshot.grids[near_i]
-        return LocatePublic(
-            point=point,
-            found=False,
-            nearest=NearestOut(
-                grid=_fragments(snapshot)[near_i].grid, distance_m=round(distance, 1)
-            ),
-            message=f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米",
-        )
+        answer["nearest"] = {"grid": _fragments(snapshot)[near_i].grid, "distance_m": round(distance, 1)}
+        answer["message"] = f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米"
+        return answer
     frag = _fragments(snapshot)[i]
     edge_m: float | None = None
     if index.is_near_edge_cell(x, y):
         d = index.edge_distance_m(i, x, y)
         if d <= index.edge_distance_threshold_m:
             edge_m = round(d, 1)
-    show = int(principal.sees_phone_of(frag.grid.code))
-    message = frag.message
-    if edge_m is not None:
-        message += f"；该点距网格边界仅{edge_m:.0f}米，请核实"
-    return LocatePublic.model_construct(
-        point=point,
-        found=True,
-        grid=frag.grid,
-        leader=frag.leader[show],
-        workers=frag.workers[show],
-        community=frag.community,
-        township=frag.township,
-        county=frag.county,
-        near_edge=edge_m is not None,
-        edge_distance_m=edge_m,
-        nearest=None,
-        message=message,
-    )
+    show = int(principal.sees_phone_of(frag.grid["code"]))
+    answer.update(frag.areas)
+    answer.update(
+        found=True, grid=frag.grid, leader=frag.leader[show], workers=frag.workers[show],
+        near_edge=edge_m is not None, edge_distance_m=edge_m,
+        message=frag.message if edge_m is None else f"{frag.message}；该点距网格边界仅{edge_m:.0f}米，请核实",
+    )  # fmt: skip
+    return answer
 
 
 BATCH_COLUMNS = [
