@@ -146,8 +146,8 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
         except GridgovError as exc:
             print(exc.message, file=sys.stderr)
             return 2
-    _print(answer)
-    return 0 if answer["found"] else 1
+    _print(answer.model_dump())
+    return 0 if answer.found else 1
 
 
 def cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,7 +12,6 @@ from app.errors import InvalidInput, NotFound
 from app.geocode.gazetteer import Candidate, Gazetteer, GazetteerEntry
 from app.geocode.schemas import BuildingOut, CandidateOut, GeocodePublic
 from app.locate.registry import RegistrySnapshot
-from app.locate.schemas import LocatePublic
 from app.locate.service import locate_point
 
 _BUILD_LOCK = threading.Lock()
@@ -104,6 +103,6 @@ def geocode(
         unit=result.unit,
         room=result.room,
         building=_building(best.entry),
-        location=LocatePublic.model_validate(location),
+        location=location,
         candidates=[_candidate(c) for c in result.candidates],
     )

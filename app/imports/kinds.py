@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -317,7 +317,7 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
     _count_upserts(report, result, len(rows["code"]))
 
 
-def _count_upserts(report: ImportReport, result: list[Any], total: int) -> None:
+def _count_upserts(report: ImportReport, result: Sequence[Any], total: int) -> None:
     inserted = sum(1 for r in result if r.inserted)
     report.inserted += inserted
     report.updated += len(result) - inserted

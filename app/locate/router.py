@@ -45,7 +45,7 @@ async def locate(
     Outside every grid: the nearest grid and the distance. ``near_edge`` flags points within the
     configured distance of the grid's edge, where a GPS error could mean the neighbouring grid.
     """
-    answer = service.locate_point(snapshot, lng=lng, lat=lat, crs=crs, principal=principal)
+    answer = service.locate_point_dict(snapshot, lng=lng, lat=lat, crs=crs, principal=principal)
     # Serialised here rather than re-validated against response_model: this is the hot path.
     return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
 

@@ -12,6 +12,7 @@ import pandas as pd
 from app.auth.policy import Principal, mask_phone
 from app.errors import InvalidInput
 from app.locate.registry import AreaRef, RegistrySnapshot, StaffRef
+from app.locate.schemas import LocatePublic
 from gis.crs import parse_coord_system, to_wgs84
 
 
@@ -85,6 +86,15 @@ def _fragments(snapshot: RegistrySnapshot) -> list[_Fragments]:
 
 
 def locate_point(
+    snapshot: RegistrySnapshot, *, lng: float, lat: float, crs: str, principal: Principal
+) -> LocatePublic:
+    """Which grid a point is in and who answers for it (see :func:`locate_point_dict`)."""
+    return LocatePublic.model_validate(
+        locate_point_dict(snapshot, lng=lng, lat=lat, crs=crs, principal=principal)
+    )
+
+
+def locate_point_dict(
     snapshot: RegistrySnapshot,
     *,
     lng: float,
@@ -94,8 +104,8 @@ def locate_point(
 ) -> dict[str, Any]:
     """The locate answer as a plain dict shaped exactly like :class:`LocatePublic`.
 
-    A dict rather than the model because this is the hot path (tens of thousands a second);
-    ``LocatePublic.model_validate`` turns it into the model where one is wanted.
+    A dict rather than the model because this is the hot path of ``GET /locate`` (tens of
+    thousands a second); :func:`locate_point` wraps it for everyone else.
     """
     check_coordinates(lng, lat)
     system = coord_system(crs)
@@ -193,5 +203,5 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
     out["edge_distance_m"] = edge
     out["nearest_grid_code"] = nearest_code
     out["nearest_distance_m"] = nearest_d
-    out["error"] = np.where(bad, "坐标缺失或超出范围", None)
+    out["error"] = pd.Series(np.where(bad, "坐标缺失或超出范围", ""), dtype=object).replace("", None)
     return out[BATCH_COLUMNS]
