@@ -85,7 +85,8 @@ SETUP = [
              WHEN h % 211 = 0 THEN ARRAY['petitioner']::varchar[] ELSE '{{}}'::varchar[] END,
         ST_SetSRID(ST_MakePoint(ST_X(bl.location) + (h % 7) * 1e-5, ST_Y(bl.location)), 4490)
       FROM generate_series(0, {HOUSEHOLDS - 1}) h
-      JOIN buildings bl ON bl.code = 'B' || (h % {COLS * ROWS * BUILDINGS_PER_GRID})""",
+      JOIN buildings bl ON bl.code = 'B' || (h % {COLS * ROWS * BUILDINGS_PER_GRID})
+      ORDER BY h""",
     f"""INSERT INTO staff (code, name, employment)
       SELECT 'S' || i, '网格员' || i, 'full_time' FROM generate_series(0, {COLS * ROWS - 1}) i""",
     """INSERT INTO staff_assignments (staff_id, grid_code, role, start_date)
@@ -94,12 +95,12 @@ SETUP = [
     "DROP INDEX ix_visits_visited_at_household",
     "DROP INDEX ix_visits_household_visited_at",
     "DROP INDEX ix_visits_worker_visited_at",
-    # Grids well and badly covered: a household's chance of a visit depends on its grid.
+    # 104729 is coprime with 10^6: every household gets five visits spread over the year.
     f"""INSERT INTO visits (worker_id, household_id, grid_code, visited_at, kind, recorded_by)
       SELECT (SELECT min(id) FROM staff) + g, hid, cl.code,
         timestamptz '2025-01-01 08:00+08' + ((v * 7919) % 365) * interval '1 day'
           + ((v * 13) % 600) * interval '1 minute', 'routine', 'bench'
-      FROM (SELECT v, (v * 104729) % {HOUSEHOLDS} AS k FROM generate_series(0, {VISITS - 1}) v) s
+      FROM (SELECT v, (v * 104729) % {HOUSEHOLDS} AS k FROM generate_series(0::bigint, {VISITS - 1}) v) s
       CROSS JOIN LATERAL (SELECT (SELECT min(id) FROM households) + s.k AS hid,
                                  (s.k % {COLS * ROWS * BUILDINGS_PER_GRID}) / {BUILDINGS_PER_GRID} AS g) x
       JOIN cells cl ON cl.i = x.g""",
