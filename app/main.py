@@ -26,11 +26,12 @@ from app.visits.router import router as visits_router
 from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
+from app.web import visits_layer as web_visits
 from app.web.deps import WEB_DIR
 
 # Each domain's router, in the order they appear in /docs.
 ROUTERS = [auth_router, locate_router, geocode_router, imports_router, plans_router, ogc_router]
-ROUTERS += [web_layers.router, web_cases.router, web_pages.router]
+ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [visits_router, audits_router]
 ROUTERS += INCIDENT_ROUTERS
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from sqlalchemy import Engine, text
@@ -158,7 +158,7 @@ class Watched:
     errors: list[str] = field(default_factory=list)
 
     def login(self, username: str, next_url: str = "/") -> None:
-        self.page.goto(f"{self.base}/login?next={next_url}")
+        self.page.goto(f"{self.base}/login?next={quote(next_url)}")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", PASSWORD)
         self.page.click("button[type=submit]")

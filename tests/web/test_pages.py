@@ -74,3 +74,34 @@ def test_console_draws_grid_tiles(web) -> None:  # type: ignore[no-untyped-def]
     web.page.wait_for_load_state("networkidle")
     assert any("/tiles/grids/" in u for u in web.requests)
     web.shot("console")
+
+
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/maps/visits?area=419901001001", "#visit-stats"),
+        ("/dashboard", "#trend-svg"),
+        ("/maps/cases?area=419901&overdue=true", "#updated"),
+    ],
+)
+def test_other_pages_render_clean(web, path, ready) -> None:  # type: ignore[no-untyped-def]
+    web.login("admin", path)
+    web.page.wait_for_selector(ready)
+    web.page.wait_for_timeout(300)
+    web.shot("page" + path.split("?")[0].replace("/", "-"))
+    web.assert_clean()
+
+
+def test_visits_map_highlights_unvisited_households(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("admin", "/maps/visits?area=419901001001")
+    web.page.wait_for_selector("#visit-stats")
+    # Two households in the tiny county, nobody visited them this period.
+    assert "未走访\t2" in web.page.inner_text("#visit-stats")
+
+
+def test_cases_map_keeps_filters_in_the_link(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("admin", "/maps/cases?area=419901&overdue=true&category=01")
+    web.page.wait_for_selector("#updated")
+    assert web.page.is_checked("#f-overdue")
+    assert web.page.input_value("#f-category") == "01"
+    assert "overdue=true" in web.page.url and "category=01" in web.page.url

@@ -1,0 +1,65 @@
+/* KPI dashboard over GET /api/v1/kpis: totals, per-unit bars and a six-month overdue trend, drawn as
+   inline SVG (no chart library to ship). */
+(function () {
+  "use strict";
+  const { cfg, api, toast, esc } = GG;
+  const el = (id) => document.getElementById(id);
+  const q = new URLSearchParams(location.search);
+  const today = new Date();
+  const iso = (d) => d.toISOString().slice(0, 10);
+  el("to").value = q.get("to") || iso(today);
+  el("from").value = q.get("from") || iso(new Date(today.getFullYear(), today.getMonth() - 2, 1));
+  if (q.get("group")) el("group").value = q.get("group");
+  const pct = (x) => (x == null ? "—" : Math.round(x * 1000) / 10 + "%");
+
+  function bars(rows) {
+    if (!rows.length) return '<p class="muted" id="no-rows">该期间没有到期案件</p>';
+    const h = 22, w = 520, label = 150, scale = (w - label - 60);
+    const svg = rows.slice(0, 20).map((r, i) => {
+      const y = i * (h * 2 + 6);
+      return '<text x="0" y="' + (y + h) + '" font-size="12">' + esc(r.group || "合计") + "</text>" +
+        '<rect x="' + label + '" y="' + (y + 4) + '" height="' + h + '" width="' + (r.closure_rate || 0) * scale + '" fill="#0b63b0"></rect>' +
+        '<text x="' + (label + (r.closure_rate || 0) * scale + 4) + '" y="' + (y + h) + '" font-size="11">结案 ' + pct(r.closure_rate) + "</text>" +
+        '<rect x="' + label + '" y="' + (y + h + 6) + '" height="' + (h - 6) + '" width="' + (r.on_time_handling_rate || 0) * scale + '" fill="#12b76a"></rect>' +
+        '<text x="' + (label + (r.on_time_handling_rate || 0) * scale + 4) + '" y="' + (y + 2 * h) + '" font-size="11">按期 ' + pct(r.on_time_handling_rate) + "</text>";
+    }).join("");
+    return '<svg width="' + w + '" height="' + Math.min(rows.length, 20) * (h * 2 + 6) + '">' + svg + "</svg>";
+  }
+
+  function trend(points) {
+    const w = 420, h = 180, pad = 30, n = points.length;
+    const xs = (i) => pad + (i * (w - 2 * pad)) / Math.max(n - 1, 1), ys = (v) => h - pad - (v || 0) * (h - 2 * pad);
+    const line = points.map((p, i) => (i ? "L" : "M") + xs(i) + " " + ys(p.rate)).join(" ");
+    return '<svg width="' + w + '" height="' + h + '" id="trend-svg"><line x1="' + pad + '" y1="' + (h - pad) + '" x2="' + (w - pad) + '" y2="' + (h - pad) + '" stroke="#98a2b3"></line>' +
+      '<path d="' + line + '" fill="none" stroke="#d92d20" stroke-width="2"></path>' +
+      points.map((p, i) => '<circle cx="' + xs(i) + '" cy="' + ys(p.rate) + '" r="3" fill="#d92d20"></circle><text x="' + (xs(i) - 14) + '" y="' + (h - 10) + '" font-size="11">' + p.label + '</text><text x="' + (xs(i) - 12) + '" y="' + (ys(p.rate) - 6) + '" font-size="11">' + pct(p.rate) + "</text>").join("") + "</svg>";
+  }
+
+  async function load() {
+    const area = el("area").value.trim() || cfg.area;
+    const p = new URLSearchParams({ area, start: el("from").value, end: el("to").value, group_by: el("group").value });
+    history.replaceState(null, "", "?" + new URLSearchParams({ area, from: el("from").value, to: el("to").value, group: el("group").value }));
+    el("csv").href = "/api/v1/kpis?format=csv&" + p;
+    try {
+      const [total, grouped] = await Promise.all([
+        api("/api/v1/kpis?" + new URLSearchParams({ area, start: el("from").value, end: el("to").value, group_by: "none" })),
+        api("/api/v1/kpis?" + p),
+      ]);
+      const t = total.rows[0] || {};
+      el("kpis").innerHTML = [["到期案件", t.due || 0], ["结案率", pct(t.closure_rate)], ["按期处置率", pct(t.on_time_handling_rate)], ["按期结案率", pct(t.on_time_closure_rate)], ["超期率", pct(t.overdue_rate)], ["返工率", pct(t.rework_rate)], ["满意率", pct(t.satisfaction_rate)], ["平均结案(小时)", t.mean_hours_to_close == null ? "—" : Math.round(t.mean_hours_to_close)]]
+        .map(([k, v]) => '<div class="kpi"><span class="muted">' + k + "</span><b>" + v + "</b></div>").join("");
+      el("bars").innerHTML = bars(grouped.rows);
+      el("rows").innerHTML = "<tr><th>单位</th><th>到期</th><th>结案</th><th>结案率</th><th>按期处置率</th><th>超期率</th><th>返工率</th></tr>" +
+        grouped.rows.map((r) => "<tr><td>" + esc(r.group) + "</td><td>" + r.due + "</td><td>" + r.closed + "</td><td>" + pct(r.closure_rate) + "</td><td>" + pct(r.on_time_handling_rate) + "</td><td>" + pct(r.overdue_rate) + "</td><td>" + pct(r.rework_rate) + "</td></tr>").join("");
+      const months = [];
+      for (let k = 5; k >= 0; k--) {
+        const a = new Date(today.getFullYear(), today.getMonth() - k, 1), b = new Date(today.getFullYear(), today.getMonth() - k + 1, 0);
+        months.push({ label: a.getMonth() + 1 + "月", start: iso(new Date(a.getTime() - a.getTimezoneOffset() * 60000)), end: iso(new Date(b.getTime() - b.getTimezoneOffset() * 60000)) });
+      }
+      const series = await Promise.all(months.map((m) => api("/api/v1/kpis?" + new URLSearchParams({ area, start: m.start, end: m.end }))));
+      el("trend").innerHTML = trend(months.map((m, i) => ({ label: m.label, rate: (series[i].rows[0] || {}).overdue_rate })));
+    } catch (e) { toast(e.message); el("kpis").innerHTML = '<p class="error">' + esc(e.message) + "</p>"; }
+  }
+  for (const id of ["area", "from", "to", "group"]) el(id).addEventListener("change", load);
+  load();
+})();
