@@ -116,10 +116,14 @@ def test_demo_step_creates_all_states_and_is_idempotent(db, county):
 
     line = demo_incidents_step(db)
     assert "3000" in line
-    states = set(db.execute(text("SELECT DISTINCT state FROM incidents WHERE source = 'demo'")).scalars())
+    states = set(
+        db.execute(text("SELECT DISTINCT state FROM incidents WHERE source = 'demo'")).scalars()
+    )
     assert {"reported", "handling", "closed", "evaluated", "rejected", "voided"} <= states
     bad = db.execute(
-        text("SELECT count(*) FROM incidents WHERE source = 'demo' AND (closed_at < handled_at OR closed_at > now())")
+        text(
+            "SELECT count(*) FROM incidents WHERE source = 'demo' AND (closed_at < handled_at OR closed_at > now())"
+        )
     ).scalar_one()
     assert bad == 0
     assert "跳过" in demo_incidents_step(db)
