@@ -44,6 +44,11 @@ class Settings(BaseSettings):
 
     upload_max_bytes: int = 200 * 1024 * 1024
 
+    # Maps: an XYZ tile URL for the base map, e.g. the county's own intranet tile server. Empty (the
+    # default, for an intranet with no tile server) means areas, roads and buildings are the base.
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _dsn_is_postgres(cls, v: str | None) -> str | None:

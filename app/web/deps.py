@@ -100,14 +100,13 @@ AreaQuery = Annotated[str | None, Query(description="area or grid code; default:
 
 def page_context(request: Request, principal: Principal, **extra: Any) -> dict[str, Any]:
     settings = request.app.state.settings
-    basemap_url = getattr(settings, "basemap_url", "") or ""
     cfg = {
         "area": extra.get("area") or principal.jurisdiction_code,
         "jurisdiction": principal.jurisdiction_code,
         "role": principal.role,
         "band": list(settings.household_band),
-        "basemap_url": basemap_url,
-        "basemap_attribution": getattr(settings, "basemap_attribution", "") or "",
+        "basemap_url": settings.basemap_url,
+        "basemap_attribution": settings.basemap_attribution,
     }
     return {
         "cfg": cfg,
@@ -115,8 +114,8 @@ def page_context(request: Request, principal: Principal, **extra: Any) -> dict[s
         "user": principal,
         "role_label": ROLE_LABELS.get(principal.role, principal.role),
         "nav": [(href, label) for href, label, roles in NAV if principal.role in roles],
-        "basemap_url": getattr(settings, "basemap_url", "") or "",
-        "basemap_attribution": getattr(settings, "basemap_attribution", "") or "",
+        "basemap_url": settings.basemap_url,
+        "basemap_attribution": settings.basemap_attribution,
         "band": list(settings.household_band),
         **extra,
     }
