@@ -105,7 +105,7 @@ def audit_coverage(
     >>> found[["kind", "objects"]].to_dict("records")
     [{'kind': 'gap', 'objects': ['419901001001', '419901001001001']}]
     >>> found["message"].iloc[0]
-    '社区 419901001001 内有 10247.5 平方米未被任何网格覆盖（相邻网格：419901001001001）'
+    '社区 419901001001 内有 10247.4 平方米未被任何网格覆盖（相邻网格：419901001001001）'
     """
     storage_crs = check_inputs(
         {
@@ -145,7 +145,7 @@ def audit_coverage(
         with _timed("building_outside"):
             batches.append(find_buildings_outside(layers, tree_ll, buildings))
         with _timed("building_split"):
-            batches.append(find_building_splits(layers, tree_m, buildings, tolerances))
+            batches.append(find_building_splits(layers, tree_ll, tree_m, buildings, tolerances))
     with _timed("household_band"):
         # The grids' own count wins; points fill in only where it is unknown and points were given.
         known = np.isfinite(layers.grid_households)
