@@ -59,6 +59,7 @@ _SQLSTATE_STATUS = {
     "GG001": 409,  # active grids overlap
     "GG002": 409,  # grid outside its community
     "GG003": 422,  # grid names an unknown community
+    "GG004": 409,  # the access log is append-only
     "23505": 409,  # unique violation (duplicate active code)
     "23P01": 409,  # exclusion violation (two leaders at once)
     "23514": 422,  # check violation (invalid geometry, bad code)

@@ -15,6 +15,7 @@ from app.auth.router import router as auth_router
 from app.db import make_engine, resolve_database_url, sync_registry_config, unit_of_work
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
+from app.households.router import router as households_router
 from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
 from app.locate.registry import GridRegistry
@@ -30,7 +31,7 @@ from app.web import visits_layer as web_visits
 from app.web.deps import WEB_DIR
 
 # Each domain's router, in the order they appear in /docs.
-ROUTERS = [auth_router, locate_router, geocode_router, imports_router, plans_router, ogc_router]
+ROUTERS = [auth_router, locate_router, geocode_router, imports_router, households_router, plans_router, ogc_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [visits_router, audits_router]
 ROUTERS += INCIDENT_ROUTERS

@@ -9,6 +9,7 @@ from app.auth.models import User
 from app.base import Base
 from app.buildings.models import Building, Household
 from app.grids.models import Grid
+from app.households.models import AccessLog
 from app.incidents.models import IncidentCategory  # noqa: F401
 from app.plans.models import Plan, PlanGrid  # noqa: F401
 from app.registry_models import RegistryConfig, RegistryRevision
@@ -16,6 +17,7 @@ from app.staff.models import Staff, StaffAssignment
 from app.visits.models import Visit  # noqa: F401
 
 __all__ = [
+    "AccessLog",
     "Area",
     "Base",
     "Building",

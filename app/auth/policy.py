@@ -46,7 +46,32 @@ class Principal:
         return self.role in _SEES_STAFF_PHONES and self.covers(grid_code)
 
 
+# Household records (DOMAIN.md §5). Grid workers, dispatchers and county admins work with residents
+# and see names and phones inside their jurisdiction; auditors check coverage and see who is in a
+# special group, but masked names and phones; planners and the public read no household records.
+HOUSEHOLD_READERS = ("county_admin", "dispatcher", "grid_worker", "auditor")
+_SEES_RESIDENT_DETAILS = frozenset({"county_admin", "dispatcher", "grid_worker"})
+_SEES_SPECIAL_GROUPS = frozenset({"county_admin", "grid_worker", "auditor"})
+
+
+def sees_resident_details(principal: Principal, grid_code: str | None) -> bool:
+    return principal.role in _SEES_RESIDENT_DETAILS and principal.covers(grid_code)
+
+
+def sees_special_groups(principal: Principal, grid_code: str | None) -> bool:
+    return principal.role in _SEES_SPECIAL_GROUPS and principal.covers(grid_code)
+
+
 ANONYMOUS = Principal(username="anonymous", role="public", jurisdiction_code="")
+
+
+def mask_name(name: str | None) -> str | None:
+    """张*华 style: the surname and, for names of three or more characters, the last character."""
+    if not name:
+        return name
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -1,0 +1,148 @@
+"""Household records for the people who work with residents, masked by role, every sensitive read
+logged (DOMAIN.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.auth.policy import (
+    Principal,
+    mask_name,
+    mask_phone,
+    sees_resident_details,
+    sees_special_groups,
+)
+from app.errors import Forbidden, NotFound
+from app.households.schemas import (
+    AccessLogEntry,
+    AccessLogPublic,
+    HouseholdPublic,
+    HouseholdsPublic,
+)
+
+_SELECT = """
+    SELECT h.id, b.code AS building_code, b.address, h.unit, h.room, h.size, h.head_name, h.phone,
+           h.special_groups, g.code AS grid_code
+      FROM households h
+      JOIN buildings b ON b.id = h.building_id
+      LEFT JOIN LATERAL (
+            SELECT code FROM grids
+             WHERE status = 'active' AND ST_Intersects(geom, h.location)
+             ORDER BY code LIMIT 1) g ON true
+"""
+
+
+def _shape(row: Any, principal: Principal) -> tuple[HouseholdPublic, bool]:
+    """The caller's view of one household, and whether it exposed a sensitive record."""
+    details = sees_resident_details(principal, row.grid_code)
+    groups = sees_special_groups(principal, row.grid_code)
+    public = HouseholdPublic(
+        id=row.id,
+        building_code=row.building_code,
+        address=row.address,
+        unit=row.unit,
+        room=row.room,
+        size=row.size,
+        head_name=row.head_name if details else mask_name(row.head_name),
+        phone=row.phone if details else mask_phone(row.phone),
+        special_groups=list(row.special_groups) if groups else None,
+        grid_code=row.grid_code,
+        masked=not details,
+    )
+    sensitive = bool(row.special_groups) and (details or groups)
+    return public, sensitive
+
+
+def _log(session: Session, principal: Principal, household_ids: list[int], purpose: str) -> None:
+    if household_ids:
+        session.execute(
+            text(
+                "INSERT INTO access_log (username, role, household_id, purpose) "
+                "SELECT :u, :r, unnest(CAST(:ids AS int[])), :p"
+            ),
+            {"u": principal.username, "r": principal.role, "ids": household_ids, "p": purpose},
+        )
+
+
+def list_households(
+    session: Session, *, principal: Principal, grid_code: str, special_only: bool, purpose: str
+) -> HouseholdsPublic:
+    if not principal.covers(grid_code):
+        raise Forbidden(f"网格 {grid_code} 不在您的辖区（{principal.jurisdiction_code}）内")
+    rows = session.execute(
+        text(
+            """
+            SELECT h.id, b.code AS building_code, b.address, h.unit, h.room, h.size, h.head_name,
+                   h.phone, h.special_groups, g.code AS grid_code
+              FROM grids g
+              JOIN households h ON ST_Intersects(g.geom, h.location)
+              JOIN buildings b ON b.id = h.building_id
+             WHERE g.status = 'active' AND g.code = :grid
+               AND (NOT :special OR cardinality(h.special_groups) > 0)
+             ORDER BY b.code, h.unit, h.room
+            """
+        ),
+        {"grid": grid_code, "special": special_only},
+    ).all()
+    shaped = [_shape(r, principal) for r in rows]
+    _log(session, principal, [p.id for p, sensitive in shaped if sensitive], purpose)
+    return HouseholdsPublic(data=[p for p, _ in shaped], count=len(shaped))
+
+
+def get_household(
+    session: Session, *, principal: Principal, household_id: int, purpose: str
+) -> HouseholdPublic:
+    row = session.execute(text(_SELECT + " WHERE h.id = :id"), {"id": household_id}).first()
+    if row is None:
+        raise NotFound(f"住户 {household_id} 不存在")
+    if not principal.covers(row.grid_code):
+        raise Forbidden(f"住户 {household_id} 不在您的辖区（{principal.jurisdiction_code}）内")
+    public, sensitive = _shape(row, principal)
+    if sensitive:
+        _log(session, principal, [public.id], purpose)
+    return public
+
+
+def read_access_log(
+    session: Session,
+    *,
+    principal: Principal,
+    household_id: int | None,
+    username: str | None,
+    limit: int,
+) -> AccessLogPublic:
+    rows = session.execute(
+        text(
+            """
+            SELECT a.at, a.username, a.role, a.household_id, a.purpose
+              FROM access_log a
+              JOIN households h ON h.id = a.household_id
+              JOIN buildings b ON b.id = h.building_id
+             WHERE (CAST(:hid AS int) IS NULL OR a.household_id = :hid)
+               AND (CAST(:user AS text) IS NULL OR a.username = :user)
+               AND COALESCE(b.community_code, '') LIKE :scope
+             ORDER BY a.at DESC, a.id DESC
+             LIMIT :limit
+            """
+        ),
+        {
+            "hid": household_id,
+            "user": username,
+            "scope": principal.jurisdiction_code + "%",
+            "limit": limit,
+        },
+    ).all()
+    data = [
+        AccessLogEntry(
+            at=r.at.isoformat(),
+            username=r.username,
+            role=r.role,
+            household_id=r.household_id,
+            purpose=r.purpose,
+        )
+        for r in rows
+    ]
+    return AccessLogPublic(data=data, count=len(data))

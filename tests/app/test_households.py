@@ -1,0 +1,104 @@
+"""Household records: masking by role, special groups only for those who need them, every
+sensitive read logged, the log append-only."""
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from app.households.models import AccessLog
+from tests.factories import G11, G12, tiny_county
+
+
+@pytest.fixture
+def county(db):
+    tiny_county(db)
+    db.execute(text("UPDATE households SET head_name = '王小明', phone = '13512345678'"))
+    db.commit()
+
+
+def _log_count(db) -> int:  # type: ignore[no-untyped-def]
+    return int(db.scalar(select(func.count()).select_from(AccessLog)))
+
+
+def test_grid_worker_sees_details_and_the_read_is_logged(client, county, token_for, db):
+    r = client.get(
+        "/api/v1/households",
+        params={"grid": G11},
+        headers=token_for("grid_worker", "419901001", "w1"),
+    )
+    assert r.status_code == 200, r.text
+    rows = {h["room"]: h for h in r.json()["data"]}
+    assert rows["102"]["head_name"] == "王小明" and rows["102"]["phone"] == "13512345678"
+    assert rows["102"]["special_groups"] == ["hardship"] and rows["101"]["special_groups"] == []
+    # Only the special-group household is a sensitive record.
+    log = db.execute(select(AccessLog.username, AccessLog.role)).all()
+    assert [tuple(x) for x in log] == [("w1", "grid_worker")]
+
+
+def test_auditor_sees_groups_but_masked_names_and_phones(client, county, token_for):
+    r = client.get(
+        "/api/v1/households",
+        params={"grid": G11, "special_only": True},
+        headers=token_for("auditor"),
+    )
+    [h] = r.json()["data"]
+    assert (h["head_name"], h["phone"], h["masked"]) == ("王*明", "135****5678", True)
+    assert h["special_groups"] == ["hardship"]
+
+
+def test_dispatcher_sees_contact_details_but_not_groups_and_the_read_is_logged(
+    client, county, token_for, db
+):
+    r = client.get("/api/v1/households", params={"grid": G11}, headers=token_for("dispatcher"))
+    assert all(h["special_groups"] is None for h in r.json()["data"])
+    assert {h["phone"] for h in r.json()["data"]} == {"13512345678"}
+    # Unmasked contact details of a special-group household are a sensitive read, groups shown or not.
+    assert _log_count(db) == 1
+
+
+@pytest.mark.parametrize(("role", "status"), [("planner", 403), ("public", 403)])
+def test_roles_without_business_with_residents_are_refused(client, county, token_for, role, status):
+    assert (
+        client.get("/api/v1/households", params={"grid": G11}, headers=token_for(role)).status_code
+        == status
+    )
+
+
+def test_anonymous_is_401_and_outside_jurisdiction_is_403(client, county, token_for):
+    assert client.get("/api/v1/households", params={"grid": G11}).status_code == 401
+    r = client.get(
+        "/api/v1/households", params={"grid": G11}, headers=token_for("grid_worker", "419901002")
+    )
+    assert r.status_code == 403 and "辖区" in r.json()["detail"]
+
+
+def test_single_record_and_the_access_log_api(client, county, token_for, db):
+    hid = db.scalar(text("SELECT id FROM households WHERE room = '102'"))
+    r = client.get(f"/api/v1/households/{hid}", headers=token_for("county_admin", "419901", "boss"))
+    assert r.status_code == 200 and r.json()["grid_code"] == G11
+    assert (
+        client.get("/api/v1/households/999999", headers=token_for("county_admin")).status_code
+        == 404
+    )
+    log = client.get(
+        "/api/v1/access-log", params={"household": hid}, headers=token_for("auditor")
+    ).json()
+    assert log["count"] == 1 and log["data"][0]["username"] == "boss"
+    assert "/api/v1/households/" in log["data"][0]["purpose"]
+    assert client.get("/api/v1/access-log", headers=token_for("grid_worker")).status_code == 403
+
+
+def test_access_log_cannot_be_edited(client, county, token_for, db):
+    client.get(
+        "/api/v1/households", params={"grid": G11}, headers=token_for("grid_worker", "419901001")
+    )
+    with pytest.raises(DBAPIError) as info, db.begin_nested():
+        db.execute(text("DELETE FROM access_log"))
+    assert "只能追加" in str(info.value)
+
+
+def test_an_empty_grid_lists_nothing(client, county, token_for):
+    r = client.get(
+        "/api/v1/households", params={"grid": G12}, headers=token_for("grid_worker", "419901001")
+    )
+    assert r.json() == {"data": [], "count": 0}
