@@ -131,3 +131,12 @@ def test_unknown_community_is_refused(db):
         add_grid(db, "419901009009001", box(113.0, 34.0, 113.001, 34.001))
     err = database_error_to_domain(info.value)
     assert err is not None and err.status_code == 422 and "不存在" in err.message
+
+
+def test_migrations_have_a_single_head(engine):
+    """Parallel feature branches must be merged, so `alembic upgrade head` means one thing."""
+    from alembic.script import ScriptDirectory
+
+    from app import migrate
+
+    assert len(ScriptDirectory.from_config(migrate.alembic_config(engine)).get_heads()) == 1
