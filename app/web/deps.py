@@ -84,6 +84,21 @@ def area_info(session: Session, code: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def area_crumbs(session: Session, jurisdiction: str, code: str) -> list[dict[str, str]]:
+    """The areas from the caller's jurisdiction down to ``code`` with their names (a grid code ends
+    with its grid), for breadcrumbs; an unknown code keeps its code as its name."""
+    codes = [code[:n] for n in (6, 9, 12, 15) if len(jurisdiction) <= n <= len(code)]
+    rows = session.execute(
+        text(
+            "SELECT code, name FROM areas WHERE code = ANY(:c) AND valid_to IS NULL "
+            "UNION ALL SELECT code, name FROM grids WHERE code = ANY(:c) AND status = 'active'"
+        ),
+        {"c": codes},
+    )
+    names = {r.code: r.name for r in rows}
+    return [{"code": c, "name": names.get(c, c)} for c in codes]
+
+
 def checked_area(principal: Principal, area: str | None) -> str:
     """The area a page shows: the one asked for if the caller may see it, else a 403 page."""
     if not area:

@@ -60,6 +60,14 @@ _GRIDS_SQL = text(
 )
 
 
+def _band(grid_type: str, n: int, lo: int, hi: int) -> str:
+    # The household band is a rule for comprehensive (residential) grids only; a dedicated grid
+    # (school, hospital, park) has no households by design and is never "below" it.
+    if grid_type != "comprehensive":
+        return "exempt"
+    return "below" if n < lo else "above" if n > hi else "within"
+
+
 def grid_features(
     session: Session, principal: Principal, prefix: str, band: tuple[int, int]
 ) -> list[dict[str, Any]]:
@@ -80,7 +88,7 @@ def grid_features(
                     "community_code": r.community_code,
                     "community_name": r.community_name,
                     "households": n,
-                    "band": "below" if n < lo else "above" if n > hi else "within",
+                    "band": _band(r.type, n, lo, hi),
                     "leader": r.leader_name,
                     "leader_phone": phone,
                     "has_leader": r.leader_name is not None,

@@ -25,6 +25,7 @@ from app.web.deps import (
     LoginRequired,
     PageError,
     PagePrincipal,
+    area_crumbs,
     area_info,
     checked_area,
     login_redirect,
@@ -133,7 +134,9 @@ def _map_page(
 ) -> Response:
     code = checked_area(principal, area)
     info = area_info(session, code[:12] if len(code) == 15 else code)
-    ctx = page_context(request, principal, area=code, area_info=info, **extra)
+    crumbs = area_crumbs(session, principal.jurisdiction_code, code)
+    ctx = page_context(request, principal, area=code, area_info=info, crumbs=crumbs, **extra)
+    ctx["cfg"]["crumbs"] = crumbs
     return render(request, name, ctx)
 
 

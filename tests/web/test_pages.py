@@ -45,6 +45,58 @@ def test_coverage_map_draws_grids_by_household_band(web) -> None:  # type: ignor
     web.assert_clean()
 
 
+MAP_VIEW = "JSON.stringify([GG_MAP.getBounds().toBBoxString(), GG_MAP.getMinZoom()])"
+
+
+def _view(web) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    import json
+
+    bbox, min_zoom = json.loads(web.page.evaluate(MAP_VIEW))
+    return [float(v) for v in bbox.split(",")], min_zoom
+
+
+def test_coverage_map_opens_on_the_whole_area_and_can_zoom_out(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("admin", "/maps/coverage")
+    web.page.wait_for_selector("#summary-table")
+    (w, s, e, n), min_zoom = _view(web)
+    # The county box(113.00, 34.00, 113.02, 34.01) is entirely on screen ...
+    assert w <= 113.0 and s <= 34.0 and e >= 113.02 and n >= 34.01
+    # ... and the buildings layer (shown from zoom 15) does not pin the map's zoom range.
+    assert min_zoom <= 5
+
+
+def test_coverage_drill_down_fits_the_community(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("admin", "/maps/coverage?area=419901001002")
+    web.page.wait_for_selector("#summary-table")
+    (w, s, e, n), _ = _view(web)
+    # 和平社区 is box(113.01, 34.00, 113.02, 34.01): on screen, and filling a good part of it.
+    assert w <= 113.01 and s <= 34.0 and e >= 113.02 and n >= 34.01
+    assert (n - s) < 0.01 * 2.5
+    assert "和平社区" in web.page.inner_text("#crumbs")
+
+
+def test_dedicated_grid_is_not_counted_below_band(web, engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    grid = "419901001002001"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE grids SET type = 'dedicated' WHERE code = :g"), {"g": grid})
+    try:
+        web.login("admin", "/maps/coverage")
+        web.page.wait_for_selector("#summary-table")
+        # Three grids: ...001001 (2 households) and ...001002 (0) are below the band; the
+        # dedicated one is counted apart and drawn in its own neutral colour.
+        assert web.page.inner_text("#sum-exempt") == "1"
+        assert web.page.inner_text("#sum-below") == "2"
+        assert "专属网格" in web.page.inner_text(".legend")
+        web.shot("coverage-dedicated")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE grids SET type = 'comprehensive' WHERE code = :g"), {"g": grid}
+            )
+
+
 def test_area_outside_jurisdiction_is_403_page(web) -> None:  # type: ignore[no-untyped-def]
     web.login("outsider", "/console")
     resp = web.page.goto(f"{web.base}/maps/coverage?area=419901")

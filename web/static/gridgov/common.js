@@ -42,7 +42,9 @@
   function isMissing(err) { return err instanceof ApiError && err.status === 404 && /Not Found/.test(err.message); }
 
   function makeMap(id, opts) {
-    const map = L.map(id, Object.assign({ preferCanvas: true, zoomControl: true, maxZoom: 19 }, opts || {}));
+    // minZoom is set on the map itself: otherwise Leaflet takes the zoom range from the tile layers,
+    // and the buildings layer (minZoom 15) would pin the whole map at zoom >= 15.
+    const map = L.map(id, Object.assign({ preferCanvas: true, zoomControl: true, minZoom: 5, maxZoom: 19, zoomSnap: 0.5 }, opts || {}));
     if (cfg.basemap_url) {
       L.tileLayer(cfg.basemap_url, { maxZoom: 19, attribution: cfg.basemap_attribution || "" }).addTo(map);
     }
@@ -50,6 +52,7 @@
     map.createPane("base").style.zIndex = 250;
     map._baseRenderer = L.canvas({ pane: "base" });
     map.setView([34.0, 113.0], 12);
+    window.GG_MAP = map; // one map per page; the browser tests read its view
     return map;
   }
 

@@ -16,7 +16,7 @@
 
   let grids = null, gridLayer = null, legendCtl = null, visitCoverage = null;
   const COLORS = {
-    below: "#f79009", within: "#12b76a", above: "#d92d20",
+    below: "#f79009", within: "#12b76a", above: "#d92d20", exempt: "#b8c2cc",
     leader: "#12b76a", noleader: "#d92d20",
   };
   const VISIT_STEPS = [[0.9, "#12b76a", "≥90%"], [0.6, "#84cc16", "60–90%"], [0.3, "#f79009", "30–60%"], [0, "#d92d20", "<30%"]];
@@ -38,7 +38,7 @@
 
   function tooltip(p) {
     let t = "<b>" + esc(p.name) + "</b> " + esc(p.code) + "<br>" + esc(p.community_name || "") +
-      "<br>户数：" + p.households + "（标准 " + cfg.band[0] + "–" + cfg.band[1] + "）" +
+      "<br>" + (p.band === "exempt" ? "专属网格 · 户数：" + p.households + "（不计户数标准）" : "户数：" + p.households + "（标准 " + cfg.band[0] + "–" + cfg.band[1] + "）") +
       "<br>网格长：" + (p.leader ? esc(p.leader) + " " + esc(p.leader_phone || "") : '<span style="color:#d92d20">未配备</span>');
     const v = visitCoverage && visitCoverage[p.code];
     if (v) t += "<br>走访覆盖：" + Math.round(v.rate * 100) + "%（" + v.visited + "/" + v.households + "户）";
@@ -48,20 +48,22 @@
   function drawLegend() {
     if (legendCtl) legendCtl.remove();
     const mode = modeSel.value;
-    if (mode === "households") legendCtl = legend(map, "户数与标准", [[COLORS.below, "低于 " + cfg.band[0] + " 户"], [COLORS.within, "标准内"], [COLORS.above, "高于 " + cfg.band[1] + " 户"]]);
+    if (mode === "households") legendCtl = legend(map, "户数与标准（综合网格）", [[COLORS.below, "低于 " + cfg.band[0] + " 户"], [COLORS.within, "标准内"], [COLORS.above, "高于 " + cfg.band[1] + " 户"], [COLORS.exempt, "专属网格（不计户数标准）"]]);
     else if (mode === "staffing") legendCtl = legend(map, "网格长配备", [[COLORS.leader, "已配备"], [COLORS.noleader, "缺网格长"]]);
     else legendCtl = legend(map, "走访覆盖率", VISIT_STEPS.map(([, c, t]) => [c, t]).concat([["#98a2b3", "无数据"]]));
   }
 
   function summarise() {
     const fs = grids.features;
+    // Only comprehensive grids are held to the household band; dedicated grids are counted apart.
     const n = fs.length, below = fs.filter((f) => f.properties.band === "below").length;
     const above = fs.filter((f) => f.properties.band === "above").length;
+    const exempt = fs.filter((f) => f.properties.band === "exempt").length;
     const noLeader = fs.filter((f) => !f.properties.has_leader).length;
     const hh = fs.reduce((s, f) => s + f.properties.households, 0);
     document.getElementById("summary").innerHTML =
-      '<table class="kv" id="summary-table"><tr><td>网格</td><td>' + n + "</td></tr><tr><td>户数</td><td>" + hh +
-      "</td></tr><tr><td>低于标准</td><td>" + below + "</td></tr><tr><td>高于标准</td><td>" + above +
+      '<table class="kv" id="summary-table"><tr><td>网格</td><td>' + n + "</td></tr><tr><td>其中专属网格</td><td id='sum-exempt'>" + exempt + "</td></tr><tr><td>户数</td><td>" + hh +
+      "</td></tr><tr><td>低于标准</td><td id='sum-below'>" + below + "</td></tr><tr><td>高于标准</td><td id='sum-above'>" + above +
       "</td></tr><tr><td>缺网格长</td><td>" + noLeader + "</td></tr></table>";
   }
 
@@ -85,9 +87,12 @@
     drawLegend();
   }
 
-  async function crumbs() {
-    const parts = [area.slice(0, 6), area.slice(0, 9), area.slice(0, 12)].filter((c, i, a) => c.length >= cfg.jurisdiction.length && c.length <= area.length && a.indexOf(c) === i);
-    document.getElementById("crumbs").innerHTML = parts.map((c) => '<a href="?area=' + c + '&mode=' + modeSel.value + '">' + c + "</a>").join(" › ");
+  function crumbs() {
+    // Names from the page (jurisdiction down to the area); the current level is plain text.
+    const parts = cfg.crumbs || [{ code: area, name: area }];
+    document.getElementById("crumbs").innerHTML = parts.map((c, i) => i === parts.length - 1
+      ? '<b title="' + esc(c.code) + '">' + esc(c.name) + "</b>"
+      : '<a href="?area=' + esc(c.code) + "&mode=" + modeSel.value + '" title="' + esc(c.code) + '">' + esc(c.name) + "</a>").join(" › ");
   }
 
   async function load() {
@@ -98,8 +103,6 @@
     } catch (e) { toast(e.message); empty(wrap, e.message); return; }
     if (!grids.features.length) {
       empty(wrap, "该区域暂无在用网格数据");
-      const fc = await base;
-      if (fc) fitTo(map, L.geoJSON(fc));
     } else {
       gridLayer = L.geoJSON(grids, {
         style,
@@ -109,8 +112,14 @@
           if (area.length < 12) layer.on("click", () => { location.href = "?area=" + f.properties.code.slice(0, area.length + 3) + "&mode=" + modeSel.value; });
         },
       }).addTo(map);
-      fitTo(map, gridLayer);
     }
+    // The view is the chosen area's own outline (county, township or community); a grid code is
+    // shown by its grid. Fitting the grids alone could leave the area's empty parts off screen.
+    const fc = await base;
+    const own = fc ? fc.features.filter((f) => f.properties.code === area) : [];
+    if (own.length) fitTo(map, L.geoJSON(own[0]));
+    else if (gridLayer) fitTo(map, gridLayer);
+    else if (fc) fitTo(map, L.geoJSON(fc));
     summarise();
     if (area.length < 12) {
       const kids = await api("/api/v1/layers/areas?parent=" + area);
