@@ -152,6 +152,35 @@ def areas_layer(
     return _feature_collection(features, parent=code)
 
 
+# Names of the units a KPI table is grouped by (the KPI API answers with codes only). Grids include
+# retired ones: a period's cases may sit in a grid that has since been replaced.
+_NAMES_SQL = {
+    "township": "SELECT code, name FROM areas WHERE level = 'township' AND code LIKE :prefix "
+    "ORDER BY code, valid_to DESC NULLS FIRST",
+    "community": "SELECT code, name FROM areas WHERE level = 'community' AND code LIKE :prefix "
+    "ORDER BY code, valid_to DESC NULLS FIRST",
+    "grid": "SELECT code, name FROM grids WHERE code LIKE :prefix ORDER BY code, version DESC",
+    "category": "SELECT code, name FROM incident_categories ORDER BY code",
+}
+_NAMES = {k: text(v) for k, v in _NAMES_SQL.items()}
+
+
+@router.get("/api/v1/layers/names")
+def unit_names(
+    session: SessionDep,
+    principal: CurrentUser,
+    level: Annotated[str, Query(pattern="^(township|community|grid|category)$")],
+    area: CodeQuery = None,
+) -> dict[str, Any]:
+    """``{"names": {code: name}}`` for the townships, communities, grids or case categories of an
+    area, so that tables grouped by code can show names."""
+    prefix = scope(principal, area)
+    names: dict[str, str] = {}
+    for r in session.execute(_NAMES[level], {"prefix": prefix + "%"}):
+        names.setdefault(r.code, r.name)  # the current (first) row wins
+    return {"level": level, "area": prefix, "names": names}
+
+
 _BUILDINGS_SQL = text(
     """
     SELECT b.id, b.code, b.name, b.compound, b.household_count,

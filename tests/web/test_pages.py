@@ -157,3 +157,32 @@ def test_cases_map_keeps_filters_in_the_link(web) -> None:  # type: ignore[no-un
     assert web.page.is_checked("#f-overdue")
     assert web.page.input_value("#f-category") == "01"
     assert "overdue=true" in web.page.url and "category=01" in web.page.url
+
+
+def test_dashboard_names_units_and_leaves_gaps_for_empty_months(web) -> None:  # type: ignore[no-untyped-def]
+    web.login("worker", "/m/")
+    case = web.page.request.post(
+        f"{web.base}/api/v1/incidents",
+        data={
+            "category_code": "0101",
+            "description": "看板测试案件",
+            "lng": 113.002,
+            "lat": 34.005,
+            "crs": "wgs84",
+        },
+    )
+    assert case.ok, case.text()
+    web.page.context.clear_cookies()
+    # A period reaching past the new case's deadline, so the township has a row.
+    web.login("admin", "/dashboard?area=419901&from=2026-01-01&to=2099-12-31&group=township")
+    web.page.wait_for_selector("#trend-svg")
+    web.page.wait_for_selector("#rows td")
+    rows = web.page.inner_text("#rows")
+    assert "城关街道" in rows and "419901001" in rows
+    assert "城关街道" in web.page.inner_text("#bars")
+    # Months with no due case are marked, not drawn as 0 %.
+    gaps = web.page.locator("#trend-svg .no-data").count()
+    dots = web.page.locator("#trend-svg circle").count()
+    assert gaps >= 1 and gaps + dots == 6
+    web.shot("dashboard-names")
+    web.assert_clean()
