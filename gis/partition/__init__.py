@@ -28,7 +28,6 @@ from ._inputs import (
     Buildings,
     Frame,
     check_band,
-    check_crs,
     epsg_of,
     normalise_buildings,
     polygonal,
@@ -115,6 +114,7 @@ def partition_community(
         [[(k, m, bld.ids[work[b]].tolist()) for k, m, b in g.issues] for g in grids],
         issues,
         frame,
+        (lo, hi),
     )
 
 
@@ -169,8 +169,8 @@ def repartition(
     >>> sorted(r.grids["households"].tolist()), r.grids["source_id"].tolist()[0]
     ([300.0, 400.0, 400.0], None)
     """
-    epsg = epsg_of(grids.crs, "网格表")
-    check_crs(epsg, buildings, "建筑表")
+    epsg_of(grids.crs, "网格表")
+    epsg_of(buildings.crs, "建筑表")
     if barriers is not None:
         epsg_of(barriers.crs, "障碍线")
     lo, hi = check_band(target, band)
@@ -215,7 +215,9 @@ def repartition(
             ids.append(bld.ids[work[g.buildings]].tolist())
             notes.append([(k, m, bld.ids[work[b]].tolist()) for k, m, b in g.issues])
             source.append(None)
-    return finish(geoms, kinds, households, ids, notes, issues, frame, {"source_id": source})
+    return finish(
+        geoms, kinds, households, ids, notes, issues, frame, (lo, hi), {"source_id": source}
+    )
 
 
 @dataclass
@@ -240,7 +242,7 @@ def community_inputs(
 ) -> CommunityInputs:
     """CRS checks, geometry repair, dedicated polygons made disjoint, barriers as lines."""
     epsg_of(crs, "参数 crs")
-    check_crs(crs, buildings, "建筑表")
+    epsg_of(buildings.crs, "建筑表")
     if barriers is not None:
         epsg_of(barriers.crs, "障碍线")
     if dedicated is not None:

@@ -78,11 +78,15 @@ def bisect(p: Problem, nodes: np.ndarray, k: int) -> tuple[np.ndarray, int] | No
                 sc += BAND_PENALTY * viol / unit + BAND_STEP * (viol > 0)
                 if allowed is not None:
                     sc = np.where(allowed, sc, np.inf)
-                best = np.argsort(sc, kind="stable")[:_PER_SWEEP]
+                best = (
+                    np.argpartition(sc, _PER_SWEEP)[:_PER_SWEEP]
+                    if len(sc) > _PER_SWEEP
+                    else np.arange(len(sc))
+                )
                 candidates += [
-                    (float(sc[i]), kp, int(i) + 1, order) for i in best if np.isfinite(sc[i])
+                    (float(sc[i]), kp, int(i) + 1, order) for i in best.tolist() if sc[i] < np.inf
                 ]
-    candidates.sort(key=lambda c: c[0])
+    candidates.sort(key=lambda c: (c[0], c[2]))  # ties broken by position: deterministic
 
     found: list[tuple[float, np.ndarray, int]] = []
     for _, kp, cut_at, order in candidates[:_MAX_CHECKS]:
@@ -120,9 +124,9 @@ def _prefix_cuts(
     rank = np.empty(s, dtype=np.int64)
     rank[order] = np.arange(s)
     r_lo, r_hi = np.minimum(rank[lu], rank[lv]), np.maximum(rank[lu], rank[lv])
-    diff = np.zeros(s + 1)
-    np.add.at(diff, r_lo + 1, cost)
-    np.add.at(diff, r_hi + 1, -cost)
+    diff = np.bincount(r_lo + 1, weights=cost, minlength=s + 1) - np.bincount(
+        r_hi + 1, weights=cost, minlength=s + 1
+    )
     return np.cumsum(w[order])[:-1], np.cumsum(diff)[1:s]
 
 

@@ -116,7 +116,7 @@ def run(
             )
             _band_issue(grid, division.reasons.get(g), bld, lo, hi)
             grids.append(grid)
-    face_group = np.where(graph.face_node >= 0, node_group[np.maximum(graph.face_node, 0)], -1)
+    face_group = np.append(node_group, -1)[graph.face_node]  # face_node -1 picks the appended -1
     for j in range(len(dedicated)):
         face_group[faces.dedicated == j] = len(grids)
         blds = np.flatnonzero(owner == j).tolist()
@@ -145,8 +145,8 @@ def _band_issue(grid: Grid, reason: str | None, bld: Buildings, lo: float, hi: f
         grid.issues.append(
             (
                 t.BAND_INFEASIBLE,
-                f"该片区共 {fmt(hh)} 户，低于下限 {fmt(lo)} 户，且被社区边界、专属网格或超大建筑隔开，"
-                "无法与其他建筑合并成达标网格",
+                f"该片区共 {fmt(hh)} 户，低于下限 {fmt(lo)} 户：整个社区户数不足，或该片区被社区边界、"
+                "专属网格或超大建筑与其他建筑隔开，无法合并成达标网格",
                 grid.buildings,
             )
         )
@@ -241,6 +241,7 @@ def finish(
     issue_lists: list[list[tuple[str, str, list[object]]]],
     extra_issues: list[t.PartitionIssue],
     frame: Frame,
+    band: tuple[float, float],
     extra_columns: dict[str, list[object]] | None = None,
 ) -> t.PartitionResult:
     """Order grids (comprehensive first, then west to east within north-to-south bands), build the result."""
@@ -276,7 +277,11 @@ def finish(
     for name, values in (extra_columns or {}).items():
         data[name] = [values[g] for g in order]
     grids = gpd.GeoDataFrame(data, geometry=list(geo[order]), crs=4490)
-    feasible = not any(i.kind in t.INFEASIBLE_KINDS for i in issues)
+    comprehensive = grids["kind"] == "comprehensive"
+    in_band = grids["households"].between(*band) & (grids.geom_type == "Polygon")
+    feasible = bool(in_band[comprehensive].all()) and not any(
+        i.kind in t.INFEASIBLE_KINDS for i in issues
+    )
     return t.PartitionResult(grids=grids, issues=issues, feasible=feasible)
 
 

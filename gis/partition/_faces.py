@@ -20,6 +20,7 @@ from ._inputs import Buildings, Frame
 # (a single point per footprint lets a neighbour's cell bite into a long slab block).
 _SAMPLE_SPACING_M = 10.0
 _SAMPLES_PER_FOOTPRINT = 24
+_SMALL_FOOTPRINT_M = 60.0  # perimeter below which the centre alone is the footprint's Voronoi site
 # A face edge lies "on" a barrier when its midpoint is within this many degrees (~1 mm) of one.
 _ON_BARRIER_DEG = 1e-8
 
@@ -106,15 +107,20 @@ def _voronoi_sites(
     labels = [rows[is_point]]
     fps = geoms_m[~is_point]
     if len(fps):
-        spacing = np.maximum(_SAMPLE_SPACING_M, shapely.length(fps) / _SAMPLES_PER_FOOTPRINT)
-        outline = shapely.boundary(shapely.segmentize(fps, spacing))
+        fp_rows = rows[~is_point]
+        coords.append(shapely.get_coordinates(shapely.point_on_surface(fps)))
+        labels.append(fp_rows)
+        # A house-sized footprint is well served by its centre; only larger ones need an outline.
+        large = shapely.length(fps) > _SMALL_FOOTPRINT_M
+        spacing = np.maximum(_SAMPLE_SPACING_M, shapely.length(fps[large]) / _SAMPLES_PER_FOOTPRINT)
+        outline = shapely.boundary(shapely.segmentize(fps[large], spacing))
         xy, idx = shapely.get_coordinates(outline, return_index=True)
-        coords += [xy, shapely.get_coordinates(shapely.point_on_surface(fps))]
-        labels += [rows[~is_point][idx], rows[~is_point]]
+        coords.append(xy)
+        labels.append(fp_rows[large][idx])
     xy = np.concatenate(coords) if coords else np.empty((0, 2))
     lab = np.concatenate(labels) if labels else np.empty(0, dtype=int)
     # Voronoi merges coincident sites silently and would break the cell order: drop them first.
-    _, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+    _, first = np.unique(np.round(xy, 3).view(np.complex128).ravel(), return_index=True)
     first.sort()
     return xy[first], lab[first].astype(np.int64)
 
@@ -144,7 +150,7 @@ def _voronoi_edges(
     lab = site_label[ring[:-1][same]]
     seg = _canonical(seg)
     # A shared Voronoi edge appears once in each of its two cells with identical vertices.
-    _, inv = np.unique(seg, axis=0, return_inverse=True)
+    _, inv = np.unique(_rows(seg), return_inverse=True)
     inv = inv.ravel()
     lo = np.full(inv.max() + 1, np.iinfo(np.int64).max)
     hi = np.full(inv.max() + 1, -1)
@@ -159,6 +165,12 @@ def _voronoi_edges(
     inside &= (np.maximum(a[:, 1], b[:, 1]) >= box[1]) & (np.minimum(a[:, 1], b[:, 1]) <= box[3])
     lines = shapely.linestrings(np.stack([a[inside], b[inside]], axis=1))
     return shapely.multilinestrings(lines)
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """Each row as one opaque value, so np.unique compares rows without a multi-key sort."""
+    a = np.ascontiguousarray(a + 0.0)  # + 0.0 turns -0.0 into 0.0: equal floats, equal bytes
+    return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
 
 
 def _canonical(seg: np.ndarray) -> np.ndarray:
@@ -213,7 +225,10 @@ def _adjacency(faces: np.ndarray, frame: Frame, barriers: np.ndarray) -> tuple[n
     same = ring[:-1] == ring[1:]
     seg = _canonical(np.hstack([xy[:-1][same], xy[1:][same]]))
     face = face_of_ring[ring[:-1][same]]
-    uniq, inv, count = np.unique(seg, axis=0, return_inverse=True, return_counts=True)
+    _, first, inv, count = np.unique(
+        _rows(seg), return_index=True, return_inverse=True, return_counts=True
+    )
+    uniq = seg[first]
     inv = inv.ravel()
     order = np.argsort(inv, kind="stable")
     starts = np.searchsorted(inv[order], np.flatnonzero(count == 2))

@@ -31,13 +31,6 @@ def epsg_of(crs: object, what: str) -> int:
     return int(epsg)
 
 
-def check_crs(expected: int, data: gpd.GeoDataFrame | gpd.GeoSeries | None, what: str) -> None:
-    """Raise unless ``data`` is in lon/lat; 4490 and 4326 are interchangeable (DOMAIN.md §9)."""
-    if data is not None:
-        epsg_of(data.crs, what)
-    epsg_of(expected, "参数 crs")
-
-
 def check_band(target: int, band: tuple[int, int]) -> tuple[int, int]:
     lo, hi = band
     if not (0 < lo <= target <= hi):
@@ -54,14 +47,11 @@ def polygonal(geom: BaseGeometry, what: str, issues: list[PartitionIssue]) -> Ba
         issues.append(
             PartitionIssue(GEOMETRY_REPAIRED, f"{what}几何无效（自相交等），已自动修复后使用")
         )
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    if geom.geom_type == "GeometryCollection":
-        parts = [q for p in shapely.get_parts(geom) for q in shapely.get_parts(p) if q.area > 0]
-        parts = [p for p in parts if p.geom_type == "Polygon"]
-    out = shapely.union_all(parts) if parts else None
-    if out is None or out.is_empty or out.geom_type not in ("Polygon", "MultiPolygon"):
+    flat = shapely.get_parts(shapely.get_parts(geom))  # collections and multi-parts, one level each
+    polys = flat[shapely.get_type_id(flat) == 3]
+    if not len(polys):
         raise ValueError(f"{what}不是面（Polygon/MultiPolygon）")
-    return out
+    return polys[0] if len(polys) == 1 else shapely.union_all(polys)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ where whole buildings and contiguity leave no choice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -37,13 +38,15 @@ class Problem:
     target: float
     lo: float
     hi: float
-    nbrs: list[list[tuple[int, float]]] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.nbrs = [[] for _ in range(len(self.w))]
+    @cached_property
+    def nbrs(self) -> list[list[tuple[int, float]]]:
+        """Adjacency lists (neighbour, cost), built on first use: only refinement walks them."""
+        out: list[list[tuple[int, float]]] = [[] for _ in range(len(self.w))]
         for u, v, c in zip(self.eu.tolist(), self.ev.tolist(), self.cost.tolist(), strict=True):
-            self.nbrs[u].append((v, c))
-            self.nbrs[v].append((u, c))
+            out[u].append((v, c))
+            out[v].append((u, c))
+        return out
 
     def subset(self, nodes: np.ndarray) -> Problem:
         local = np.full(len(self.w), -1, dtype=np.int64)

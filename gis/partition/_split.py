@@ -30,7 +30,8 @@ from ._graph import components
 from ._problem import Problem, choose_k, k_range
 
 _REFINE_PASSES = 12
-_RECOMBINE_PASSES = 3
+_RECOMBINE_PASSES = 1
+_REPAIR_ROUNDS = 3
 _LOCAL_BFS_CAP = 256
 
 OVERSIZE = "oversize"
@@ -94,13 +95,14 @@ def _divide_connected(p: Problem) -> np.ndarray:
         labels = _recursive_bisection(p, k)
         _refine(p, labels)
         _recombine(p, labels)
+        _repair_band(p, labels)
         viol = p.violation(labels)
         if viol < best_viol:
             best, best_viol = labels, viol
         if viol == 0:
             break
     assert best is not None
-    return best
+    return np.unique(best, return_inverse=True)[1].ravel()  # labels 0..g-1 even if a group emptied
 
 
 def _recursive_bisection(p: Problem, k: int) -> np.ndarray:
@@ -237,3 +239,39 @@ def _recombine(p: Problem, labels: np.ndarray) -> None:
                 changed = True
         if not changed:
             break
+
+
+def _repair_band(p: Problem, labels: np.ndarray) -> None:
+    """Redivide each out-of-band group together with all its neighbours, keeping the count of groups.
+
+    Single moves and pair swaps get stuck when every neighbour sits near the band edge; letting the
+    whole neighbourhood shift households around the bad group usually finds room. A redivision is
+    kept only if it lowers the band violation of the neighbourhood (so this ends).
+    """
+    for _ in range(_REPAIR_ROUNDS):
+        weight = np.bincount(labels, weights=p.w)
+        bad = np.flatnonzero((weight < p.lo) | (weight > p.hi))
+        if not len(bad):
+            return
+        improved = False
+        for g in bad.tolist():
+            gu, gv = labels[p.eu], labels[p.ev]
+            near = (
+                set(gv[(gu == g) & (gv != g)].tolist())
+                | set(gu[(gv == g) & (gu != g)].tolist())
+                | {g}
+            )
+            groups = sorted(near)
+            nodes = np.flatnonzero(np.isin(labels, groups))
+            sub = p.subset(nodes)
+            old = np.unique(labels[nodes], return_inverse=True)[1].ravel()
+            new = _recursive_bisection(sub, len(groups))
+            _refine(sub, new)
+            if (
+                len(np.unique(new)) == len(groups)
+                and sub.violation(new) < sub.violation(old) - 1e-9
+            ):
+                labels[nodes] = np.asarray(groups)[new]
+                improved = True
+        if not improved:
+            return

@@ -274,6 +274,76 @@ def test_every_building_in_exactly_one_grid_on_a_bigger_layout():
     assert_contiguous(g)
 
 
+ROAD_Y50 = [LineString([(-20, 50), (220, 50)])]
+
+
+@pytest.mark.parametrize(
+    ("specs", "footprints", "roads", "households"),
+    [
+        pytest.param(
+            [(1, 50, 50, 150), (2, 50, 50, 150), (3, 150, 50, 300)],
+            False,
+            [],
+            [300, 300],
+            id="two points at one spot",
+        ),
+        pytest.param(
+            [(1, 50, 30, 150), (2, 150, 30, 150), (3, 100, 50, 300)],
+            True,
+            ROAD_Y50,
+            [300, 300],
+            id="footprint across a road",
+        ),
+        pytest.param(
+            [(1, 50, 25, 150), (2, 150, 25, 150), (3, 50, 75, 150), (4, 150, 50, 150)],
+            False,
+            ROAD_Y50,
+            [300, 300],
+            id="point on a road",
+        ),
+        pytest.param(
+            [(1, 195, 50, 150), (2, 100, 50, 150), (3, 10, 80, 300)],
+            True,
+            [],
+            [300, 300],
+            id="footprint across the boundary",
+        ),
+        pytest.param(
+            TWO_BY_TWO,
+            True,
+            [LineString([(100, 20), (100, 80)])],
+            [300, 300],
+            id="road ending inside",
+        ),
+    ],
+)
+def test_awkward_inputs_still_tile_exactly_with_whole_buildings(
+    specs, footprints, roads, households
+):
+    area = community(RECT)
+    bld = buildings(specs, footprints)
+    result = partition_community(area, bld, barriers=ll(roads) if roads else None)
+    assert sorted(result.grids["households"]) == households
+    assert result.feasible
+    assert_exact_tiling(result.grids, area)
+    assert_contiguous(result.grids)
+    if footprints:
+        for b_id, fp in zip(bld["id"], bld.geometry, strict=True):
+            g = result.grids.geometry.iloc[grid_of(result, b_id)]
+            assert fp.intersection(area).difference(g).area < 1e-9 * fp.area
+
+
+def test_no_buildings_at_all_gives_one_empty_grid_reported():
+    empty = gpd.GeoDataFrame(
+        {"id": [], "households": []}, geometry=gpd.GeoSeries([], crs=4490), crs=4490
+    )
+    area = community(RECT)
+    result = partition_community(area, empty)
+    assert result.grids["households"].tolist() == [0]
+    assert kinds(result) == ["empty_area"] and not result.feasible
+    assert_exact_tiling(result.grids, area)
+
+
 @pytest.mark.parametrize(
     ("what", "change"),
     [
