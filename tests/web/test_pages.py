@@ -117,6 +117,9 @@ def test_worker_page_locates_phone_in_its_grid(web) -> None:  # type: ignore[no-
     web.page.wait_for_selector("#grid-name")
     # The context's geolocation (113.002, 34.005) lies in grid 419901001001001.
     assert web.page.inner_text("#grid-name") == "幸福社区第1网格"
+    # Nothing overflows the phone's width and the top bar stays one line high.
+    assert web.page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert web.page.evaluate("document.querySelector('.topbar').offsetHeight") <= 44
     web.shot("worker-phone")
 
 
