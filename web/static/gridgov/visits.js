@@ -11,19 +11,29 @@
   const map = makeMap("map");
   const wrap = document.querySelector(".mapwrap");
   let fitted = false;
-  addBase(map, cfg.area).then((fc) => { if (fc && !fitted) fitTo(map, L.geoJSON(fc)); });
+  // The view is the area's own outline (as on the coverage map), not the extent of its households.
+  addBase(map, cfg.area).then((fc) => {
+    const own = fc ? fc.features.filter((f) => f.properties.code === cfg.area) : [];
+    if (own.length) { fitTo(map, L.geoJSON(own[0])); fitted = true; } else if (fc && !fitted) fitTo(map, L.geoJSON(fc));
+  });
   if (L.vectorGrid) {
     L.vectorGrid.protobuf("/tiles/grids/{z}/{x}/{y}.mvt?area=" + cfg.area, { interactive: false, vectorTileLayerStyles: { grids: { color: "#0b4f8a", weight: 1, fill: false } } }).addTo(map);
   }
-  legend(map, "走访", [["#2e90fa", "走访点"], ["#d92d20", "期内未走访住户"], ["#12b76a", "已走访住户"]]);
+  // Households are drawn from zoom 15: over a county, tens of thousands of dots hide everything
+  // else (the heat map and the statistics carry the overview).
+  const HH_ZOOM = 15;
+  legend(map, "走访", [["#2e90fa", "走访点"], ["#d92d20", "期内未走访住户"], ["#12b76a", "已走访住户"], ["#fff;border:3px solid #7a5af8", "重点户（紫圈）"]]);
   const heat = L.heatLayer([], { radius: 22, blur: 18, maxZoom: 17 });
   const points = L.layerGroup(), households = L.layerGroup();
 
   function toggle() {
-    for (const [id, layer] of [["show-heat", heat], ["show-points", points], ["show-unvisited", households]]) {
-      if (el(id).checked) layer.addTo(map); else layer.remove();
+    const near = map.getZoom() >= HH_ZOOM;
+    for (const [id, layer, show] of [["show-heat", heat, true], ["show-points", points, near], ["show-unvisited", households, near]]) {
+      if (el(id).checked && show) layer.addTo(map); else layer.remove();
     }
+    el("zoom-hint").hidden = near || !(el("show-points").checked || el("show-unvisited").checked);
   }
+  map.on("zoomend", toggle);
 
   async function load() {
     const area = el("area").value.trim() || cfg.area;
