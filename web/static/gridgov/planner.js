@@ -14,6 +14,8 @@
   const buildingsLayer = L.featureGroup().addTo(map);
   legend(map, "户数标准", [["#12b76a", "标准内"], ["#f79009", "超出标准"], ["#d92d20", "缺口/重叠"]]);
   let plan = null, selected = null, tool = null, picked = new Set(), editing = null;
+  const STATUS = { draft: "草稿", submitted: "待审批", approved: "已批准", rejected: "已退回" };
+  const status = (s) => STATUS[s] || s;
 
   function hint(msg) { el("hint").hidden = !msg; el("hint").textContent = msg || ""; el("t-cancel").hidden = !msg; }
 
@@ -21,7 +23,7 @@
     try {
       const res = await api("/api/v1/plans");
       el("plans").innerHTML = res.data.length ? res.data.map((p) =>
-        '<li data-id="' + p.id + '">' + esc(p.name) + ' <span class="muted">' + esc(p.community_code) + " · " + esc(p.status) + " · 第" + p.version + "版</span></li>").join("")
+        '<li data-id="' + p.id + '">' + esc(p.name) + ' <span class="muted">' + esc(p.community_code) + " · " + esc(status(p.status)) + " · 第" + p.version + "版</span></li>").join("")
         : "<li class='muted' id='no-plans'>暂无方案，可输入社区编码以现状新建草稿</li>";
       el("plans").querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => openPlan(+li.dataset.id)));
     } catch (e) { toast(e.message); }
@@ -49,7 +51,7 @@
     plan = p;
     el("plan").hidden = false;
     el("plan-title").textContent = p.name;
-    el("plan-meta").textContent = p.community_code + " · 状态 " + p.status + " · 第 " + p.version + " 版" + (p.lock && p.lock.locked_by ? " · 编辑锁：" + p.lock.locked_by : "");
+    el("plan-meta").textContent = p.community_code + " · 状态 " + status(p.status) + " · 第 " + p.version + " 版" + (p.lock && p.lock.locked_by ? " · 编辑锁：" + p.lock.locked_by : "");
     el("approve-box").hidden = !(cfg.role === "county_admin" && p.status === "submitted");
     gridsLayer.clearLayers();
     for (const g of p.grids) {
