@@ -122,7 +122,7 @@
         "<tr><td>期限</td><td>" + new Date(c.deadline).toLocaleString("zh-CN") + (c.overdue ? ' <span class="pill overdue">超期</span>' : "") + "</td></tr>" +
         "<tr><td>网格</td><td>" + esc(c.grid_code) + (who && who.grid ? " " + esc(who.grid.name) : "") + "</td></tr>" +
         "<tr><td>网格长</td><td id='d-leader'>" + (who && who.leader ? esc(who.leader.name) + " " + esc(who.leader.phone || "") : esc(c.leader_name || "未配备")) + "</td></tr>" +
-        "<tr><td>地址</td><td>" + esc(c.address || "") + "</td></tr><tr><td>描述</td><td>" + esc(c.description) + "</td></tr>" +
+        "<tr><td>地址</td><td>" + esc(c.address || "—") + "</td></tr><tr><td>描述</td><td>" + esc(c.description) + "</td></tr>" +
         "<tr><td>承办</td><td>" + esc(c.assignee || "—") + "</td></tr></table>" +
         '<textarea id="d-note" rows="2" placeholder="处置意见（可选）"></textarea>' +
         '<input id="d-assignee" placeholder="派遣给（用户名，可选）" style="width:100%">' +
