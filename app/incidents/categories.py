@@ -7,6 +7,7 @@ admin may have added it through the API), never deleted.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,42 @@ def upsert_categories(conn: Connection | Session, rows: list[dict[str, Any]]) ->
     for row in rows:
         conn.execute(_UPSERT, row)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """What intake needs from a category row (a plain copy, safe to share between threads)."""
+
+    code: str
+    name: str
+    parent_code: str | None
+    default_tier: str
+    limit_value: float | None
+    limit_unit: str | None
+    urgent_limit_value: float | None
+    urgent_limit_unit: str | None
+    active: bool
+
+
+_RULES = text(
+    "SELECT code, name, parent_code, default_tier, limit_value, limit_unit, urgent_limit_value, "
+    "urgent_limit_unit, active FROM incident_categories"
+)
+
+
+class CategoryCache:
+    """A per-process copy of the (small, rarely edited) category table for the intake hot path.
+
+    Never trusted blindly: the intake INSERT only goes ahead while the row in the database still
+    matches the copy (see ``service._INTAKE``); on a mismatch the caller reloads and tries again, so
+    an edit made through another process is seen at the next report of that category.
+    """
+
+    def __init__(self) -> None:
+        self._rules: dict[str, CategoryRule] = {}
+
+    def get(self, session: Session, code: str, *, reload: bool = False) -> CategoryRule | None:
+        if reload or code not in self._rules:
+            # Replaced whole, never mutated: readers in other threads see the old or the new dict.
+            self._rules = {r.code: CategoryRule(**r._mapping) for r in session.execute(_RULES)}
+        return self._rules.get(code)

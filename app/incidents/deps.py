@@ -1,4 +1,8 @@
-"""Dependencies shared by the incident and Open311 routers."""
+"""Dependencies shared by the incident and Open311 routers.
+
+All ``async def``: they do no I/O, and a plain ``def`` dependency costs a trip through the threadpool
+on every request.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +16,20 @@ from app.incidents.storage import LocalPhotoStorage, PhotoStorage
 from app.locate.registry import RegistrySnapshot
 
 
-def _settings(request: Request) -> IncidentSettings:
+async def _settings(request: Request) -> IncidentSettings:
     # Tests (and embedders) may pin settings on the app; otherwise the environment decides.
     return getattr(request.app.state, "incident_settings", None) or get_incident_settings()
 
 
-def _calendar() -> WorkingCalendar:
+async def _calendar() -> WorkingCalendar:
     return default_calendar()
 
 
-def _snapshot(request: Request) -> RegistrySnapshot:
+async def _snapshot(request: Request) -> RegistrySnapshot:
     return request.app.state.registry.snapshot()
 
 
-def _storage(request: Request) -> PhotoStorage:
+async def _storage(request: Request) -> PhotoStorage:
     return LocalPhotoStorage(request.app.state.settings.data_dir / "incident_photos")
 
 

@@ -23,6 +23,7 @@ from app.auth.deps import require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
 from app.errors import GridgovError, InvalidInput, NotFound, Unauthorized
+from app.incidents import intake as intake_mod
 from app.incidents import service
 from app.incidents import statemachine as sm
 from app.incidents.deps import CalendarDep, IncidentSettingsDep, SnapshotDep
@@ -255,7 +256,7 @@ async def post_request(
             principal = Principal(
                 username=f"open311:{client.name}", role="public", jurisdiction_code=""
             )
-            incident, _, _ = service.intake(
+            incident, _, _, _ = intake_mod.intake(
                 session,
                 snapshot,
                 data=data,

@@ -1,28 +1,20 @@
-"""Incident operations: intake with routing, reading, and lifecycle transitions (no HTTP here)."""
+"""Incident operations: reading and lifecycle transitions (no HTTP here; intake is in intake.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
-from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.policy import ROLE_LABELS, Principal, mask_phone
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.geocode.service import geocode
 from app.incidents import statemachine as sm
 from app.incidents.calendar import WorkingCalendar
-from app.incidents.config import IncidentSettings
 from app.incidents.models import Incident, IncidentCategory, IncidentEvent, OutboxMessage
-from app.incidents.schemas import DuplicateOut, IncidentCreate, IncidentPublic, TransitionIn
-from app.locate.registry import RegistrySnapshot
-from app.locate.schemas import LocatePublic
-from app.locate.service import locate_point
+from app.incidents.schemas import DuplicateOut, IncidentPublic, TransitionIn
 
 TIERS = ("grid", "community", "township", "county")
 _STAFF_ROLES = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"})
@@ -30,99 +22,6 @@ _STAFF_ROLES = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def get_category(session: Session, code: str) -> IncidentCategory:
-    cat = session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
-    if cat is None or not cat.active:
-        raise InvalidInput(f"category_code: 未知的事件类别 {code!r}", field="category_code")
-    if cat.parent_code is None or cat.limit_value is None or cat.limit_unit is None:
-        raise InvalidInput(
-            f"category_code: {code}（{cat.name}）是大类，请选择其下的小类", field="category_code"
-        )
-    return cat
-
-
-def time_limit(cat: IncidentCategory, *, urgent: bool) -> tuple[float, str]:
-    if urgent and cat.urgent_limit_value and cat.urgent_limit_unit:
-        return cat.urgent_limit_value, cat.urgent_limit_unit
-    assert cat.limit_value is not None and cat.limit_unit is not None
-    return cat.limit_value, cat.limit_unit
-
-
-def _route(
-    snapshot: RegistrySnapshot, session: Session, data: IncidentCreate, principal: Principal
-) -> LocatePublic:
-    if data.lng is not None and data.lat is not None:
-        answer = locate_point(
-            snapshot, lng=data.lng, lat=data.lat, crs=data.crs, principal=principal
-        )
-    else:
-        try:
-            answer = geocode(
-                snapshot, session, address=data.address or "", principal=principal
-            ).location
-        except NotFound as exc:
-            raise InvalidInput(f"address: {exc.message}", field="address", **exc.detail) from exc
-    if not answer.found or answer.grid is None or answer.community is None:
-        raise InvalidInput(
-            f"位置不在本县任何网格内，无法分派：{answer.message}",
-            field="location",
-            locate=answer.model_dump(),
-        )
-    return answer
-
-
-def find_duplicates(
-    session: Session,
-    *,
-    category_code: str,
-    lng: float,
-    lat: float,
-    at: dt.datetime,
-    settings: IncidentSettings,
-    exclude_id: int | None = None,
-) -> list[DuplicateOut]:
-    """Open cases of the same category within the distance (metres, on the geography) and window.
-
-    The degree pre-filter (generous: 1° ≥ 85 km below 40°N... we use 1° = 80 km) lets the GiST
-    index on the geometry do the work; the exact test is on the geography, in metres.
-    """
-    rows = session.execute(
-        text(
-            """
-            SELECT id, case_no, state, reported_at,
-                   ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography) AS d
-              FROM incidents
-             WHERE category_code = :c AND state = ANY(:open)
-               AND reported_at >= :since AND id IS DISTINCT FROM :exclude
-               AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(:x, :y), 4490), :deg)
-               AND ST_DWithin(location::geography,
-                              ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography, :m)
-             ORDER BY d LIMIT 5
-            """
-        ),
-        {
-            "x": lng,
-            "y": lat,
-            "c": category_code,
-            "open": list(sm.OPEN_STATES),
-            "since": at - dt.timedelta(hours=settings.duplicate_window_hours),
-            "exclude": exclude_id,
-            "deg": settings.duplicate_distance_m / 80_000.0,
-            "m": settings.duplicate_distance_m,
-        },
-    )
-    return [
-        DuplicateOut(
-            id=r.id,
-            case_no=r.case_no,
-            state=r.state,
-            distance_m=round(r.d, 1),
-            reported_at=r.reported_at,
-        )
-        for r in rows
-    ]
 
 
 def record(
@@ -165,96 +64,6 @@ def record(
             },
         )
     )
-
-
-def intake(
-    session: Session,
-    snapshot: RegistrySnapshot,
-    *,
-    data: IncidentCreate,
-    principal: Principal,
-    calendar: WorkingCalendar,
-    settings: IncidentSettings,
-    idempotency_key: str | None = None,
-    photos: list[dict[str, Any]] | None = None,
-    source: str = "api",
-) -> tuple[Incident, bool, list[DuplicateOut]]:
-    """Create a case, routed to its grid; returns (case, created, likely duplicates).
-
-    A known Idempotency-Key returns the original case with created=False.
-    """
-    if idempotency_key is not None:
-        found = session.scalar(select(Incident).where(Incident.idempotency_key == idempotency_key))
-        if found is not None:
-            return found, False, []
-    if data.resolved_on_spot and principal.role != "grid_worker":
-        raise Forbidden("只有网格员可以自行处置（resolved_on_spot）", field="resolved_on_spot")
-    cat = get_category(session, data.category_code)
-    answer = _route(snapshot, session, data, principal)
-    assert answer.grid is not None and answer.community is not None
-    reported_at = now()
-    value, unit = time_limit(cat, urgent=data.urgent)
-    limit_minutes = value * (60 if unit == "working_hours" else calendar.minutes_per_day)
-    new_id = int(session.execute(text("SELECT nextval('incidents_id_seq')")).scalar_one())
-    local_day = reported_at.astimezone(calendar.tz).strftime("%Y%m%d")
-    incident = Incident(
-        id=new_id,
-        case_no=f"SJ{local_day}{new_id:08d}",
-        token=str(uuid.uuid4()),
-        idempotency_key=idempotency_key,
-        category_code=cat.code,
-        urgent=data.urgent,
-        description=data.description,
-        address=data.address,
-        source=source,
-        reporter_name=data.reporter_name,
-        reporter_phone=data.reporter_phone,
-        reporter_username=None if principal.is_anonymous else principal.username,
-        location=from_shape(Point(answer.point.lng, answer.point.lat), srid=4490),
-        grid_code=answer.grid.code,
-        community_code=answer.community.code,
-        township_code=answer.township.code if answer.township else None,
-        leader_name=answer.leader.name if answer.leader else None,
-        locate=answer.model_dump(mode="json"),
-        photos=photos or [],
-        state="reported",
-        tier=TIERS.index(cat.default_tier),
-        supervised=False,
-        version=1,
-        reported_at=reported_at,
-        deadline=calendar.add_minutes(reported_at, limit_minutes),
-        escalate_at=calendar.add_minutes(reported_at, limit_minutes * settings.escalation_share),
-        extension_count=0,
-        rework_count=0,
-        escalation_count=0,
-        on_spot=False,
-    )
-    duplicates = find_duplicates(
-        session,
-        category_code=cat.code,
-        lng=answer.point.lng,
-        lat=answer.point.lat,
-        at=reported_at,
-        settings=settings,
-    )
-    try:
-        with session.begin_nested():
-            session.add(incident)
-            session.flush()
-    except IntegrityError:
-        # Another request with the same Idempotency-Key won the race: answer with its case.
-        if idempotency_key is None:
-            raise
-        original = session.scalar(
-            select(Incident).where(Incident.idempotency_key == idempotency_key)
-        )
-        if original is None:
-            raise
-        return original, False, []
-    record(session, incident, action="report", from_state=None, actor=principal, note=data.note)
-    if data.resolved_on_spot:
-        _apply(session, incident, sm.TRANSITIONS["resolve_on_spot"], principal, data.note, calendar)
-    return incident, True, duplicates
 
 
 def get_incident(
