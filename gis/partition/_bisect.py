@@ -59,39 +59,34 @@ def bisect(p: Problem, nodes: np.ndarray, k: int) -> tuple[np.ndarray, int] | No
             + BAND_STEP * (viol > 0)
         )
 
-    blocks = components(s, lu[~barrier], lv[~barrier])
-    n_blocks = int(blocks.max()) + 1
-    candidates: list[tuple[float, int, int, np.ndarray]] = []
-    for theta in _ANGLES:
-        proj = xy @ np.array([np.cos(theta), np.sin(theta)])
-        orders = [(np.argsort(proj, kind="stable"), None)]
-        if 1 < n_blocks < s:
-            block_proj = np.bincount(blocks, weights=proj) / np.bincount(blocks)
-            order = np.lexsort((proj, block_proj[blocks]))
-            orders.append((order, blocks[order][:-1] != blocks[order][1:]))
-        for order, allowed in orders:
-            prefix, cut = _prefix_cuts(order, w, lu, lv, cost)
-            for kp, _ in sides:
-                lo_w, hi_w = bounds(kp)
-                viol = np.maximum(0.0, lo_w - prefix) + np.maximum(0.0, prefix - hi_w)
-                sc = cut / scale + _SWEEP_BALANCE * np.abs(prefix - total * kp / k) / unit
-                sc += BAND_PENALTY * viol / unit + BAND_STEP * (viol > 0)
-                if allowed is not None:
-                    sc = np.where(allowed, sc, np.inf)
-                best = (
-                    np.argpartition(sc, _PER_SWEEP)[:_PER_SWEEP]
-                    if len(sc) > _PER_SWEEP
-                    else np.arange(len(sc))
-                )
-                candidates += [
-                    (float(sc[i]), kp, int(i) + 1, order) for i in best.tolist() if sc[i] < np.inf
-                ]
-    candidates.sort(key=lambda c: (c[0], c[2]))  # ties broken by position: deterministic
+    orders, allowed = _sweep_orders(xy, components(s, lu[~barrier], lv[~barrier]))
+    prefix, cut = _prefix_cuts(orders, w, lu, lv, cost)
+    n_top = min(_PER_SWEEP, s - 1)
+    candidates: list[tuple[float, int, int, int]] = []
+    for kp, _ in sides:
+        lo_w, hi_w = bounds(kp)
+        viol = np.maximum(0.0, lo_w - prefix) + np.maximum(0.0, prefix - hi_w)
+        sc = cut / scale + _SWEEP_BALANCE * np.abs(prefix - total * kp / k) / unit
+        sc += BAND_PENALTY * viol / unit + BAND_STEP * (viol > 0)
+        sc[~allowed] = np.inf
+        top = (
+            np.argpartition(sc, n_top - 1, axis=1)[:, :n_top]
+            if n_top < s - 1
+            else np.tile(np.arange(s - 1), (len(sc), 1))
+        )
+        rows = np.repeat(np.arange(len(sc)), top.shape[1])
+        picked = sc[rows, top.ravel()]
+        candidates += [
+            (float(v), kp, int(i) + 1, int(r))
+            for v, i, r in zip(picked.tolist(), top.ravel().tolist(), rows.tolist(), strict=True)
+            if v < np.inf
+        ]
+    candidates.sort(key=lambda c: (c[0], c[2], c[3]))  # ties broken by position: deterministic
 
     found: list[tuple[float, np.ndarray, int]] = []
-    for _, kp, cut_at, order in candidates[:_MAX_CHECKS]:
+    for _, kp, cut_at, row in candidates[:_MAX_CHECKS]:
         side = np.zeros(s, dtype=bool)
-        side[order[:cut_at]] = True
+        side[orders[row, :cut_at]] = True
         fixed = _make_contiguous(side, w, lu, lv)
         if fixed is None:
             continue
@@ -116,18 +111,51 @@ def bisect(p: Problem, nodes: np.ndarray, k: int) -> tuple[np.ndarray, int] | No
     return side, kp
 
 
+def _sweep_orders(xy: np.ndarray, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node orders along every sweep direction (rows), and where each order may be cut.
+
+    Node sweeps may be cut anywhere; block sweeps order whole blocks by their mean projection
+    (nodes inside a block by their own) and may be cut only between blocks.
+    """
+    s = len(xy)
+    proj = xy @ np.stack([np.cos(_ANGLES), np.sin(_ANGLES)])  # s x angles
+    orders = np.argsort(proj, axis=0, kind="stable").T
+    allowed = np.ones((len(_ANGLES), s - 1), dtype=bool)
+    n_blocks = int(blocks.max()) + 1
+    if 1 < n_blocks < s:
+        block_proj = np.zeros((n_blocks, len(_ANGLES)))
+        np.add.at(block_proj, blocks, proj)
+        block_proj /= np.bincount(blocks)[:, None]
+        block_rank = np.argsort(np.argsort(block_proj, axis=0, kind="stable"), axis=0)
+        node_rank = np.argsort(orders, axis=1).T
+        by_block = np.argsort(block_rank[blocks] * s + node_rank, axis=0).T
+        cuts = blocks[by_block[:, :-1]] != blocks[by_block[:, 1:]]
+        orders = np.vstack([orders, by_block])
+        allowed = np.vstack([allowed, cuts])
+    return orders, allowed
+
+
 def _prefix_cuts(
-    order: np.ndarray, w: np.ndarray, lu: np.ndarray, lv: np.ndarray, cost: np.ndarray
+    orders: np.ndarray, w: np.ndarray, lu: np.ndarray, lv: np.ndarray, cost: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Households and cut cost of every prefix (lengths 1..s-1) of ``order``."""
-    s = len(order)
-    rank = np.empty(s, dtype=np.int64)
-    rank[order] = np.arange(s)
-    r_lo, r_hi = np.minimum(rank[lu], rank[lv]), np.maximum(rank[lu], rank[lv])
-    diff = np.bincount(r_lo + 1, weights=cost, minlength=s + 1) - np.bincount(
-        r_hi + 1, weights=cost, minlength=s + 1
+    """Households and cut cost of every prefix (lengths 1..s-1) of every order (one per row).
+
+    An edge is cut by every prefix whose length lies between the ranks of its two ends, so one
+    difference array per row (filled by a single bincount over all rows) gives all cut costs.
+    """
+    n_rows, s = orders.shape
+    rank = np.argsort(orders, axis=1)
+    r_u, r_v = rank[:, lu], rank[:, lv]
+    offset = (np.arange(n_rows) * (s + 1))[:, None]
+    start = (np.minimum(r_u, r_v) + 1 + offset).ravel()
+    stop = (np.maximum(r_u, r_v) + 1 + offset).ravel()
+    weights = np.tile(cost, n_rows)
+    size = n_rows * (s + 1)
+    diff = np.bincount(start, weights=weights, minlength=size) - np.bincount(
+        stop, weights=weights, minlength=size
     )
-    return np.cumsum(w[order])[:-1], np.cumsum(diff)[1:s]
+    cut = np.cumsum(diff.reshape(n_rows, s + 1), axis=1)[:, 1:s]
+    return np.cumsum(w[orders], axis=1)[:, :-1], cut
 
 
 def _make_contiguous(

@@ -251,6 +251,7 @@ def finish(
     perimeter = shapely.length(metric)
     compact = np.where(perimeter > 0, 4 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2, 0.0)
     cxy = shapely.get_coordinates(shapely.point_on_surface(metric))
+    pieces = shapely.get_num_geometries(geo)  # a one-part MultiPolygon (as stored) is contiguous
     order = _serial_order(cxy, np.array([k != "comprehensive" for k in kinds]), float(area.sum()))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
@@ -258,7 +259,7 @@ def finish(
     for g in order.tolist():
         for kind, msg, blds in issue_lists[g]:
             issues.append(t.PartitionIssue(kind, msg, tuple(blds), int(rank[g])))
-        if geo[g].geom_type != "Polygon":
+        if pieces[g] != 1:
             issues.append(
                 t.PartitionIssue(
                     t.NOT_CONTIGUOUS,
@@ -278,7 +279,7 @@ def finish(
         data[name] = [values[g] for g in order]
     grids = gpd.GeoDataFrame(data, geometry=list(geo[order]), crs=4490)
     comprehensive = grids["kind"] == "comprehensive"
-    in_band = grids["households"].between(*band) & (grids.geom_type == "Polygon")
+    in_band = grids["households"].between(*band) & (pieces[order] == 1)
     feasible = bool(in_band[comprehensive].all()) and not any(
         i.kind in t.INFEASIBLE_KINDS for i in issues
     )

@@ -432,6 +432,17 @@ def test_repartition_with_nothing_out_of_band_changes_nothing():
     assert result.issues == [] and result.feasible
 
 
+def test_repartition_accepts_grids_stored_as_one_part_multipolygons():
+    area, grids = _initial_grids()
+    stored = grids.assign(geometry=[shapely.MultiPolygon([g]) for g in grids.geometry])
+    result = repartition(stored, buildings(ROW), community=area)
+    assert result.issues == [] and result.feasible
+    by_id = dict(zip(stored["id"], stored.geometry, strict=True))
+    assert all(
+        g is by_id[i] for i, g in zip(result.grids["source_id"], result.grids.geometry, strict=True)
+    )
+
+
 def test_repartition_fills_a_gap_no_grid_covers():
     area, grids = _initial_grids()
     result = repartition(grids.iloc[:3], buildings(ROW), community=area)  # g3 was deleted
