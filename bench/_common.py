@@ -49,33 +49,53 @@ def bench_database() -> Iterator[Engine]:
 COUNTY_BOX = (113.40, 34.40, 113.80, 34.70)  # about 37 km × 33 km
 
 
-def generated_county(engine: Engine, *, communities: int = 30, grids_per_community: int = 100,
-                     seed: int = 7) -> list[shapely.Geometry]:
+def generated_county(
+    engine: Engine, *, communities: int = 30, grids_per_community: int = 100, seed: int = 7
+) -> list[shapely.Geometry]:
     """A county of ``communities`` vertical strips, each tiled by Voronoi grids. Returns the grids."""
     rng = np.random.default_rng(seed)
     minx, miny, maxx, maxy = COUNTY_BOX
     width = (maxx - minx) / communities
     grids: list[shapely.Geometry] = []
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO areas (code, name, level, kind, parent_code, geom) VALUES "
-                          "('419901', '基准县', 'county', 'county', NULL, ST_Multi(ST_MakeEnvelope(:a,:b,:c,:d,4490))),"
-                          "('419901001', '基准街道', 'township', 'street', '419901', ST_Multi(ST_MakeEnvelope(:a,:b,:c,:d,4490)))"),
-                     {"a": minx, "b": miny, "c": maxx, "d": maxy})
+        conn.execute(
+            text(
+                "INSERT INTO areas (code, name, level, kind, parent_code, geom) VALUES "
+                "('419901', '基准县', 'county', 'county', NULL, ST_Multi(ST_MakeEnvelope(:a,:b,:c,:d,4490))),"
+                "('419901001', '基准街道', 'township', 'street', '419901', ST_Multi(ST_MakeEnvelope(:a,:b,:c,:d,4490)))"
+            ),
+            {"a": minx, "b": miny, "c": maxx, "d": maxy},
+        )
         for c in range(communities):
             strip = shapely.box(minx + c * width, miny, minx + (c + 1) * width, maxy)
             ccode = f"419901001{c + 1:03d}"
-            conn.execute(text("INSERT INTO areas (code, name, level, kind, parent_code, geom) VALUES "
-                              "(:code, :name, 'community', 'residents', '419901001', ST_Multi(ST_GeomFromText(:wkt, 4490)))"),
-                         {"code": ccode, "name": f"社区{c + 1}", "wkt": strip.wkt})
-            seeds = shapely.points(rng.uniform(strip.bounds[0], strip.bounds[2], grids_per_community),
-                                   rng.uniform(miny, maxy, grids_per_community))
-            cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=strip))
+            conn.execute(
+                text(
+                    "INSERT INTO areas (code, name, level, kind, parent_code, geom) VALUES "
+                    "(:code, :name, 'community', 'residents', '419901001', ST_Multi(ST_GeomFromText(:wkt, 4490)))"
+                ),
+                {"code": ccode, "name": f"社区{c + 1}", "wkt": strip.wkt},
+            )
+            seeds = shapely.points(
+                rng.uniform(strip.bounds[0], strip.bounds[2], grids_per_community),
+                rng.uniform(miny, maxy, grids_per_community),
+            )
+            cells = shapely.get_parts(
+                shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=strip)
+            )
             cells = [shapely.intersection(cell, strip) for cell in cells]
             cells = [shapely.set_precision(cell, 1e-9) for cell in cells]
-            rows = [{"code": f"{ccode}{i + 1:03d}", "cc": ccode, "wkt": cell.wkt} for i, cell in enumerate(cells)]
-            conn.execute(text("INSERT INTO grids (code, name, community_code, geom, status, valid_from) "
-                              "VALUES (:code, :code, :cc, ST_Multi(ST_GeomFromText(:wkt, 4490)), 'active', CURRENT_DATE)"),
-                         rows)
+            rows = [
+                {"code": f"{ccode}{i + 1:03d}", "cc": ccode, "wkt": cell.wkt}
+                for i, cell in enumerate(cells)
+            ]
+            conn.execute(
+                text(
+                    "INSERT INTO grids (code, name, community_code, geom, status, valid_from) "
+                    "VALUES (:code, :code, :cc, ST_Multi(ST_GeomFromText(:wkt, 4490)), 'active', CURRENT_DATE)"
+                ),
+                rows,
+            )
             grids.extend(cells)
     return grids
 
@@ -96,15 +116,32 @@ class Timer:
 
 
 def uvicorn_server(engine: Engine, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
-    env = {"GRIDGOV_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-           "GRIDGOV_LOCATE_REFRESH_SECONDS": "30", "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    env = {
+        "GRIDGOV_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "GRIDGOV_LOCATE_REFRESH_SECONDS": "30",
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
     import os
 
     env = {**os.environ, **env}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     import urllib.request
 

@@ -20,7 +20,14 @@ import tempfile
 import numpy as np
 import pandas as pd
 import shapely
-from _common import Timer, bench_database, free_port, generated_county, random_points, uvicorn_server
+from _common import (
+    Timer,
+    bench_database,
+    free_port,
+    generated_county,
+    random_points,
+    uvicorn_server,
+)
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -43,9 +50,12 @@ def main() -> None:
 
     with bench_database() as engine:
         with Timer() as t:
-            grids = generated_county(engine, communities=args.communities,
-                                     grids_per_community=args.grids_per_community)
-        print(f"generated county: {len(grids)} grids in {t.seconds:.1f} s; {args.points:,} random points")
+            grids = generated_county(
+                engine, communities=args.communities, grids_per_community=args.grids_per_community
+            )
+        print(
+            f"generated county: {len(grids)} grids in {t.seconds:.1f} s; {args.points:,} random points"
+        )
         x, y = random_points(args.points)
 
         with Session(engine) as session, Timer() as t:
@@ -61,28 +71,50 @@ def main() -> None:
         row("anchor: shapely STRtree vectorised query", f"{args.points / t.seconds:,.0f}")
         with engine.begin() as conn:
             n_sql = min(args.points, 200_000)
-            conn.execute(text("CREATE TEMP TABLE pts AS SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4490) AS geom "
-                              "FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) WITH ORDINALITY AS u(x, y, i)"),
-                         {"x": x[:n_sql].tolist(), "y": y[:n_sql].tolist()})
+            conn.execute(
+                text(
+                    "CREATE TEMP TABLE pts AS SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4490) AS geom "
+                    "FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) WITH ORDINALITY AS u(x, y, i)"
+                ),
+                {"x": x[:n_sql].tolist(), "y": y[:n_sql].tolist()},
+            )
             with Timer() as t:
-                conn.execute(text("SELECT p.i, g.code FROM pts p JOIN grids g ON ST_Intersects(g.geom, p.geom) "
-                                  "WHERE g.status = 'active'")).all()
-            row(f"anchor: PostGIS join over a points table ({n_sql:,} points)", f"{n_sql / t.seconds:,.0f}")
-            stmt = text("SELECT code FROM grids WHERE status = 'active' AND "
-                        "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4490)) LIMIT 1")
+                conn.execute(
+                    text(
+                        "SELECT p.i, g.code FROM pts p JOIN grids g ON ST_Intersects(g.geom, p.geom) "
+                        "WHERE g.status = 'active'"
+                    )
+                ).all()
+            row(
+                f"anchor: PostGIS join over a points table ({n_sql:,} points)",
+                f"{n_sql / t.seconds:,.0f}",
+            )
+            stmt = text(
+                "SELECT code FROM grids WHERE status = 'active' AND "
+                "ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4490)) LIMIT 1"
+            )
             n_one = 5_000
             with Timer() as t:
                 for i in range(n_one):
                     conn.execute(stmt, {"x": float(x[i]), "y": float(y[i])}).first()
-            row("anchor: one prepared PostGIS query per point (1 conn)", f"{n_one / t.seconds:,.0f}")
+            row(
+                "anchor: one prepared PostGIS query per point (1 conn)", f"{n_one / t.seconds:,.0f}"
+            )
         with Timer() as t:
             found = index.locate(x, y)
-        row("ours: PolygonIndex.locate (vectorised)", f"{args.points / t.seconds:,.0f}", "target ≥ 300,000")
+        row(
+            "ours: PolygonIndex.locate (vectorised)",
+            f"{args.points / t.seconds:,.0f}",
+            "target ≥ 300,000",
+        )
         frame = pd.DataFrame({"id": np.arange(args.points), "lng": x, "lat": y})
         with Timer() as t:
             out = locate_batch(snap, frame, crs="wgs84")
-        row("ours: full batch service (codes, leaders, edge flags)", f"{args.points / t.seconds:,.0f}",
-            "target ≥ 300,000")
+        row(
+            "ours: full batch service (codes, leaders, edge flags)",
+            f"{args.points / t.seconds:,.0f}",
+            "target ≥ 300,000",
+        )
         gcj = frame.copy()
         from gis.crs import from_wgs84
 
@@ -91,8 +123,10 @@ def main() -> None:
             locate_batch(snap, gcj, crs="gcj02")
         row("ours: full batch service, input in GCJ-02", f"{args.points / t.seconds:,.0f}")
         agree = (out["grid_code"].notna().to_numpy() == (found >= 0)).mean()
-        print(f"  (batch service and index agree on {agree:.2%} of points; "
-              f"{(found >= 0).mean():.1%} of points fall in a grid)\n")
+        print(
+            f"  (batch service and index agree on {agree:.2%} of points; "
+            f"{(found >= 0).mean():.1%} of points fall in a grid)\n"
+        )
 
         print("In-process single point (lookups/s)")
         n = 100_000
@@ -104,14 +138,20 @@ def main() -> None:
         with Timer() as t:
             for i in range(n):
                 locate_point(snap, lng=xs[i], lat=ys[i], crs="wgs84", principal=ANONYMOUS)
-        row("ours: locate_point (full answer with response model)", f"{n / t.seconds:,.0f}", "target ≥ 50,000")
+        row(
+            "ours: locate_point (full answer with response model)",
+            f"{n / t.seconds:,.0f}",
+            "target ≥ 50,000",
+        )
         with Timer() as t:
             for i in range(20_000):
                 tree.query(shapely.Point(xs[i], ys[i]), predicate="intersects")
         row("anchor: shapely STRtree.query per point", f"{20_000 / t.seconds:,.0f}")
         print()
 
-        print(f"HTTP GET /api/v1/locate (uvicorn 2 workers, wrk 1 thread 16 connections, {args.http_seconds} s)")
+        print(
+            f"HTTP GET /api/v1/locate (uvicorn 2 workers, wrk 1 thread 16 connections, {args.http_seconds} s)"
+        )
         port = free_port()
         server = uvicorn_server(engine, port)
         try:
@@ -126,11 +166,25 @@ end
 """
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
                 fh.write(script)
-            subprocess.run(["wrk", "-t1", "-c16", "-d2s", "-s", fh.name, f"http://127.0.0.1:{port}"],
-                           capture_output=True, check=True)  # warm-up: index built in each worker
+            subprocess.run(
+                ["wrk", "-t1", "-c16", "-d2s", "-s", fh.name, f"http://127.0.0.1:{port}"],
+                capture_output=True,
+                check=True,
+            )  # warm-up: index built in each worker
             result = subprocess.run(
-                ["wrk", "-t1", "-c16", f"-d{args.http_seconds}s", "--latency", "-s", fh.name,
-                 f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
+                [
+                    "wrk",
+                    "-t1",
+                    "-c16",
+                    f"-d{args.http_seconds}s",
+                    "--latency",
+                    "-s",
+                    fh.name,
+                    f"http://127.0.0.1:{port}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             rps = float(re.search(r"Requests/sec:\s+([\d.]+)", result).group(1))  # type: ignore[union-attr]
             p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", result)

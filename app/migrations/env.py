@@ -20,7 +20,10 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("Alembic needs a database URL (run migrations through app.migrate)")
+        engine = create_engine(url)
         with engine.connect() as conn:
             _run(conn)
         return
