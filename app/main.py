@@ -31,7 +31,15 @@ from app.web import visits_layer as web_visits
 from app.web.deps import WEB_DIR
 
 # Each domain's router, in the order they appear in /docs.
-ROUTERS = [auth_router, locate_router, geocode_router, imports_router, households_router, plans_router, ogc_router]
+ROUTERS = [
+    auth_router,
+    locate_router,
+    geocode_router,
+    imports_router,
+    households_router,
+    plans_router,
+    ogc_router,
+]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [visits_router, audits_router]
 ROUTERS += INCIDENT_ROUTERS

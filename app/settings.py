@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     containment_tolerance_m2: float = 1.0
 
     # Locate
-    edge_distance_m: float = Field(default=20.0, description="flag points this close to a grid edge")
+    edge_distance_m: float = Field(
+        default=20.0, description="flag points this close to a grid edge"
+    )
     locate_refresh_seconds: float = 2.0
     locate_batch_max: int = 1_000_000
 

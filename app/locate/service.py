@@ -75,9 +75,14 @@ def _fragments(snapshot: RegistrySnapshot) -> list[_Fragments]:
                     "county": _area(g.county),
                 },
                 leader=(
-                    (_person(g.leader, False), _person(g.leader, True)) if g.leader else (None, None)
+                    (_person(g.leader, False), _person(g.leader, True))
+                    if g.leader
+                    else (None, None)
                 ),
-                workers=([_person(w, False) for w in g.workers], [_person(w, True) for w in g.workers]),
+                workers=(
+                    [_person(w, False) for w in g.workers],
+                    [_person(w, True) for w in g.workers],
+                ),
                 message=f"{g.name}：网格长{g.leader.name}" if g.leader else f"{g.name}：暂无网格长",
             )
             for g in snapshot.grids
@@ -125,8 +130,13 @@ def locate_point_dict(
     if i < 0:
         near_i, distance = index.nearest(x, y)
         nearest = snapshot.grids[near_i]
-        answer["nearest"] = {"grid": _fragments(snapshot)[near_i].grid, "distance_m": round(distance, 1)}
-        answer["message"] = f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米"
+        answer["nearest"] = {
+            "grid": _fragments(snapshot)[near_i].grid,
+            "distance_m": round(distance, 1),
+        }
+        answer["message"] = (
+            f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米"
+        )
         return answer
     frag = _fragments(snapshot)[i]
     edge_m: float | None = None
@@ -203,5 +213,7 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
     out["edge_distance_m"] = edge
     out["nearest_grid_code"] = nearest_code
     out["nearest_distance_m"] = nearest_d
-    out["error"] = pd.Series(np.where(bad, "坐标缺失或超出范围", ""), dtype=object).replace("", None)
+    out["error"] = pd.Series(np.where(bad, "坐标缺失或超出范围", ""), dtype=object).replace(
+        "", None
+    )
     return out[BATCH_COLUMNS]
