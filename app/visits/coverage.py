@@ -1,7 +1,7 @@
 """Visit coverage per grid, community, township or county and period (DOMAIN.md §7).
 
-Households are assigned to grids spatially once per query, in SQL (driven from the grids so each
-grid's prepared geometry is reused across its points), then joined to the period's visits.
+Households are assigned to grids in memory and visits aggregated compactly in SQL
+(app.visits.rollup); the per-grid roll-up is numpy.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.visits.cadence import CadenceRule, interval_sql, load_rules
+from app.visits import rollup
+from app.visits.cadence import CadenceRule, load_rules
 from app.visits.schemas import CoveragePublic, CoverageRow, WorkerCoverage, WorkerMonth
 
 LEVEL_BY_LENGTH = {6: "county", 9: "township", 12: "community", 15: "grid"}
@@ -64,61 +66,40 @@ def grid_coverage(
     end: dt.date,
     rules: tuple[CadenceRule, ...],
 ) -> list[CoverageRow]:
-    """One row per active grid under ``prefix`` with households and visits in [start, end)."""
-    case, params = interval_sql(rules)
-    period_days = (end - start).days
-    rows = session.execute(
-        text(
-            "WITH hh AS MATERIALIZED ("
-            f"  SELECT h.id, g.code AS grid_code, {case} AS interval_days, "
-            "    cardinality(h.special_groups) > 0 AS special "
-            "  FROM grids g JOIN households h ON ST_Intersects(g.geom, h.location) "
-            "  WHERE g.status = 'active' AND g.code LIKE :prefix), "
-            "v AS (SELECT v.household_id, count(*) AS n FROM visits v "
-            "  WHERE v.visited_at >= :start AND v.visited_at < :end "
-            "  AND v.household_id IN (SELECT id FROM hh) GROUP BY v.household_id) "
-            "SELECT g.code, count(hh.id) AS households, count(v.household_id) AS visited, "
-            "  count(*) FILTER (WHERE hh.special) AS special_households, "
-            "  count(*) FILTER (WHERE hh.special "
-            "    AND v.n >= GREATEST(1, :days / hh.interval_days)) AS special_on_cadence "
-            "FROM grids g LEFT JOIN hh ON hh.grid_code = g.code "
-            "LEFT JOIN v ON v.household_id = hh.id "
-            "WHERE g.status = 'active' AND g.code LIKE :prefix GROUP BY g.code ORDER BY g.code"
-        ),
-        {
-            "prefix": prefix + "%",
-            "start": _beijing(start),
-            "end": _beijing(end),
-            "days": period_days,
-            **params,
-        },
-    ).all()
-    return [
-        _row(r.code, r.households, r.visited, r.special_households, r.special_on_cadence)
-        for r in rows
+    """One row per active grid under ``prefix`` with households and visits in [start, end).
+
+    A household counts in every grid it intersects (as PostGIS ``ST_Intersects``); see
+    app.visits.rollup for why the work is split between the database and numpy.
+    """
+    codes, hh = rollup.grid_households(session, prefix=prefix, rules=rules)
+    period = {"start": _beijing(start), "end": _beijing(end)}
+    visited = rollup.visited_households(session, ids=hh.id, **period)
+    on_cadence = np.zeros(len(hh.id), dtype=bool)
+    special = np.flatnonzero(hh.special)
+    if len(special):
+        counts = rollup.visit_counts(session, ids=hh.id[special], **period)
+        needed = np.maximum(1, (end - start).days // hh.interval_days[special])
+        on_cadence[special] = counts >= needed
+    n = len(codes)
+    columns = [
+        np.bincount(hh.grid, minlength=n),
+        np.bincount(hh.grid[visited], minlength=n),
+        np.bincount(hh.grid[hh.special], minlength=n),
+        np.bincount(hh.grid[on_cadence], minlength=n),
     ]
+    return [_row(code, *(int(c[i]) for c in columns)) for i, code in enumerate(codes)]
 
 
 def worker_coverage(
     session: Session, *, prefix: str, start: dt.date, end: dt.date
 ) -> list[WorkerCoverage]:
     """Visits and field days (days with at least one visit) per worker and month."""
-    rows = session.execute(
-        text(
-            "WITH d AS (SELECT v.worker_id, "
-            "  (v.visited_at AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS n "
-            "  FROM visits v WHERE v.visited_at >= :start AND v.visited_at < :end "
-            "  AND v.grid_code LIKE :prefix GROUP BY 1, 2) "
-            "SELECT d.worker_id, s.name, to_char(d.day, 'YYYY-MM') AS month, "
-            "  sum(d.n)::bigint AS visits, count(*) AS field_days "
-            "FROM d JOIN staff s ON s.id = d.worker_id GROUP BY 1, 2, 3 ORDER BY 1, 3"
-        ),
-        {"prefix": prefix + "%", "start": _beijing(start), "end": _beijing(end)},
-    ).all()
     months: dict[tuple[int, str], list[WorkerMonth]] = defaultdict(list)
-    for r in rows:
-        months[(r.worker_id, r.name)].append(
-            WorkerMonth(month=r.month, visits=r.visits, field_days=r.field_days)
+    for worker_id, name, month, visits, field_days in rollup.worker_months(
+        session, prefix=prefix, start=start, end=end
+    ):
+        months[(worker_id, name)].append(
+            WorkerMonth(month=month, visits=visits, field_days=field_days)
         )
     return [
         WorkerCoverage(
