@@ -240,8 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the schema up to date").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo county (idempotent)").set_defaults(func=cmd_demo)
 
-    imp = sub.add_parser("import", help="import areas, grids, buildings, households or staff")
-    imp.add_argument("kind", choices=["areas", "grids", "buildings", "households", "staff"])
+    imp = sub.add_parser(
+        "import", help="import areas, grids, buildings, households, staff or barriers"
+    )
+    imp.add_argument(
+        "kind", choices=["areas", "grids", "buildings", "households", "staff", "barriers"]
+    )
     imp.add_argument("path")
     imp.add_argument("--crs", help="EPSG code, or gcj02 / bd09 for web-map coordinates")
     imp.add_argument("--layer")

@@ -32,6 +32,7 @@ DEMO_FILES = [
     ("buildings", "demo_survey_gcj02.csv", "gcj02"),
     ("households", "demo_households.csv", None),
     ("staff", "demo_staff.csv", None),
+    ("barriers", "demo_roads.geojson", None),
 ]
 
 # username, role, jurisdiction (the county, or the first street for the dispatcher and worker)

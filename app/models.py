@@ -6,6 +6,7 @@ Each domain package adds its models module here.
 from app.areas.models import Area
 from app.audits.models import AuditFinding, AuditRun  # noqa: F401
 from app.auth.models import User
+from app.barriers.models import Barrier
 from app.base import Base
 from app.buildings.models import Building, Household
 from app.grids.models import Grid
@@ -19,6 +20,7 @@ from app.visits.models import Visit  # noqa: F401
 __all__ = [
     "AccessLog",
     "Area",
+    "Barrier",
     "Base",
     "Building",
     "Grid",

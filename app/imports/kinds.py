@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.areas.models import Area
+from app.barriers.models import BARRIER_CLASSES, Barrier
 from app.buildings.models import SPECIAL_GROUPS
 from app.errors import database_error_to_domain
 from app.grids.models import Grid
@@ -540,10 +541,60 @@ def _upsert_assignment(
     return "unchanged"
 
 
+# --------------------------------------------------------------------------- barriers
+_BARRIER_WORDS = {"主干道": "arterial", "县道": "county_road", "道路": "local", "支路": "local",
+                  "河流": "river", "河": "river", "围墙": "wall", "铁路": "railway"}  # fmt: skip
+
+
+def import_barriers(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
+    """Roads, rivers, walls, railways. Keyed by (name, class); several features with one key (a road
+    drawn in pieces) are merged into one multi-line."""
+    pieces: dict[tuple[str, str], list[Any]] = {}
+    first_feature: dict[tuple[str, str], int] = {}
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        r = pd.Series(row._asdict())
+        raw_class = _text(r, "class", "类型") or "local"
+        klass = _BARRIER_WORDS.get(raw_class, raw_class)
+        name = _text(r, "name", "名称", "Name") or f"未命名{i}"
+        if klass not in BARRIER_CLASSES:
+            report.reject(i, name, f"类型 {raw_class!r} 无效；可选：{'、'.join(BARRIER_CLASSES)}")
+            continue
+        geom = r.get("geometry")
+        lines = (
+            [g for g in shapely.get_parts(geom) if g.geom_type == "LineString"]
+            if geom is not None
+            else []
+        )
+        if not lines:
+            report.reject(i, name, "需要线状几何（道路、河流、围墙的中心线）")
+            continue
+        if not in_china(geom):
+            report.reject(i, name, "坐标不在中国范围内：请检查坐标系（--crs）")
+            continue
+        pieces.setdefault((name, klass), []).extend(lines)
+        first_feature.setdefault((name, klass), i)
+    for (name, klass), lines in pieces.items():
+        merged = shapely.MultiLineString(lines)
+        current = session.scalar(
+            select(Barrier).where(Barrier.name == name, Barrier.class_ == klass)
+        )
+        if current is None:
+            session.add(Barrier(name=name, class_=klass, geom=from_shape(merged, srid=SRID)))
+            report.inserted += 1
+        elif _same_shape(to_shape(current.geom), merged):
+            report.unchanged += 1
+        else:
+            current.geom = from_shape(merged, srid=SRID)
+            report.updated += 1
+    report.total = len(frame)
+    session.flush()
+
+
 IMPORTERS: dict[str, Callable[[Session, gpd.GeoDataFrame, ImportReport], None]] = {
     "areas": import_areas,
     "grids": import_grids,
     "buildings": import_buildings,
     "households": import_households,
     "staff": import_staff,
+    "barriers": import_barriers,
 }

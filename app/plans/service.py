@@ -16,7 +16,7 @@ import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.areas.models import Area
@@ -291,7 +291,14 @@ def create_plan(
         ]
         notes.append(f"由现行 {len(rows)} 个网格生成")
     elif source == "partition":
-        rows, notes = partition_rows(community, buildings, target=target, band=band)
+        rows, notes = partition_rows(
+            community,
+            buildings,
+            target=target,
+            band=band,
+            barriers=community_barriers(session, community),
+            dedicated=current_dedicated(session, community_code),
+        )
     else:
         raise InvalidInput(f"未知的方案来源 {source}")
     plan = _new_plan(
@@ -301,12 +308,64 @@ def create_plan(
     return plan, notes
 
 
+def community_barriers(session: Session, community: BaseGeometry) -> gpd.GeoSeries | None:
+    """Roads, rivers, walls and railways crossing the community, clipped to it."""
+    rows = session.execute(
+        text(
+            "SELECT ST_AsBinary(ST_Intersection(geom, ST_GeomFromWKB(:c, 4490))) AS wkb FROM barriers "
+            "WHERE ST_Intersects(geom, ST_GeomFromWKB(:c, 4490))"
+        ),
+        {"c": shapely.to_wkb(community)},
+    ).all()
+    lines = [shapely.from_wkb(bytes(r.wkb)) for r in rows]
+    lines = [
+        g for g in lines if not g.is_empty and g.geom_type in ("LineString", "MultiLineString")
+    ]
+    return gpd.GeoSeries(lines, crs=SRID) if lines else None
+
+
+def current_dedicated(session: Session, community_code: str) -> gpd.GeoDataFrame | None:
+    """The community's active dedicated grids (schools, hospitals, parks…), kept as they are: the
+    partition carves them out first."""
+    rows = session.scalars(
+        select(Grid).where(
+            Grid.community_code == community_code, Grid.status == "active", Grid.type == "dedicated"
+        )
+    ).all()
+    if not rows:
+        return None
+    return gpd.GeoDataFrame(
+        {"code": [g.code for g in rows], "name": [g.name for g in rows]},
+        geometry=[to_shape(g.geom) for g in rows],
+        crs=SRID,
+    )
+
+
+def _keep_dedicated_identity(
+    rows: list[dict[str, Any]], dedicated: gpd.GeoDataFrame | None
+) -> None:
+    """A dedicated grid carved out unchanged keeps its code and name (codes are stable over time)."""
+    if dedicated is None or "code" not in dedicated:
+        return
+    for row in rows:
+        if row["type"] != "dedicated":
+            continue
+        for code, name, geom in zip(
+            dedicated["code"], dedicated["name"], dedicated.geometry, strict=True
+        ):
+            if row["geom"].symmetric_difference(geom).area < 1e-12:
+                row["code"], row["name"] = code, name
+                break
+
+
 def partition_rows(
     community: BaseGeometry,
     buildings: gpd.GeoDataFrame,
     *,
     target: int,
     band: tuple[int, int],
+    barriers: gpd.GeoSeries | None = None,
+    dedicated: gpd.GeoDataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Run the pure partition (gis.partition) and turn its grids into plan rows."""
     frame = gpd.GeoDataFrame(
@@ -318,13 +377,16 @@ def partition_rows(
         crs=SRID,
     )
     try:
-        result = partition_community(community, frame, target=target, band=band)
+        result = partition_community(
+            community, frame, barriers=barriers, dedicated=dedicated, target=target, band=band
+        )
     except ValueError as exc:  # the algorithm's input checks (band without target, bad CRS)
         raise InvalidInput(f"自动划分参数有误：{exc}") from exc
     rows = [
         {"code": None, "name": f"新网格{int(r.index) + 1}", "type": r.kind, "geom": r.geometry}
         for r in result.grids.itertuples(index=False)
     ]
+    _keep_dedicated_identity(rows, dedicated)
     notes = [f"自动划分为 {len(rows)} 个网格"] + [i.message_zh for i in result.issues]
     if not result.feasible:
         notes.append("部分网格无法满足户数区间，见上述说明")

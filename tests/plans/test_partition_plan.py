@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point, shape
 
 from app.buildings.models import Building
 from tests.factories import C1, tiny_county
@@ -55,3 +56,53 @@ def test_cli_parser_reads_band() -> None:
 
     args = build_parser().parse_args(["partition", "--community", C1, "--band", "200-400"])
     assert (args.community, args.target, args.band) == (C1, 300, (200, 400))
+
+
+def _barrier(db, wkt: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    db.execute(
+        text(
+            "INSERT INTO barriers (name, class, geom) VALUES ('幸福路', 'arterial', ST_Multi(ST_GeomFromText(:w, 4490)))"
+        ),
+        {"w": wkt},
+    )
+    db.flush()
+
+
+@pytest.mark.parametrize(
+    "road",
+    [
+        LineString([(113.0, 34.0055), (113.01, 34.0055)]),  # east-west: grids north and south of it
+        LineString([(113.0055, 34.0), (113.0055, 34.01)]),  # north-south: grids west and east of it
+    ],
+)
+def test_partition_plan_does_not_cross_a_road(db, client, token_for, road) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    _four_buildings(db)
+    _barrier(db, road.wkt)
+    r = client.post(
+        "/api/v1/plans",
+        json={"community_code": C1, "source": "partition", "target": 300, "band": [250, 500]},
+        headers=token_for("planner"),
+    )
+    assert r.status_code == 201, r.text
+    grids = [shape(g["geometry"]) for g in r.json()["grids"]]
+    assert len(grids) == 2
+    for grid in grids:
+        # The road may run along a grid's edge, never through its interior.
+        assert grid.intersection(road).length < 1e-9 or grid.boundary.buffer(1e-9).covers(
+            grid.intersection(road)
+        )
+
+
+def test_barriers_import_from_the_demo_roads(db) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from app.imports.service import run_import
+
+    path = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "demo_roads.geojson"
+    first = run_import(db, kind="barriers", path=path, commit=True)
+    assert first.inserted == 19 and not first.rejected
+    again = run_import(db, kind="barriers", path=path, commit=True)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 19)
