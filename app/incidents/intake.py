@@ -62,7 +62,7 @@ _INTAKE = text(
                CAST(:locate AS jsonb), CAST(:photos AS jsonb), 'reported', :tier, :reported_at,
                :deadline, :escalate_at
           FROM new
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id, case_no
     ), ev AS (
         INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note)

@@ -25,14 +25,7 @@ log = logging.getLogger("gridgov.worker")
 
 _SWEEP = text(
     """
-    WITH due AS (
-        SELECT id FROM incidents
-         WHERE escalate_at IS NOT NULL AND escalate_at <= :now
-           AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')
-         ORDER BY escalate_at
-         LIMIT :batch
-         FOR UPDATE SKIP LOCKED
-    ), up AS (
+    WITH up AS (
         UPDATE incidents i
            SET tier = LEAST(i.tier + 1, 3),
                supervised = true,
@@ -42,8 +35,16 @@ _SWEEP = text(
                escalate_at = CASE WHEN i.tier + 1 >= 3 THEN NULL
                                   ELSE i.escalate_at + GREATEST(i.deadline - i.reported_at, interval '1 hour')
                              END
-          FROM due
-         WHERE i.id = due.id
+         -- = ANY(ARRAY(...)) rather than a join with the claimed ids: the planner then probes the
+         -- primary key once per id; with a join it estimated a hash join over a scan of the whole
+         -- table (0.8 s per batch at 1,000,000 cases).
+         WHERE i.id = ANY(ARRAY(
+                   SELECT id FROM incidents
+                    WHERE escalate_at IS NOT NULL AND escalate_at <= :now
+                      AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')
+                    ORDER BY escalate_at
+                    LIMIT :batch
+                    FOR UPDATE SKIP LOCKED))
         RETURNING i.id, i.case_no, i.state, i.tier, i.grid_code, i.deadline
     ), ev AS (
         INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note, data, at)

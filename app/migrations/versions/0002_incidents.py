@@ -108,16 +108,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['category_code'], ['incident_categories.code'], name=op.f('fk_incidents_category_code_incident_categories'), onupdate='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
     sa.UniqueConstraint('case_no', name=op.f('uq_incidents_case_no')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_incidents_idempotency_key')),
     sa.UniqueConstraint('token', name=op.f('uq_incidents_token'))
     )
     op.create_index(op.f('ix_incidents_assignee'), 'incidents', ['assignee'], unique=False)
-    op.create_index('ix_incidents_category_reported', 'incidents', ['category_code', 'reported_at'], unique=False)
     op.create_index('ix_incidents_deadline_grid', 'incidents', ['deadline', 'grid_code'], unique=False)
     op.create_index('ix_incidents_escalate_at', 'incidents', ['escalate_at'], unique=False, postgresql_where=sa.text("escalate_at IS NOT NULL AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')"))
     op.create_index('ix_incidents_grid_code', 'incidents', ['grid_code'], unique=False, postgresql_ops={'grid_code': 'text_pattern_ops'})
     op.create_index('ix_incidents_location', 'incidents', ['location'], unique=False, postgresql_using='gist')
-    op.create_index(op.f('ix_incidents_state'), 'incidents', ['state'], unique=False)
+    op.create_index('uq_incidents_idempotency_key', 'incidents', ['idempotency_key'], unique=True, postgresql_where=sa.text('idempotency_key IS NOT NULL'))
     op.create_table('incident_events',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('incident_id', sa.BigInteger(), nullable=False),
@@ -161,12 +159,11 @@ def downgrade() -> None:
     op.drop_table('incident_outbox')
     op.drop_index(op.f('ix_incident_events_incident_id'), table_name='incident_events')
     op.drop_table('incident_events')
-    op.drop_index(op.f('ix_incidents_state'), table_name='incidents')
+    op.drop_index('uq_incidents_idempotency_key', table_name='incidents', postgresql_where=sa.text('idempotency_key IS NOT NULL'))
     op.drop_index('ix_incidents_location', table_name='incidents', postgresql_using='gist')
     op.drop_index('ix_incidents_grid_code', table_name='incidents', postgresql_ops={'grid_code': 'text_pattern_ops'})
     op.drop_index('ix_incidents_escalate_at', table_name='incidents', postgresql_where=sa.text("escalate_at IS NOT NULL AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')"))
     op.drop_index('ix_incidents_deadline_grid', table_name='incidents')
-    op.drop_index('ix_incidents_category_reported', table_name='incidents')
     op.drop_index(op.f('ix_incidents_assignee'), table_name='incidents')
     op.drop_table('incidents')
     op.drop_table('open311_clients')
