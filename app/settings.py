@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     overlap_tolerance_m2: float = 1.0
     containment_tolerance_m2: float = 1.0
 
+    # Boundary plans: a planner's edit lock lapses after this long without an edit.
+    plan_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     # Locate
     edge_distance_m: float = Field(
         default=20.0, description="flag points this close to a grid edge"

@@ -27,6 +27,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.grids.models import Grid
 from app.plans import editing
 from app.plans.models import Plan, PlanGrid
+from app.settings import get_settings
 from app.plans.schemas import (
     FindingPublic,
     LockPublic,
@@ -37,7 +38,6 @@ from app.plans.schemas import (
 from gis.coverage import CoverageTolerances, audit_coverage
 from gis.partition import partition_community
 
-LOCK_MINUTES = 15
 DEFAULT_BAND = (250, 500)
 DENSIFY_DEG = 0.0005  # ~50 m
 
@@ -401,7 +401,8 @@ def _lock_holder(plan: Plan, at: dt.datetime) -> str | None:
 
 
 def acquire_lock(plan: Plan, principal: Principal) -> None:
-    """Take (or renew) the edit lock for LOCK_MINUTES; 409 naming the holder if someone else has it."""
+    """Take (or renew) the edit lock for ``plan_lock_minutes``; 409 naming the holder if someone
+    else has it."""
     t = now()
     holder = _lock_holder(plan, t)
     if holder is not None and holder != principal.username:
@@ -411,7 +412,10 @@ def acquire_lock(plan: Plan, principal: Principal) -> None:
             locked_by=holder,
             locked_until=plan.locked_until.isoformat(),
         )
-    plan.locked_by, plan.locked_until = principal.username, t + dt.timedelta(minutes=LOCK_MINUTES)
+    plan.locked_by, plan.locked_until = (
+        principal.username,
+        t + dt.timedelta(minutes=get_settings().plan_lock_minutes),
+    )
 
 
 def release_lock(plan: Plan, principal: Principal, *, force: bool = False) -> None:
