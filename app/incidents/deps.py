@@ -6,6 +6,7 @@ on every request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -37,3 +38,26 @@ IncidentSettingsDep = Annotated[IncidentSettings, Depends(_settings)]
 CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
 SnapshotDep = Annotated[RegistrySnapshot, Depends(_snapshot)]
 StorageDep = Annotated[PhotoStorage, Depends(_storage)]
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    """Everything intake needs besides the caller, as one dependency: FastAPI's cost is per
+    dependency, and ``POST /incidents`` is the hot path."""
+
+    settings: IncidentSettings
+    calendar: WorkingCalendar
+    snapshot: RegistrySnapshot
+    storage: PhotoStorage
+
+
+async def _intake_context(request: Request) -> IntakeContext:
+    return IntakeContext(
+        settings=await _settings(request),
+        calendar=await _calendar(),
+        snapshot=await _snapshot(request),
+        storage=await _storage(request),
+    )
+
+
+IntakeContextDep = Annotated[IntakeContext, Depends(_intake_context)]

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPrincipal, CurrentUser, require_roles
@@ -21,7 +22,7 @@ from app.incidents import intake as intake_mod
 from app.incidents import kpis as kpi_mod
 from app.incidents import service
 from app.incidents.categories import upsert_categories
-from app.incidents.deps import CalendarDep, IncidentSettingsDep, SnapshotDep, StorageDep
+from app.incidents.deps import CalendarDep, IntakeContextDep
 from app.incidents.models import IncidentCategory, IncidentEvent
 from app.incidents.schemas import (
     CategoryCreate,
@@ -77,6 +78,21 @@ async def _parse_intake(
         raise _validation_422(exc) from exc
 
 
+def _inline_ok(request: Request, data: IncidentCreate, files: list[tuple[str, bytes]]) -> bool:
+    """Whether this report may be stored on the event loop instead of in the threadpool.
+
+    Measured under wrk (2 workers, 2 shared cores): the threadpool trip and the GIL hand-offs it
+    causes cost ~0.5 ms CPU per report and most of the p99 (520-560/s, p99 120-200 ms inline
+    650-800/s, p99 40-90 ms). Only a report that is one bounded statement goes inline: coordinates,
+    no photos (disk writes) and no address (the geocoder); and only while the pool has an idle
+    connection, so the loop never waits for one held by a request that needs the loop to finish.
+    """
+    if files or data.lng is None:
+        return False
+    engine = getattr(request.app.state, "engine", None)
+    return engine is not None and isinstance(engine.pool, QueuePool) and engine.pool.checkedin() > 0
+
+
 @router.post(
     "/incidents",
     response_model=IncidentPublic,
@@ -93,17 +109,15 @@ async def _parse_intake(
 )
 async def create_incident(
     request: Request,
-    snapshot: SnapshotDep,
     principal: CurrentPrincipal,
-    calendar: CalendarDep,
-    settings: IncidentSettingsDep,
-    storage: StorageDep,
+    ctx: IntakeContextDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Any:
     """Report an incident (JSON, or multipart with ``photos``); routed to its grid at once.
 
     Send an ``Idempotency-Key`` header: a retry with the same key answers 200 with the original case.
     """
+    settings, storage = ctx.settings, ctx.storage
     data, files = await _parse_intake(request, settings, storage)
     if len(files) > settings.photo_max_count:
         raise PayloadTooLarge(f"照片最多 {settings.photo_max_count} 张", field="photos")
@@ -119,10 +133,10 @@ async def create_incident(
         with request.app.state.sessionmaker() as session:
             incident, created, dups, category_name = intake_mod.intake(
                 session,
-                snapshot,
+                ctx.snapshot,
                 data=data,
                 principal=principal,
-                calendar=calendar,
+                calendar=ctx.calendar,
                 settings=settings,
                 idempotency_key=idempotency_key,
                 photos=photos,
@@ -131,7 +145,10 @@ async def create_incident(
         out = service.to_public(incident, principal, category_name=category_name, duplicates=dups)
         return out, created
 
-    out, created = await run_in_threadpool(work)
+    if _inline_ok(request, data, files):
+        out, created = work()
+    else:
+        out, created = await run_in_threadpool(work)
     return Response(
         out.model_dump_json(), status_code=201 if created else 200, media_type="application/json"
     )

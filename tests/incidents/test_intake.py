@@ -195,3 +195,54 @@ def test_categories_listed_and_editable_by_county_admin(api, token_for):
         ).status_code
         == 422
     )
+
+
+def test_coordinate_reports_are_stored_on_the_loop_others_in_the_threadpool(
+    api, engine, monkeypatch
+):
+    from app.incidents import router as router_mod
+
+    hops: list[object] = []
+    real = router_mod.run_in_threadpool
+
+    async def counting(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(fn)
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(router_mod, "run_in_threadpool", counting)
+    body = {"category_code": "0401", "description": "内联", **IN_G11}
+    # The test app has no engine of its own (its sessions join the test's transaction): lend it
+    # one with an idle pooled connection so the pool check can pass.
+    with engine.connect():
+        pass
+    api.app.state.engine = engine
+    inline = api.post("/api/v1/incidents", json=body)
+    assert inline.status_code == 201, inline.text
+    assert hops == []
+    by_address = api.post(
+        "/api/v1/incidents",
+        json={"category_code": "0401", "description": "x", "address": "阳光花园3号楼"},
+    )
+    assert by_address.status_code == 201 and len(hops) == 1
+    api.app.state.engine = None  # no pool to check: never inline
+    assert api.post("/api/v1/incidents", json=body).status_code == 201 and len(hops) == 2
+    again = api.post("/api/v1/incidents", json=body)
+    assert again.json()["duplicates"][0]["id"] == inline.json()["id"]  # the inline one was stored
+
+
+def test_a_category_edited_after_intake_cached_it_is_read_again(api, report, token_for):
+    admin = token_for("county_admin")
+    first = report("0401")  # the process now holds a copy of 0401
+    cat = next(c for c in api.get("/api/v1/incident-categories").json() if c["code"] == "0401")
+    assert first["tier"] != "county"
+    edited = {**cat, "default_tier": "county"}
+    assert (
+        api.put("/api/v1/incident-categories/0401", json=edited, headers=admin).status_code == 200
+    )
+    assert report("0401")["tier"] == "county"
+    retired = {**edited, "active": False}
+    assert (
+        api.put("/api/v1/incident-categories/0401", json=retired, headers=admin).status_code == 200
+    )
+    r = api.post("/api/v1/incidents", json={"category_code": "0401", "description": "x", **IN_G11})
+    assert r.status_code == 422 and "category_code" in r.text
