@@ -42,7 +42,7 @@ def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
         except GridgovError as exc:
             print(f"划分失败：{exc.message}", file=sys.stderr)
             return 2
-    low, high = args.band
+    low, high = public.validation.band
     print(f"草稿方案 {public.id}：社区 {public.community_code}，{len(public.grids)} 个网格")
     for g in public.grids:
         flag = "" if g.in_band in (True, None) else f"  ← 不在 {low}–{high} 户区间"
@@ -57,7 +57,9 @@ def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
 def add_plan_commands(sub: Any) -> None:
     p = sub.add_parser("partition", help="auto-partition a community into a draft plan")
     p.add_argument("--community", required=True, help="12-digit community/village code")
-    p.add_argument("--target", type=int, default=300, help="households per grid (default 300)")
-    p.add_argument("--band", type=_band, default=(250, 500), help="acceptable range, e.g. 250-500")
+    p.add_argument("--target", type=int, help="households per grid (default: the setting, 300)")
+    p.add_argument(
+        "--band", type=_band, help="acceptable range, e.g. 250-500 (default: the setting)"
+    )
     p.add_argument("--name", help="plan name")
     p.set_defaults(func=cmd_partition)

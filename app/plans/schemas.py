@@ -12,8 +12,8 @@ class PlanCreate(BaseModel):
     community_code: str = Field(pattern=r"^[0-9]{12}$")
     name: str | None = None
     source: Literal["current", "partition"] = "current"
-    target: int = Field(300, ge=1)
-    band: tuple[int, int] = (250, 500)
+    target: int | None = Field(None, ge=1, description="default: GRIDGOV_HOUSEHOLD_TARGET (300)")
+    band: tuple[int, int] | None = Field(None, description="default: the household band (250–500)")
 
 
 class Edit(BaseModel):

@@ -27,7 +27,6 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.grids.models import Grid
 from app.plans import editing
 from app.plans.models import Plan, PlanGrid
-from app.settings import get_settings
 from app.plans.schemas import (
     FindingPublic,
     LockPublic,
@@ -35,10 +34,10 @@ from app.plans.schemas import (
     PlanPublic,
     ValidationPublic,
 )
+from app.settings import get_settings
 from gis.coverage import CoverageTolerances, audit_coverage
 from gis.partition import partition_community
 
-DEFAULT_BAND = (250, 500)
 DENSIFY_DEG = 0.0005  # ~50 m
 
 
@@ -130,10 +129,16 @@ def _label(grid: PlanGrid) -> str:
 
 
 def validate(
-    session: Session, plan: Plan, grids: list[PlanGrid], *, band: tuple[int, int] = DEFAULT_BAND
+    session: Session,
+    plan: Plan,
+    grids: list[PlanGrid],
+    *,
+    band: tuple[int, int] | None = None,
 ) -> ValidationPublic:
     """Topology errors (gaps, overlaps, crossing the community, not contiguous) and band warnings,
-    each with the geometry where it is (gis.coverage does the measuring)."""
+    each with the geometry where it is (gis.coverage does the measuring). The band defaults to the
+    county's setting."""
+    band = band or get_settings().household_band
     community = community_geom(session, plan.community_code)
     errors: list[FindingPublic] = []
     warnings: list[FindingPublic] = []
@@ -184,9 +189,10 @@ def plan_public(
     session: Session,
     plan: Plan,
     *,
-    band: tuple[int, int] = DEFAULT_BAND,
+    band: tuple[int, int] | None = None,
     notes: list[str] | None = None,
 ) -> PlanPublic:
+    band = band or get_settings().household_band
     grids = plan_grids(session, plan)
     low, high = band
     live_lock = plan.locked_until is not None and plan.locked_until > now()
@@ -271,10 +277,14 @@ def create_plan(
     principal: Principal,
     source: str = "current",
     name: str | None = None,
-    target: int = 300,
-    band: tuple[int, int] = DEFAULT_BAND,
+    target: int | None = None,
+    band: tuple[int, int] | None = None,
 ) -> tuple[Plan, list[str]]:
-    """A draft from the community's current grids, or from the automatic partition."""
+    """A draft from the community's current grids, or from the automatic partition (target and
+    band default to the county's settings)."""
+    settings = get_settings()
+    target = target or settings.household_target
+    band = band or settings.household_band
     _check_scope(principal, community_code)
     community = community_geom(session, community_code)
     buildings = community_buildings(session, community_code, community)
