@@ -13,9 +13,8 @@ import numpy.typing as npt
 import shapely
 
 from gis.coverage.findings import Findings, Geoms, area_text, names
-from gis.coverage.layers import Layers
+from gis.coverage.layers import Layers, project
 from gis.coverage.tolerances import CoverageTolerances
-from gis.projection import to_metric
 
 Index = npt.NDArray[np.intp]
 
@@ -105,9 +104,7 @@ def find_building_splits(
     rest = np.flatnonzero(~whole)
     if not len(rest):
         return out
-    shapes_m = np.asarray(
-        to_metric(gpd.GeoSeries(shapes[rest], crs=layers.storage_crs), layers.metric_crs).array
-    )
+    shapes_m = project(shapes[rest], layers.storage_crs, layers.metric_crs)
     codes = buildings["code"].to_numpy()[footprint[rest]]
     _report_splits(out, layers, tree_m, shapes_m, codes, geoms[footprint[rest]], tol)
     return out
