@@ -38,8 +38,6 @@ from app.settings import get_settings
 from gis.coverage import CoverageTolerances, audit_coverage
 from gis.partition import partition_community
 
-DENSIFY_DEG = 0.0005  # ~50 m
-
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -145,9 +143,6 @@ def validate(
     if not grids:
         errors.append(FindingPublic(kind="empty", severity="error", message="方案中没有网格"))
         return ValidationPublic(ok=False, band=band, errors=errors, warnings=warnings)
-    # gis.coverage projects vertices only, so a long straight lon/lat edge and the same edge with a
-    # vertex in the middle bow apart by metres; densifying both sides keeps that under its floors.
-    community = shapely.segmentize(community, DENSIFY_DEG)
     communities = gpd.GeoDataFrame({"code": [plan.community_code]}, geometry=[community], crs=SRID)
     frame = gpd.GeoDataFrame(
         {
@@ -156,7 +151,7 @@ def validate(
             "households": [float(g.households) for g in grids],
             "type": [g.type for g in grids],
         },
-        geometry=[shapely.segmentize(to_shape(g.geom), DENSIFY_DEG) for g in grids],
+        geometry=[to_shape(g.geom) for g in grids],
         crs=SRID,
     )
     found = audit_coverage(communities, frame, tolerances=CoverageTolerances(band=band))
