@@ -6,14 +6,17 @@ import datetime as dt
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     func,
@@ -63,3 +66,44 @@ class Visit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+# ----------------------------------------------------------------------------- write-time rollups
+# Maintained by statement triggers on visits (app/visits/triggers.py), exact under insert, update,
+# delete and truncate; coverage reads them instead of millions of visits.
+
+
+class HouseholdVisitStats(Base):
+    """First and last visit of each visited household (1:1, so the hot households table stays narrow).
+
+    A household has a visit in [start, end) if its first or last visit lies there; only when the
+    first is before and the last after the period must its visits be looked up.
+    """
+
+    __tablename__ = "household_visit_stats"
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    first_visit_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_visit_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkerVisitDay(Base):
+    """Visits per grid, worker and Beijing day: visits and field days per worker and month."""
+
+    __tablename__ = "worker_visit_days"
+    __table_args__ = (PrimaryKeyConstraint("grid_code", "worker_id", "day"),)
+
+    grid_code: Mapped[str] = mapped_column(String(15))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    visits: Mapped[int] = mapped_column(Integer)
+
+
+class HouseholdsRevision(Base):
+    """Changed (from a sequence, so never reused after a rollback) by every statement that writes
+    households' ids, locations or groups: the in-memory household-to-grid cache compares it."""
+
+    __tablename__ = "households_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="0")
