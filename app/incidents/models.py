@@ -97,8 +97,9 @@ class Incident(Base):
             postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
         # No index on state alone (10 values; every query that filters on it also filters on the
-        # area prefix or deadline) nor on (category_code, reported_at) (duplicates use the GiST
-        # index): each index is paid again for every row the sweep escalates.
+        # area prefix or deadline), on assignee (the per-worker KPI also filters on the deadline
+        # range) nor on (category_code, reported_at) (duplicates use the GiST index): each index
+        # is paid again for every row the sweep escalates.
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -122,7 +123,7 @@ class Incident(Base):
     leader_name: Mapped[str | None] = mapped_column(String(50))
     locate: Mapped[dict[str, Any]] = mapped_column(JSONB)
     photos: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), server_default="reported")
     tier: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     supervised: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

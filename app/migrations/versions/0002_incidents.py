@@ -110,7 +110,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_no', name=op.f('uq_incidents_case_no')),
     sa.UniqueConstraint('token', name=op.f('uq_incidents_token'))
     )
-    op.create_index(op.f('ix_incidents_assignee'), 'incidents', ['assignee'], unique=False)
     op.create_index('ix_incidents_deadline_grid', 'incidents', ['deadline', 'grid_code'], unique=False)
     op.create_index('ix_incidents_escalate_at', 'incidents', ['escalate_at'], unique=False, postgresql_where=sa.text("escalate_at IS NOT NULL AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')"))
     op.create_index('ix_incidents_grid_code', 'incidents', ['grid_code'], unique=False, postgresql_ops={'grid_code': 'text_pattern_ops'})
@@ -164,7 +163,6 @@ def downgrade() -> None:
     op.drop_index('ix_incidents_grid_code', table_name='incidents', postgresql_ops={'grid_code': 'text_pattern_ops'})
     op.drop_index('ix_incidents_escalate_at', table_name='incidents', postgresql_where=sa.text("escalate_at IS NOT NULL AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')"))
     op.drop_index('ix_incidents_deadline_grid', table_name='incidents')
-    op.drop_index(op.f('ix_incidents_assignee'), table_name='incidents')
     op.drop_table('incidents')
     op.drop_table('open311_clients')
     op.drop_table('incident_categories')
