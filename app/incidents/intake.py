@@ -107,6 +107,9 @@ def degree_radius(metres: float, lat: float) -> float:
 
 def get_category(session: Session, code: str, *, reload: bool = False) -> CategoryRule:
     cat = CATEGORIES.get(session, code, reload=reload)
+    if not reload and (cat is None or not cat.active or cat.limit_value is None):
+        # Refuse only on the table's word: the copy may predate a re-activation elsewhere.
+        cat = CATEGORIES.get(session, code, reload=True)
     if cat is None or not cat.active:
         raise InvalidInput(f"category_code: 未知的事件类别 {code!r}", field="category_code")
     if cat.parent_code is None or cat.limit_value is None or cat.limit_unit is None:

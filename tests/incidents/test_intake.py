@@ -246,3 +246,8 @@ def test_a_category_edited_after_intake_cached_it_is_read_again(api, report, tok
     )
     r = api.post("/api/v1/incidents", json={"category_code": "0401", "description": "x", **IN_G11})
     assert r.status_code == 422 and "category_code" in r.text
+    # A refusal is never taken from the copy alone: re-activated, the class is accepted again.
+    assert (
+        api.put("/api/v1/incident-categories/0401", json=edited, headers=admin).status_code == 200
+    )
+    assert report("0401")["tier"] == "county"
