@@ -94,23 +94,19 @@ def worker_coverage(
     session: Session, *, prefix: str, start: dt.date, end: dt.date
 ) -> list[WorkerCoverage]:
     """Visits and field days (days with at least one visit) per worker and month."""
-    months: dict[tuple[int, str], list[WorkerMonth]] = defaultdict(list)
-    for worker_id, name, month, visits, field_days in rollup.worker_months(
-        session, prefix=prefix, start=start, end=end
-    ):
-        months[(worker_id, name)].append(
-            WorkerMonth(month=month, visits=visits, field_days=field_days)
+    out = []
+    for worker_id, name, rows in rollup.worker_months(session, prefix=prefix, start=start, end=end):
+        months = [WorkerMonth(month=m, visits=n, field_days=days) for m, n, days in rows]
+        out.append(
+            WorkerCoverage(
+                worker_id=worker_id,
+                name=name,
+                visits=sum(m.visits for m in months),
+                field_days=sum(m.field_days for m in months),
+                months=months,
+            )
         )
-    return [
-        WorkerCoverage(
-            worker_id=worker_id,
-            name=name,
-            visits=sum(m.visits for m in ms),
-            field_days=sum(m.field_days for m in ms),
-            months=ms,
-        )
-        for (worker_id, name), ms in months.items()
-    ]
+    return out
 
 
 def coverage(

@@ -1,15 +1,20 @@
 """Compact building blocks of visit coverage: households per grid, visits per household and worker.
 
 A year of visits for a county is millions of rows and a county's households a million: fetching
-either row by row (or joining them spatially in SQL) costs tens of seconds. So the database only
-scans and packs, and numpy finishes:
+either row by row (or joining them spatially in SQL) costs tens of seconds. So the database keeps
+rollups at write time (app/visits/rollup_sql.py) and numpy finishes:
 
 - households come as one packed binary value (id, x, y, cadence) and are located in memory with the
   raster point index (gis.pointindex), cached per exact set of grid geometries; the few points on a
   grid edge are re-tested against every grid, so a household counts in each grid it intersects, as
   PostGIS ``ST_Intersects`` did. Invalid or overlapping grids take the exact STRtree path instead.
-- visits come aggregated to a bitmap of visited households, exact counts for special-group
-  households only, and a per worker and month bitmap of field days.
+  The located households are cached too, keyed on the grids and ``households_revision`` (a fresh
+  sequence value on every write to households), so steady-state requests fetch no household.
+- whether a household was visited in a period comes from its first and last visit
+  (``household_visit_stats``); its visits are looked up only when the first is before the period
+  and the last after it (never for a period ending today). The answer is a bitmap of households.
+- exact visit counts are fetched for special-group households only, and visits and field days per
+  worker and month come from ``worker_visit_days`` (one row per grid, worker and Beijing day).
 """
 
 from __future__ import annotations
@@ -31,9 +36,6 @@ from app.visits.cadence import CadenceRule, interval_sql
 from gis.pointindex import PolygonIndex
 
 IntArray = npt.NDArray[np.int64]
-# Beijing has kept UTC+8 all year since 1991: a visit's local day is plain integer arithmetic.
-_OFFSET_S = 8 * 3600
-_DAY = "floor((date_part('epoch', v.visited_at) + 28800) / 86400)::int"
 _HOUSEHOLD = np.dtype(
     [("id", ">i4"), ("x", ">f8"), ("y", ">f8"), ("interval", ">i2"), ("special", "i1")]
 )
@@ -52,7 +54,11 @@ class Households:
 def grid_households(
     session: Session, *, prefix: str, rules: tuple[CadenceRule, ...]
 ) -> tuple[list[str], Households]:
-    """Active grid codes under ``prefix`` and every (household, grid) pair where they intersect."""
+    """Active grid codes under ``prefix`` and every (household, grid) pair where they intersect.
+
+    Cached per exact grid set (codes and geometries), households revision and cadence rules, so a
+    repeated request fetches only the grids; the arrays returned are read-only.
+    """
     rows = session.execute(
         text(
             "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND code LIKE :p "
@@ -65,6 +71,23 @@ def grid_households(
         empty = np.empty(0, dtype=np.int64)
         return codes, Households(empty, empty, empty, np.empty(0, dtype=bool))
     wkb = [bytes(r[1]) for r in rows]
+    revision = session.scalar(text("SELECT revision FROM households_revision WHERE id = 1"))
+    key = (_digest([c.encode() for c in codes] + wkb), revision, rules)
+    with _CACHE_LOCK:
+        if key in _HOUSEHOLDS:
+            _HOUSEHOLDS.move_to_end(key)
+            return codes, _HOUSEHOLDS[key]
+    found = _fetch_households(session, wkb, rules)
+    with _CACHE_LOCK:
+        _HOUSEHOLDS[key] = found
+        while len(_HOUSEHOLDS) > _HOUSEHOLDS_SIZE:
+            _HOUSEHOLDS.popitem(last=False)
+    return codes, found
+
+
+def _fetch_households(
+    session: Session, wkb: list[bytes], rules: tuple[CadenceRule, ...]
+) -> Households:
     geoms = shapely.from_wkb(wkb)
     case, params = interval_sql(rules)
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
@@ -81,18 +104,34 @@ def grid_households(
     hh = np.frombuffer(packed or b"", dtype=_HOUSEHOLD)
     x, y = hh["x"].astype(np.float64), hh["y"].astype(np.float64)
     point, grid = _locate(geoms, wkb, x, y)
-    return codes, Households(
+    found = Households(
         grid=grid.astype(np.int64),
         id=hh["id"][point].astype(np.int64),
         interval_days=hh["interval"][point].astype(np.int64),
         special=hh["special"][point] > 0,
     )
+    for array in (found.grid, found.id, found.interval_days, found.special):
+        array.flags.writeable = False  # shared by every request that hits the cache
+    return found
 
 
 # ----------------------------------------------------------------------------- locating
 _CACHE: OrderedDict[bytes, PolygonIndex | None] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
+# A county's located households are ~25 MB: a few areas' worth.
+_HOUSEHOLDS: OrderedDict[tuple[bytes, int | None, tuple[CadenceRule, ...]], Households] = (
+    OrderedDict()
+)
+_HOUSEHOLDS_SIZE = 4
+
+
+def _digest(parts: list[bytes]) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:  # length-prefixed: no two part lists hash alike by concatenation
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
 
 
 def _locate(
@@ -131,7 +170,7 @@ def _locate_exact(
 
 def _index_for(geoms: npt.NDArray[Any], wkb: list[bytes]) -> PolygonIndex | None:
     """The raster index of these exact grids, or None where it would not be exact."""
-    digest = hashlib.blake2b(b"\0".join(wkb), digest_size=20).digest()
+    digest = _digest(wkb)
     with _CACHE_LOCK:
         if digest in _CACHE:
             _CACHE.move_to_end(digest)
@@ -159,16 +198,23 @@ def visited_households(
 ) -> npt.NDArray[np.bool_]:
     """For each id in ``ids``, whether it has a visit in [start, end).
 
-    The database answers 64 households per row (a bitmap), so a million households are ~16,000
-    small rows.
+    From each household's first and last visit: one of them in the period answers yes, both on
+    one side of it answers no; only a household first visited before the period and last after it
+    needs its visits looked up (index on household and time). The database answers 64 households
+    per row (a bitmap), so a million households are ~16,000 small rows.
     """
     if not len(ids):
         return np.zeros(0, dtype=bool)
     rows = session.execute(
         text(
-            "SELECT v.household_id >> 6 AS word, bit_or(1::bigint << (v.household_id & 63)) "
-            "FROM visits v WHERE v.visited_at >= :start AND v.visited_at < :end "
-            "AND v.household_id BETWEEN :lo AND :hi GROUP BY 1"
+            "SELECT s.household_id >> 6 AS word, bit_or(1::bigint << (s.household_id & 63)) "
+            "FROM household_visit_stats s "
+            "WHERE s.first_visit_at < :end AND s.last_visit_at >= :start "
+            "AND s.household_id BETWEEN :lo AND :hi "
+            "AND (s.first_visit_at >= :start OR s.last_visit_at < :end OR EXISTS ("
+            "  SELECT 1 FROM visits v WHERE v.household_id = s.household_id "
+            "  AND v.visited_at >= :start AND v.visited_at < :end)) "
+            "GROUP BY 1"
         ),
         {"start": start, "end": end, "lo": int(ids.min()), "hi": int(ids.max())},
     ).all()
@@ -208,31 +254,39 @@ def visit_counts(
 
 def worker_months(
     session: Session, *, prefix: str, start: dt.date, end: dt.date
-) -> list[tuple[int, str, str, int, int]]:
-    """(worker id, name, "YYYY-MM", visits, field days) for visits in [start, end) in Beijing time.
+) -> list[tuple[int, str, list[tuple[str, int, int]]]]:
+    """Per worker: id, name and ("YYYY-MM", visits, field days) for [start, end) in Beijing time.
 
-    Months are found by a bound list of month starts (day numbers), field days as a bitmap of the
-    days of the month, so the database groups ~12 rows per worker instead of one per worker-day.
+    Read from ``worker_visit_days`` (visits per grid, worker and Beijing day). Months are found by
+    a bound list of month starts (day numbers), field days as a bitmap of the days of the month (a
+    worker in two grids on one day has one field day); one row per worker, months as arrays.
     """
     months, first = _months(start, end)
+    day = "(w.day - date '1970-01-01')"
+    month = f"width_bucket({day}, CAST(:first AS int[]))"
     rows = session.execute(
         text(
-            "SELECT d.worker_id, s.name, d.m, d.n, d.days FROM ("
-            "  SELECT v.worker_id, b.m, count(*) AS n, "
-            "    bit_or(1::bigint << (v.day - (CAST(:first AS int[]))[b.m])) AS days "
-            f"  FROM (SELECT v.worker_id, {_DAY} AS day FROM visits v "
-            "    WHERE v.visited_at >= :start AND v.visited_at < :end AND v.grid_code LIKE :p) v "
-            "  CROSS JOIN LATERAL (SELECT width_bucket(v.day, CAST(:first AS int[])) AS m) b "
-            "  GROUP BY 1, 2) d JOIN staff s ON s.id = d.worker_id ORDER BY d.worker_id, d.m"
+            "SELECT d.worker_id, s.name, array_agg(d.m ORDER BY d.m), "
+            "  array_agg(d.n ORDER BY d.m), array_agg(d.days ORDER BY d.m) FROM ("
+            f"  SELECT w.worker_id, {month} AS m, sum(w.visits)::bigint AS n, "
+            f"    bit_or(1::bigint << ({day} - (CAST(:first AS int[]))[{month}])) AS days "
+            "  FROM worker_visit_days w "
+            "  WHERE w.day >= :start AND w.day < :end AND w.grid_code LIKE :p GROUP BY 1, 2) d "
+            "JOIN staff s ON s.id = d.worker_id GROUP BY 1, 2 ORDER BY 1"
         ),
-        {
-            "start": _beijing(start),
-            "end": _beijing(end),
-            "p": prefix + "%",
-            "first": first,
-        },
+        {"start": start, "end": end, "p": prefix + "%", "first": first},
     ).all()
-    return [(r.worker_id, r.name, months[r.m - 1], int(r.n), int(r.days).bit_count()) for r in rows]
+    return [
+        (
+            worker_id,
+            name,
+            [
+                (months[m - 1], int(n), int(bits).bit_count())
+                for m, n, bits in zip(ms, ns, bitmaps, strict=True)
+            ],
+        )
+        for worker_id, name, ms, ns, bitmaps in rows
+    ]
 
 
 def _months(start: dt.date, end: dt.date) -> tuple[list[str], list[int]]:
@@ -245,7 +299,3 @@ def _months(start: dt.date, end: dt.date) -> tuple[list[str], list[int]]:
         first.append((day - epoch).days)
         day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     return labels, first
-
-
-def _beijing(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone(dt.timedelta(seconds=_OFFSET_S)))
