@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
 
@@ -66,10 +67,24 @@ _SWEEP = text(
 )
 
 
-def sweep_once(engine: Engine, *, batch: int = 5000, now: dt.datetime | None = None) -> int:
-    """Escalate due cases, one committed batch at a time; returns how many were escalated."""
-    total = 0
+def sweep_once(
+    engine: Engine, *, batch: int = 5000, now: dt.datetime | None = None, workers: int = 1
+) -> int:
+    """Escalate due cases, one committed batch at a time; returns how many were escalated.
+
+    ``workers`` > 1 claims batches on that many connections at once: SKIP LOCKED keeps them
+    disjoint, exactly as with several worker processes. A loop stops at its first short batch,
+    which took every due case nobody else holds; ``now`` is fixed, so nothing becomes due again.
+    """
     moment = now or dt.datetime.now(dt.UTC)
+    if workers <= 1:
+        return _sweep_loop(engine, batch, moment)
+    with ThreadPoolExecutor(workers) as pool:
+        return sum(pool.map(lambda _: _sweep_loop(engine, batch, moment), range(workers)))
+
+
+def _sweep_loop(engine: Engine, batch: int, moment: dt.datetime) -> int:
+    total = 0
     while True:
         with unit_of_work(engine) as session:
             n = int(session.execute(_SWEEP, {"now": moment, "batch": batch}).scalar_one())
@@ -92,7 +107,7 @@ def run_worker(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     while not stop:
-        escalated = sweep_once(engine, batch=settings.sweep_batch)
+        escalated = sweep_once(engine, batch=settings.sweep_batch, workers=settings.sweep_workers)
         delivered, failed = deliver_outbox(
             engine, channels, max_attempts=settings.outbox_max_attempts
         )

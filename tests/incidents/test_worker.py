@@ -128,3 +128,10 @@ def test_outbox_delivers_to_webhook_and_retries_failures(engine, overdue):
             )
         ).scalar_one()
     assert pending == 5
+
+
+def test_one_sweep_on_two_connections_escalates_each_case_once(engine, overdue):
+    assert sweep_once(engine, batch=20, workers=2) == 201
+    rows = _stats(engine)
+    assert all(r.escalation_count == 1 and r.events == 1 and r.messages == 1 for r in rows)
+    assert sweep_once(engine, workers=2) == 0
