@@ -207,21 +207,26 @@ def visited_households(
 
     From each household's first and last visit: one of them in the period answers yes, both on
     one side of it answers no; only a household first visited before the period and last after it
-    needs its visits looked up (index on household and time). The database answers 64 households
+    needs its visits looked up. The database answers 64 households
     per row (a bitmap), so a million households are ~16,000 small rows.
     """
     if not len(ids):
         return np.zeros(0, dtype=bool)
     rows = session.execute(
         text(
-            "SELECT s.household_id >> 6 AS word, bit_or(1::bigint << (s.household_id & 63)) "
-            "FROM household_visit_stats s "
-            "WHERE s.first_visit_at < :end AND s.last_visit_at >= :start "
-            "AND s.household_id BETWEEN :lo AND :hi "
-            "AND (s.first_visit_at >= :start OR s.last_visit_at < :end OR EXISTS ("
-            "  SELECT 1 FROM visits v WHERE v.household_id = s.household_id "
-            "  AND v.visited_at >= :start AND v.visited_at < :end)) "
-            "GROUP BY 1"
+            "SELECT h >> 6 AS word, bit_or(1::bigint << (h & 63)) FROM ("
+            "  SELECT s.household_id AS h FROM household_visit_stats s "
+            "  WHERE s.first_visit_at < :end AND s.last_visit_at >= :start "
+            "  AND (s.first_visit_at >= :start OR s.last_visit_at < :end) "
+            "  AND s.household_id BETWEEN :lo AND :hi "
+            # A separate branch so the planner may look up a few households by index or hash-join
+            # many against the period's visits (never an OR it must evaluate row by row).
+            "  UNION ALL SELECT s.household_id FROM household_visit_stats s "
+            "  WHERE s.first_visit_at < :start AND s.last_visit_at >= :end "
+            "  AND s.household_id BETWEEN :lo AND :hi AND EXISTS ("
+            "    SELECT 1 FROM visits v WHERE v.household_id = s.household_id "
+            "    AND v.visited_at >= :start AND v.visited_at < :end)"
+            ") x GROUP BY 1"
         ),
         {"start": start, "end": end, "lo": int(ids.min()), "hi": int(ids.max())},
     ).all()
