@@ -12,11 +12,15 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.incidents.config import IncidentSettings
+
 DEV_SECRET = "gridgov-development-secret-change-me"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     environment: Literal["development", "test", "production"] = "development"
 
@@ -53,6 +57,10 @@ class Settings(BaseSettings):
     # default, for an intranet with no tile server) means areas, roads and buildings are the base.
     basemap_url: str = ""
     basemap_attribution: str = ""
+
+    # Sections owned by a domain (their shapes live beside the domain; values are set here or by
+    # GRIDGOV_<SECTION>__<NAME>).
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
 
     @field_validator("database_url")
     @classmethod

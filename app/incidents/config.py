@@ -1,21 +1,14 @@
-"""Incident settings (env prefix ``GRIDGOV_INCIDENTS_``).
-
-Kept beside the domain rather than in app/settings.py so this package owns its tunables; the lead may
-fold them into the one Settings object later.
+"""Incident rules that are local practice, hence settings: a section of the one Settings object
+(``settings.incidents``; environment ``GRIDGOV_INCIDENTS__<NAME>``, e.g.
+``GRIDGOV_INCIDENTS__WEBHOOK_URL``). The section's shape lives here, beside the domain it tunes.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel
 
 
-class IncidentSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="GRIDGOV_INCIDENTS_", env_file=".env", extra="ignore"
-    )
-
+class IncidentSettings(BaseModel):
     # Duplicate suggestion: an open case of the same category this close, reported this recently.
     duplicate_distance_m: float = 100.0
     duplicate_window_hours: float = 72.0
@@ -35,6 +28,7 @@ class IncidentSettings(BaseSettings):
     outbox_max_attempts: int = 8
 
 
-@lru_cache
 def get_incident_settings() -> IncidentSettings:
-    return IncidentSettings()
+    from app.settings import get_settings
+
+    return get_settings().incidents

@@ -12,14 +12,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.incidents.calendar import WorkingCalendar, default_calendar
-from app.incidents.config import IncidentSettings, get_incident_settings
+from app.incidents.config import IncidentSettings
 from app.incidents.storage import LocalPhotoStorage, PhotoStorage
 from app.locate.registry import RegistrySnapshot
 
 
 async def _settings(request: Request) -> IncidentSettings:
-    # Tests (and embedders) may pin settings on the app; otherwise the environment decides.
-    return getattr(request.app.state, "incident_settings", None) or get_incident_settings()
+    settings: IncidentSettings = request.app.state.settings.incidents
+    return settings
 
 
 async def _calendar() -> WorkingCalendar:

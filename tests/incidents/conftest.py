@@ -21,9 +21,11 @@ def county(db):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def api(app_factory, county, tmp_path):  # type: ignore[no-untyped-def]
-    app = app_factory(data_dir=tmp_path)
-    app.state.incident_settings = IncidentSettings(
-        duplicate_distance_m=100, duplicate_window_hours=72, photo_max_bytes=1000
+    app = app_factory(
+        data_dir=tmp_path,
+        incidents=IncidentSettings(
+            duplicate_distance_m=100, duplicate_window_hours=72, photo_max_bytes=1000
+        ),
     )
     with TestClient(app) as c:
         yield c
