@@ -18,6 +18,8 @@ from app.incidents.calendar import default_calendar
 from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
 
 N_CASES = 3000
+PLACES = ["小区东门附近", "楼栋北侧", "沿街商铺门前", "村口道路", "菜市场旁", "学校周边", "河道岸边",
+          "公园入口", "背街小巷", "地下车库入口"]  # fmt: skip
 PATH = [
     "reported",
     "accepted",
@@ -33,11 +35,33 @@ ACTION_INTO = {
     "accepted": "accept", "registered": "register", "dispatched": "dispatch", "handling": "start",
     "handled": "handle", "verified": "verify", "closed": "close", "evaluated": "evaluate",
 }  # fmt: skip
-FINAL = [
-    ("evaluated", 35), ("closed", 15), ("verified", 5), ("handled", 8), ("handling", 12),
-    ("dispatched", 6), ("registered", 4), ("accepted", 3), ("reported", 3), ("rejected", 4),
-    ("voided", 2), ("on_spot", 3),
-]  # fmt: skip
+# Where a case stands follows from its own timeline, as in a working county: old cases are mostly
+# closed and evaluated, open ones are mostly recent, and a few are neglected (long overdue, red).
+OPEN_BY_PROGRESS = [(0.1, "reported"), (0.2, "accepted"), (0.3, "registered"), (0.45, "dispatched")]
+NEGLECTED_SHARE = 0.02
+
+
+def _final_state(
+    rng: random.Random, reported: dt.datetime, handled: dt.datetime, now: dt.datetime
+) -> str:
+    r = rng.random()
+    if r < 0.04:
+        return "rejected"
+    if r < 0.06:
+        return "voided"
+    if r < 0.09:
+        return "on_spot"
+    if handled > now or rng.random() < NEGLECTED_SHARE:
+        progress = (now - reported) / max(handled - reported, dt.timedelta(seconds=1))
+        return next((s for limit, s in OPEN_BY_PROGRESS if progress < limit), "handling")
+    since = now - handled
+    if since < dt.timedelta(hours=4):
+        return "handled"
+    if since < dt.timedelta(hours=12):
+        return "verified"
+    if since < dt.timedelta(days=3):
+        return "closed"
+    return "evaluated" if rng.random() < 0.85 else "closed"
 
 
 def demo_incidents_step(session: Session) -> str:
@@ -63,14 +87,14 @@ def demo_incidents_step(session: Session) -> str:
         return "没有在用网格，未生成示范事件"
     cats = session.execute(
         text(
-            "SELECT code, limit_value, limit_unit FROM incident_categories "
+            "SELECT code, name, limit_value, limit_unit FROM incident_categories "
             "WHERE parent_code IS NOT NULL AND active ORDER BY code"
         )
     ).all()
     cal = default_calendar()
     rng = random.Random(20260101)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    states, weights = zip(*FINAL, strict=True)
+    # The transaction's clock, so nothing is dated after the database's now().
+    now = session.execute(text("SELECT date_trunc('second', now())")).scalar_one()
     first_id = int(session.execute(text("SELECT nextval('incidents_id_seq')")).scalar_one())
     cases, events = [], []
     overdue = 0
@@ -79,10 +103,10 @@ def demo_incidents_step(session: Session) -> str:
         cat = cats[rng.randrange(len(cats))]
         reported = now - dt.timedelta(minutes=rng.randrange(5, 90 * 24 * 60))
         deadline = cal.add(reported, cat.limit_value, cat.limit_unit)
-        final = rng.choices(states, weights)[0]
         span = deadline - reported
-        # Handling takes 20%..140% of the limit: about one case in five runs late.
-        handled = reported + span * rng.uniform(0.2, 1.4)
+        # Handling takes 20%..125% of the limit: about one case in nine runs late.
+        handled = reported + span * rng.uniform(0.2, 1.25)
+        final = _final_state(rng, reported, handled, now)
         if final in ("handled", "verified", "closed", "evaluated") and handled > now:
             final = "handling"
         path = (
@@ -112,7 +136,7 @@ def demo_incidents_step(session: Session) -> str:
             {
                 "id": cid, "case_no": f"SJ{reported.astimezone(cal.tz):%Y%m%d}{cid:08d}",
                 "token": str(uuid.UUID(int=rng.getrandbits(128))), "cat": cat.code,
-                "desc": f"示范事件 {n + 1}", "x": g.x, "y": g.y, "grid": g.code,
+                "desc": f"{cat.name}：网格员巡查发现，{PLACES[n % len(PLACES)]}", "x": g.x, "y": g.y, "grid": g.code,
                 "comm": g.community_code, "town": g.township, "leader": g.leader, "state": state,
                 "tier": min(tier, 3), "sup": late, "rep": reported, "dl": deadline,
                 "esc": deadline if open_ and not late else None, "handled": handled_at,
