@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.incidents.config import IncidentSettings
+from app.visits.settings import VisitSettings
 
 DEV_SECRET = "gridgov-development-secret-change-me"
 
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     # Sections owned by a domain (their shapes live beside the domain; values are set here or by
     # GRIDGOV_<SECTION>__<NAME>).
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -13,7 +13,6 @@ from app.audits.service import get_audit, report_base, run_audit
 from app.auth.deps import require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
-from app.visits.settings import get_visit_settings
 from gis.coverage import CoverageTolerances
 
 router = APIRouter(prefix="/api/v1/audits", tags=["audits 覆盖审计"])
@@ -55,7 +54,7 @@ def audit_area(
         area_code=area,
         principal=principal,
         tolerances=CoverageTolerances(band=settings.household_band),
-        coverage_target=get_visit_settings().coverage_target,
+        coverage_target=settings.visits.coverage_target,
     )
     return _respond(audit, f, session)
 

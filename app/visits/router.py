@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.auth.deps import CurrentUser, require_roles
 from app.auth.policy import Principal
@@ -13,7 +13,6 @@ from app.db import SessionDep
 from app.visits import coverage as cov
 from app.visits import service
 from app.visits.schemas import CoveragePublic, DueList, VisitCreate, VisitPublic
-from app.visits.settings import get_visit_settings
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits 走访"])
 
@@ -24,9 +23,11 @@ Reader = Annotated[
 
 
 @router.post("", response_model=VisitPublic, status_code=201)
-def create_visit(data: VisitCreate, session: SessionDep, principal: CurrentUser) -> VisitPublic:
+def create_visit(
+    request: Request, data: VisitCreate, session: SessionDep, principal: CurrentUser
+) -> VisitPublic:
     return service.create_visit(
-        session, data=data, principal=principal, settings=get_visit_settings()
+        session, data=data, principal=principal, settings=request.app.state.settings.visits
     )
 
 

@@ -1,16 +1,12 @@
-"""Visit rules that are local practice, hence settings (env prefix ``GRIDGOV_VISIT_``)."""
+"""Visit rules that are local practice, hence settings: the ``settings.visits`` section of the one
+Settings object (environment ``GRIDGOV_VISITS__<NAME>``, e.g. ``GRIDGOV_VISITS__FAR_DISTANCE_M``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field
 
 
-class VisitSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRIDGOV_VISIT_", env_file=".env", extra="ignore")
-
+class VisitSettings(BaseModel):
     far_distance_m: float = Field(
         default=200.0, gt=0, description="GPS farther than this from the household flags the visit"
     )
@@ -28,6 +24,7 @@ class VisitSettings(BaseSettings):
     photo_max_bytes: int = 5 * 1024 * 1024
 
 
-@lru_cache
 def get_visit_settings() -> VisitSettings:
-    return VisitSettings()
+    from app.settings import get_settings
+
+    return get_settings().visits
