@@ -8,7 +8,7 @@ client hears about it. Any exception rolls everything back: a write is all or no
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -55,9 +55,8 @@ def sync_registry_config(session: Session, settings: Settings) -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """A session for CLI commands and workers: commit on success, roll back on any error."""
-    session = sessionmaker(engine, expire_on_commit=False)()
+def _committing(session: Session) -> Iterator[Session]:
+    """Commit if the block succeeds, roll back on any error, always close."""
     try:
         yield session
         session.commit()
@@ -66,18 +65,16 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def unit_of_work(engine: Engine) -> AbstractContextManager[Session]:
+    """A session for CLI commands and workers: commit on success, roll back on any error."""
+    return _committing(sessionmaker(engine, expire_on_commit=False)())
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session: Session = request.app.state.sessionmaker()
-    try:
+    with _committing(request.app.state.sessionmaker()) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

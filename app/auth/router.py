@@ -7,7 +7,6 @@ from app.auth import service
 from app.auth.deps import CurrentUser, require_roles
 from app.auth.policy import Principal
 from app.auth.schemas import Token, UserCreate, UserPublic
-from app.auth.security import create_access_token
 from app.db import SessionDep
 from app.errors import Forbidden
 
@@ -20,18 +19,7 @@ def login(
 ) -> Token:
     """OAuth2 password flow: exchange username and password for a bearer token."""
     user = service.authenticate(session, username=form.username, password=form.password)
-    settings = request.app.state.settings
-    token = create_access_token(
-        subject=user.username,
-        secret=settings.secret_key,
-        minutes=settings.access_token_minutes,
-        claims={
-            "role": user.role,
-            "jur": user.jurisdiction_code,
-            "uid": user.id,
-            "sid": user.staff_id,
-        },
-    )
+    token = service.issue_token(user, request.app.state.settings)
     return Token(access_token=token, role=user.role, jurisdiction_code=user.jurisdiction_code)
 
 

@@ -9,8 +9,9 @@ from app.areas.models import Area
 from app.auth.models import ROLES, User
 from app.auth.policy import ROLE_LABELS
 from app.auth.schemas import UserCreate
-from app.auth.security import hash_password, verify_password
+from app.auth.security import create_access_token, hash_password, verify_password
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.settings import Settings
 from app.staff.models import Staff
 
 
@@ -50,3 +51,18 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     if user is None or not user.is_active or not verify_password(password, user.password_hash):
         raise Unauthorized("用户名或密码错误")
     return user
+
+
+def issue_token(user: User, settings: Settings) -> str:
+    """The bearer token for a logged-in user (API clients and the pages' cookie alike)."""
+    return create_access_token(
+        subject=user.username,
+        secret=settings.secret_key,
+        minutes=settings.access_token_minutes,
+        claims={
+            "role": user.role,
+            "jur": user.jurisdiction_code,
+            "uid": user.id,
+            "sid": user.staff_id,
+        },
+    )

@@ -27,6 +27,8 @@ STATE_LABELS = {
 STATES = tuple(STATE_LABELS)
 # Open = the handling clock is running; these cases can go overdue and escalate.
 OPEN_STATES = ("reported", "accepted", "registered", "dispatched", "handling")
+# Not yet closed (在办): what a dispatcher's console lists; handled/verified cases still await closure.
+IN_PROGRESS_STATES = (*OPEN_STATES, "handled", "verified")
 CLOSED_STATES = ("closed", "evaluated")
 FINAL_STATES = ("rejected", "voided", "evaluated")
 

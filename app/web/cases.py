@@ -17,19 +17,11 @@ from sqlalchemy.orm import Session
 from app.auth.deps import CurrentUser
 from app.db import SessionDep
 from app.errors import NotFound
+from app.incidents.statemachine import IN_PROGRESS_STATES
 from app.web.layers import CodeQuery, scope
 
 router = APIRouter(tags=["map layers"])
 
-OPEN_STATES = (
-    "reported",
-    "accepted",
-    "registered",
-    "dispatched",
-    "handling",
-    "handled",
-    "verified",
-)
 
 # The whole FeatureCollection is built by PostgreSQL: 5,000 cases as one JSON text, no Python
 # object per case (that path cost ~300 ms; this one a few tens of ms).
@@ -118,7 +110,7 @@ def cases_layer(
     body = cases_geojson(
         session,
         prefix=prefix,
-        states=state or list(OPEN_STATES),
+        states=state or list(IN_PROGRESS_STATES),
         category=category or None,
         overdue_only=overdue,
         soon_hours=soon_hours,

@@ -15,7 +15,6 @@ from fastapi.routing import APIRoute
 
 from app.auth import service as auth_service
 from app.auth.policy import ROLE_LABELS
-from app.auth.security import create_access_token
 from app.db import SessionDep
 from app.errors import GridgovError
 from app.web.deps import (
@@ -87,17 +86,7 @@ def login_submit(
         ctx = {"request": request, "next": _safe_next(next), "error": exc.message, "nav": []}
         return render(request, "login.html", ctx, status=401)
     settings = request.app.state.settings
-    token = create_access_token(
-        subject=user.username,
-        secret=settings.secret_key,
-        minutes=settings.access_token_minutes,
-        claims={
-            "role": user.role,
-            "jur": user.jurisdiction_code,
-            "uid": user.id,
-            "sid": user.staff_id,
-        },
-    )
+    token = auth_service.issue_token(user, settings)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,
