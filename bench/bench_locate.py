@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--http-seconds", type=int, default=10)
     args = ap.parse_args()
+    print(f"load average at start: {open('/proc/loadavg').read().split()[:3]}")
 
     with bench_database() as engine:
         with Timer() as t:
