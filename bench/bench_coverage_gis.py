@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+import _common  # noqa: F401  (puts the repository root on sys.path)
 import geopandas as gpd
 import numpy as np
 import pyproj
