@@ -116,28 +116,13 @@ class PolygonIndex:
         self._slot = slot
         self._state = state
         self._owner = owner
-        self._boundary = boundary
         self._cand_list: dict[int, tuple[int, ...]] = {}
 
     def _boundary_mask(self) -> np.ndarray:
-        """Cells touched by any polygon edge (a "supercover" of the edges).
-
-        Edges are sampled at a step below the cell size, so consecutive samples lie in the same or
-        adjacent cells. Where two samples step diagonally, the edge may clip either corner cell
-        between them, so both are marked too: every cell an edge passes through is marked.
-        """
-        step = min(self.dx, self.dy) / 4
-        edges = shapely.segmentize(shapely.boundary(self.geoms), step)
-        coords, ring_of = shapely.get_coordinates(shapely.get_parts(edges), return_index=True)
-        ix = np.clip(((coords[:, 0] - self.minx) / self.dx).astype(np.int64), 0, self.nx - 1)
-        iy = np.clip(((coords[:, 1] - self.miny) / self.dy).astype(np.int64), 0, self.ny - 1)
-        mask = np.zeros((self.ny, self.nx), dtype=bool)
-        mask[iy, ix] = True
-        same_ring = ring_of[1:] == ring_of[:-1]
-        diagonal = same_ring & (ix[1:] != ix[:-1]) & (iy[1:] != iy[:-1])
-        mask[iy[:-1][diagonal], ix[1:][diagonal]] = True
-        mask[iy[1:][diagonal], ix[:-1][diagonal]] = True
-        return mask
+        """Cells touched by any polygon edge."""
+        return _edge_supercover(
+            self.geoms, self.minx, self.miny, self.dx, self.dy, self.nx, self.ny
+        )
 
     def _setup_metric(self, edge_distance_m: float) -> None:
         cx = (self.minx + self.maxx) / 2
@@ -155,15 +140,37 @@ class PolygonIndex:
         self._metric_edges = shapely.boundary(self.metric_geoms)
         shapely.prepare(self._metric_edges)
         self._metric_tree = shapely.STRtree(self.metric_geoms)
-        # A cell this many cells away from every boundary cell is farther than edge_distance_m from
-        # any edge, so most points never need an exact distance.
-        mx0, my0 = t.transform(self.minx, self.miny)
-        mx1, my1 = t.transform(self.minx + self.dx, self.miny + self.dy)
-        cell_m = min(abs(mx1 - mx0), abs(my1 - my0))
         self.edge_distance_threshold_m = edge_distance_m
-        rings = int(np.ceil(edge_distance_m / max(cell_m, 1e-6)))
-        self._near_edge = _dilate(self._boundary, rings).ravel()
+        self._setup_near_mask(edge_distance_m)
         self._frames: dict[int, _LocalFrame] = {}
+
+    def _setup_near_mask(self, edge_distance_m: float) -> None:
+        """A second, finer raster marking every cell within ``edge_distance_m`` of an edge, so most
+        points are known to be far from their grid's edge without measuring.
+
+        Cells are about a third of the distance (at most 16M cells). The edges' supercover is
+        dilated by enough rings to cover the distance, plus one for safety.
+        """
+        t = self._to_metric
+        x0, y0 = t.transform(self.minx, self.miny)
+        x1, y1 = t.transform(self.maxx, self.maxy)
+        width_m, height_m = max(abs(x1 - x0), 1.0), max(abs(y1 - y0), 1.0)
+        res_m = max(edge_distance_m / 3, float(np.sqrt(width_m * height_m / 16e6)), 1.0)
+        self._fnx = max(1, int(np.ceil(width_m / res_m)))
+        self._fny = max(1, int(np.ceil(height_m / res_m)))
+        self._fdx = max(self.maxx - self.minx, 1e-9) / self._fnx
+        self._fdy = max(self.maxy - self.miny, 1e-9) / self._fny
+        burnt = _edge_supercover(
+            self.geoms, self.minx, self.miny, self._fdx, self._fdy, self._fnx, self._fny
+        )
+        rings = int(np.ceil(edge_distance_m / res_m)) + 1
+        self._near_edge = _dilate(burnt, rings).ravel()
+
+    def _fine_cells(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        inside = (x >= self.minx) & (x <= self.maxx) & (y >= self.miny) & (y <= self.maxy)
+        ix = np.minimum(((x - self.minx) / self._fdx).astype(np.int64), self._fnx - 1)
+        iy = np.minimum(((y - self.miny) / self._fdy).astype(np.int64), self._fny - 1)
+        return np.where(inside, iy * self._fnx + ix, -1)
 
     # ----------------------------------------------------------------- queries
     def _cells(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -229,8 +236,8 @@ class PolygonIndex:
         """Cheap pre-test: False means certainly farther than ``edge_distance_m`` from any edge."""
         if not (self.minx <= x <= self.maxx and self.miny <= y <= self.maxy):
             return True
-        cell = min(int((y - self.miny) / self.dy), self.ny - 1) * self.nx + min(
-            int((x - self.minx) / self.dx), self.nx - 1
+        cell = min(int((y - self.miny) / self._fdy), self._fny - 1) * self._fnx + min(
+            int((x - self.minx) / self._fdx), self._fnx - 1
         )
         return bool(self._near_edge[cell])
 
@@ -238,7 +245,7 @@ class PolygonIndex:
         """Distance in metres from a point to polygon ``index``'s boundary.
 
         Uses the polygon's Gauss-Krüger projection linearised at its centre (see ``_LocalFrame``):
-        within a grid-sized polygon the error is millimetres, and it costs a few microseconds.
+        within a grid-sized polygon the error is centimetres, and it costs a few microseconds.
         """
         frame = self._frames.get(index)
         if frame is None:
@@ -250,7 +257,7 @@ class PolygonIndex:
         an edge are measured; the rest get +inf (known to be beyond ``edge_distance_m``)."""
         out = np.full(len(x), np.inf)
         out[index < 0] = np.nan
-        cells = self._cells(np.asarray(x, float), np.asarray(y, float))
+        cells = self._fine_cells(np.asarray(x, float), np.asarray(y, float))
         near = (index >= 0) & (cells >= 0)
         near[near] = self._near_edge[cells[near]]
         if near.any():
@@ -282,8 +289,9 @@ class PolygonIndex:
 class _LocalFrame:
     """A polygon's edges in metres, in its Gauss-Krüger projection linearised at its centre.
 
-    The Jacobian of lon/lat → GK at the centre maps nearby points with a relative scale error of
-    order (offset / earth radius): below 1e-4 within a 600 m grid, i.e. millimetres at 20 m.
+    The Jacobian of lon/lat → GK at the centre maps nearby points with an error of order
+    offset² · tan(lat) / earth radius (mostly the meridians converging): about 1e-4 of the offset
+    within a 1 km grid, i.e. a few centimetres; harmless for a 20 m "near the edge" flag.
     """
 
     def __init__(self, geom: BaseGeometry, to_metric: pyproj.Transformer) -> None:
@@ -322,6 +330,30 @@ def _first_per_point(pts: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np
     keep = np.ones(len(pts), dtype=bool)
     keep[1:] = pts[1:] != pts[:-1]
     return pts[keep], polys[keep].astype(np.int32)
+
+
+def _edge_supercover(
+    geoms: np.ndarray, minx: float, miny: float, dx: float, dy: float, nx: int, ny: int
+) -> np.ndarray:
+    """Raster cells (ny × nx, south row first) touched by any polygon edge.
+
+    Edges are sampled at a step below the cell size, so consecutive samples lie in the same or
+    adjacent cells. Where two samples step diagonally, the edge may clip either corner cell between
+    them, so both are marked too: every cell an edge passes through is marked. (GDAL's line
+    rasterizer, even with all_touched, can skip such corner cells.)
+    """
+    step = min(dx, dy) / 2
+    edges = shapely.segmentize(shapely.boundary(geoms), step)
+    coords, ring_of = shapely.get_coordinates(shapely.get_parts(edges), return_index=True)
+    ix = np.clip(((coords[:, 0] - minx) / dx).astype(np.int64), 0, nx - 1)
+    iy = np.clip(((coords[:, 1] - miny) / dy).astype(np.int64), 0, ny - 1)
+    mask = np.zeros((ny, nx), dtype=bool)
+    mask[iy, ix] = True
+    same_ring = ring_of[1:] == ring_of[:-1]
+    diagonal = same_ring & (ix[1:] != ix[:-1]) & (iy[1:] != iy[:-1])
+    mask[iy[:-1][diagonal], ix[1:][diagonal]] = True
+    mask[iy[1:][diagonal], ix[:-1][diagonal]] = True
+    return mask
 
 
 def _dilate(mask: np.ndarray, rings: int) -> np.ndarray:
