@@ -50,7 +50,7 @@ def test_points_on_vertices_and_shared_edges_are_found(coverage):
 
 
 def test_every_point_within_the_edge_distance_is_flagged(coverage):
-    polys, index = coverage
+    _, index = coverage
     rng = np.random.default_rng(5)
     x, y = rng.uniform(113.0, 113.2, 20_000), rng.uniform(34.0, 34.15, 20_000)
     owner = index.locate(x, y)
