@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyproj
 import shapely
+from affine import Affine
 from rasterio.features import rasterize
-from rasterio.transform import from_origin
 from shapely.geometry.base import BaseGeometry
 
 from gis.projection import STORAGE_EPSG, gk_crs_for
@@ -90,7 +90,8 @@ class PolygonIndex:
         centre_owner = rasterize(
             ((g, i + 1) for i, g in reversed(list(enumerate(self.geoms)))),
             out_shape=(self.ny, self.nx),
-            transform=from_origin(self.minx, self.miny + self.ny * self.dy, self.dx, self.dy),
+            # North-up: x = minx + col·dx, y = top − row·dy.
+            transform=Affine(self.dx, 0.0, self.minx, 0.0, -self.dy, self.miny + self.ny * self.dy),
             fill=0,
             all_touched=False,
             dtype="int32",
