@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audits.router import router as audits_router
@@ -29,6 +32,8 @@ from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web import visits_layer as web_visits
 from app.web.deps import WEB_DIR
+
+logger = logging.getLogger(__name__)
 
 # Each domain's router. Starlette tries routes in order, so the busiest APIs (locate, intake) come
 # first and the pages last; /docs groups by tag, not by this order.
@@ -65,6 +70,12 @@ def create_app(
             refresh_seconds=settings.locate_refresh_seconds,
             edge_distance_m=settings.edge_distance_m,
         )
+        if own_engine:
+            # Build this worker's locate index before it takes traffic, so no request pays for it.
+            try:
+                await run_in_threadpool(app.state.registry.snapshot)
+            except SQLAlchemyError as exc:  # e.g. not migrated yet: the first request will retry
+                logger.warning("locate registry not loaded at start-up: %s", exc)
         try:
             yield
         finally:

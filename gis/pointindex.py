@@ -143,7 +143,7 @@ class PolygonIndex:
         self._metric_tree = shapely.STRtree(self.metric_geoms)
         self.edge_distance_threshold_m = edge_distance_m
         self._setup_near_mask(edge_distance_m)
-        self._frames: dict[int, _LocalFrame] = {}
+        self._frames = _LocalFrames(self.geoms, self._to_metric)
 
     def _setup_near_mask(self, edge_distance_m: float) -> None:
         """A second, finer raster marking every cell within ``edge_distance_m`` of an edge, so most
@@ -245,13 +245,10 @@ class PolygonIndex:
     def edge_distance_m(self, index: int, x: float, y: float) -> float:
         """Distance in metres from a point to polygon ``index``'s boundary.
 
-        Uses the polygon's Gauss-Krüger projection linearised at its centre (see ``_LocalFrame``):
+        Uses the polygon's Gauss-Krüger projection linearised at its centre (see ``_LocalFrames``):
         within a grid-sized polygon the error is centimetres, and it costs a few microseconds.
         """
-        frame = self._frames.get(index)
-        if frame is None:
-            frame = self._frames[index] = _LocalFrame(self.geoms[index], self._to_metric)
-        return frame.distance(x, y)
+        return self._frames.distance(index, x, y)
 
     def edge_distances_m(self, index: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`edge_distance_m`; NaN where ``index`` is -1. Only points in cells near
@@ -287,39 +284,51 @@ class PolygonIndex:
         return int(idx[0]), float(dist[0])
 
 
-class _LocalFrame:
-    """A polygon's edges in metres, in its Gauss-Krüger projection linearised at its centre.
+class _LocalFrames:
+    """Every polygon's edges in metres, each in its Gauss-Krüger projection linearised at its centre,
+    built for all polygons at once and stored as flat segment arrays (CSR by polygon).
 
-    The Jacobian of lon/lat → GK at the centre maps nearby points with an error of order
+    The Jacobian of lon/lat → GK at a polygon's centre maps nearby points with an error of order
     offset² · tan(lat) / earth radius (mostly the meridians converging): about 1e-4 of the offset
     within a 1 km grid, i.e. a few centimetres; harmless for a 20 m "near the edge" flag.
     """
 
-    def __init__(self, geom: BaseGeometry, to_metric: pyproj.Transformer) -> None:
-        c = geom.centroid
-        self.lon0, self.lat0 = c.x, c.y
+    def __init__(self, geoms: np.ndarray, to_metric: pyproj.Transformer) -> None:
+        centres = shapely.get_coordinates(shapely.centroid(geoms))
+        self.lon0, self.lat0 = centres[:, 0], centres[:, 1]
         h = 1e-4
         x0, y0 = to_metric.transform(self.lon0, self.lat0)
         xe, ye = to_metric.transform(self.lon0 + h, self.lat0)
         xn, yn = to_metric.transform(self.lon0, self.lat0 + h)
-        self.j = np.array([[(xe - x0) / h, (xn - x0) / h], [(ye - y0) / h, (yn - y0) / h]])
-        segs = []
-        for ring in shapely.get_rings(shapely.get_parts(geom)):
-            xy = (shapely.get_coordinates(ring) - (self.lon0, self.lat0)) @ self.j.T
-            segs.append(np.hstack([xy[:-1], xy[1:]]))
-        s = np.vstack(segs)
-        self.ax, self.ay = s[:, 0], s[:, 1]
-        self.dx, self.dy = s[:, 2] - s[:, 0], s[:, 3] - s[:, 1]
-        self.len2 = np.maximum(self.dx**2 + self.dy**2, 1e-18)
-
-    def distance(self, lon: float, lat: float) -> float:
-        u, v = lon - self.lon0, lat - self.lat0
-        px = self.j[0, 0] * u + self.j[0, 1] * v
-        py = self.j[1, 0] * u + self.j[1, 1] * v
-        t = np.clip(((px - self.ax) * self.dx + (py - self.ay) * self.dy) / self.len2, 0.0, 1.0)
-        return float(
-            np.sqrt(np.min((self.ax + t * self.dx - px) ** 2 + (self.ay + t * self.dy - py) ** 2))
+        # Per polygon: [[dX/dlon, dX/dlat], [dY/dlon, dY/dlat]]
+        self.j = np.stack(
+            [
+                np.stack([(xe - x0) / h, (xn - x0) / h], -1),
+                np.stack([(ye - y0) / h, (yn - y0) / h], -1),
+            ],
+            axis=1,
         )
+        parts, part_poly = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        poly = part_poly[ring_part[coord_ring]]
+        local = np.einsum("nij,nj->ni", self.j[poly], coords - centres[poly])
+        same = coord_ring[1:] == coord_ring[:-1]  # a segment joins two vertices of one ring
+        a, b, seg_poly = local[:-1][same], local[1:][same], poly[:-1][same]
+        self.ax, self.ay = a[:, 0], a[:, 1]
+        self.dx, self.dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        self.len2 = np.maximum(self.dx**2 + self.dy**2, 1e-18)
+        self.ptr = np.zeros(len(geoms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(seg_poly, minlength=len(geoms)), out=self.ptr[1:])
+
+    def distance(self, i: int, lon: float, lat: float) -> float:
+        lo, hi = self.ptr[i], self.ptr[i + 1]
+        ax, ay, dx, dy = self.ax[lo:hi], self.ay[lo:hi], self.dx[lo:hi], self.dy[lo:hi]
+        j = self.j[i]
+        u, v = lon - self.lon0[i], lat - self.lat0[i]
+        px, py = j[0, 0] * u + j[0, 1] * v, j[1, 0] * u + j[1, 1] * v
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / self.len2[lo:hi], 0.0, 1.0)
+        return float(np.sqrt(np.min((ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2)))
 
 
 def _first_per_point(pts: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
