@@ -154,7 +154,7 @@ def impact(session: Session, *, plan_id: int, principal: Principal) -> ImpactPub
             label=f"人员{a.staff_id} {a.role}",
             from_grid=a.grid_code,
             to_grid=None if a.grid_code in retired_codes else a.grid_code,
-            action="网格撤销，需重新任命"
+            action="网格撤销，任命于生效日前一天结束，需重新任命"
             if a.grid_code in retired_codes
             else "网格边界变化，任命保留",
         )
@@ -273,6 +273,9 @@ def approve(
             )
         live.status, live.valid_to = "retired", effective_date
     session.flush()  # retire first: the overlap trigger must see only the final active set
+    ended = end_assignments_of_retired_grids(
+        session, [g.code for g in swap.retired], effective_date
+    )
 
     used = {
         int(c[12:])
@@ -319,7 +322,30 @@ def approve(
         new_codes=new_codes,
         retired=[g.code for g in swap.retired],
         incidents_rerouted=rerouted,
+        assignments_ended=ended,
     )
+
+
+def end_assignments_of_retired_grids(
+    session: Session, codes: list[str], effective_date: dt.date
+) -> list[int]:
+    """A grid that no longer exists has no leader or workers: their assignments end the day before
+    the new boundaries take effect (the history stays; the new grids' staffing is an audit finding
+    until someone is appointed). Assignments that would only start later are left for a person."""
+    if not codes:
+        return []
+    last_day = effective_date - dt.timedelta(days=1)
+    rows = session.scalars(
+        select(StaffAssignment).where(
+            StaffAssignment.grid_code.in_(codes),
+            StaffAssignment.start_date <= last_day,
+            or_(StaffAssignment.end_date.is_(None), StaffAssignment.end_date > last_day),
+        )
+    ).all()
+    for a in rows:
+        a.end_date = last_day
+    session.flush()
+    return sorted(a.id for a in rows)
 
 
 def reroute_incidents(

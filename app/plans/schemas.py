@@ -145,6 +145,7 @@ class ApprovalPublic(BaseModel):
     new_codes: list[str]
     retired: list[str]
     incidents_rerouted: int | None
+    assignments_ended: list[int] = []
 
 
 class GridAtPublic(BaseModel):

@@ -370,3 +370,42 @@ def test_approval_reroutes_open_incidents_with_history(db, client, token_for) ->
     events = db.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == moving.id)).all()
     assert [(e.action, e.actor) for e in events] == [("reroute", "chief")]
     assert G12 in events[0].note and C1 + "003" in events[0].note
+
+
+def test_approving_a_merge_ends_the_assignments_of_the_grid_that_goes(
+    db, client, token_for
+) -> None:  # type: ignore[no-untyped-def]
+    from app.staff.models import StaffAssignment
+
+    tiny_county(db)  # G11: leader S1 and worker S2; G12: worker S2 (all from 2026-01-01)
+    h = token_for("planner")
+    plan = _plan(client, h)
+    merged = client.post(
+        f"{P}/{plan['id']}/merge",
+        json={"version": 1, "grid_id": _gid(plan, G11), "other_grid_id": _gid(plan, G12)},
+        headers=h,
+    ).json()
+    assert (
+        client.post(
+            f"{P}/{plan['id']}/submit", json={"version": merged["version"]}, headers=h
+        ).status_code
+        == 200
+    )
+    impact = client.get(f"{P}/{plan['id']}/impact", headers=h).json()
+    gone = [i for i in impact["staff_assignments"]["items"] if i["from_grid"] == G12]
+    assert len(gone) == 1 and "结束" in gone[0]["action"]
+    body = {"effective_date": "2026-06-01", "reason": "两网格合并"}
+    result = client.post(
+        f"{P}/{plan['id']}/approve", json=body, headers=token_for("county_admin")
+    ).json()
+    assert result["retired"] == [G12] and len(result["assignments_ended"]) == 1
+    rows = db.execute(
+        select(StaffAssignment.grid_code, StaffAssignment.role, StaffAssignment.end_date).order_by(
+            StaffAssignment.grid_code, StaffAssignment.role
+        )
+    ).all()
+    assert [(g, r, str(e)) for g, r, e in rows] == [
+        (G11, "leader", "None"),
+        (G11, "worker", "None"),
+        (G12, "worker", "2026-05-31"),
+    ]
