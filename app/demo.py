@@ -35,14 +35,15 @@ DEMO_FILES = [
     ("barriers", "demo_roads.geojson", None),
 ]
 
-# username, role, jurisdiction (the county, or the first street for the dispatcher and worker)
+# username, role, jurisdiction, full name, staff code (the grid worker is 白磊, worker of grid
+# 419901001001001 in demo_staff.csv, so the phone page shows his due visits).
 DEMO_USERS = [
-    ("admin", "county_admin", COUNTY_CODE, "县级管理员"),
-    ("planner", "planner", COUNTY_CODE, "网格规划员"),
-    ("dispatcher", "dispatcher", COUNTY_CODE, "县指挥中心调度员"),
-    ("street_dispatcher", "dispatcher", COUNTY_CODE + "001", "街道调度员"),
-    ("worker", "grid_worker", COUNTY_CODE + "001", "网格员"),
-    ("auditor", "auditor", COUNTY_CODE, "督查审计员"),
+    ("admin", "county_admin", COUNTY_CODE, "县级管理员", None),
+    ("planner", "planner", COUNTY_CODE, "网格规划员", None),
+    ("dispatcher", "dispatcher", COUNTY_CODE, "县指挥中心调度员", None),
+    ("street_dispatcher", "dispatcher", COUNTY_CODE + "001", "街道调度员", None),
+    ("worker", "grid_worker", COUNTY_CODE + "001", "白磊", "S00002"),
+    ("auditor", "auditor", COUNTY_CODE, "督查审计员", None),
 ]
 
 
@@ -61,7 +62,7 @@ def load_demo_files(session: Session, data_dir: Path = DEMO_DIR) -> list[ImportR
 
 def load_demo_users(session: Session) -> int:
     created = 0
-    for username, role, jurisdiction, full_name in DEMO_USERS:
+    for username, role, jurisdiction, full_name, staff_code in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(
                 session,
@@ -70,6 +71,7 @@ def load_demo_users(session: Session) -> int:
                     password=DEMO_PASSWORD,
                     role=role,
                     jurisdiction_code=jurisdiction,
+                    staff_code=staff_code,
                     full_name=full_name,
                 ),
             )

@@ -35,8 +35,14 @@ def create_visit(
 def due(
     session: SessionDep,
     principal: Reader,
-    grid: Annotated[str, Query(pattern=r"^[0-9]{15}$", description="15-digit grid code")],
+    grid: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{15}$", description="15-digit grid code; omitted: all of my grids"),
+    ] = None,
 ) -> DueList:
+    """Households due a visit today, most overdue first: one grid, or a worker's whole list."""
+    if grid is None:
+        return service.due_list_for_worker(session, principal=principal)
     return service.due_list(session, grid_code=grid, principal=principal)
 
 

@@ -52,6 +52,7 @@ class VisitPublic(BaseModel):
 
 class DueHousehold(BaseModel):
     household_id: int
+    grid_code: str
     address: str
     special_groups: list[str]
     rule: str
@@ -62,7 +63,8 @@ class DueHousehold(BaseModel):
 
 
 class DueList(BaseModel):
-    grid_code: str
+    grid_code: str | None = Field(description="the grid asked for; None for a worker's whole list")
+    grid_codes: list[str]
     date: dt.date
     count: int
     households: list[DueHousehold]

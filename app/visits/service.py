@@ -263,6 +263,7 @@ def due_list(
         due.append(
             DueHousehold(
                 household_id=r.id,
+                grid_code=grid_code,
                 address=address,
                 special_groups=[GROUP_LABELS.get(g, g) for g in r.special_groups],
                 rule=rule.label,
@@ -272,7 +273,14 @@ def due_list(
                 days_overdue=(today - due_date).days if due_date else None,
             )
         )
-    # Never visited first (tightest cadence first among them), then by days overdue.
+    _most_overdue_first(due)
+    return DueList(
+        grid_code=grid_code, grid_codes=[grid_code], date=today, count=len(due), households=due
+    )
+
+
+def _most_overdue_first(due: list[DueHousehold]) -> None:
+    """Never visited first (tightest cadence first among them), then by days overdue."""
     due.sort(
         key=lambda d: (
             d.days_overdue is not None,
@@ -281,4 +289,24 @@ def due_list(
             d.household_id,
         )
     )
-    return DueList(grid_code=grid_code, date=today, count=len(due), households=due)
+
+
+def due_list_for_worker(
+    session: Session, *, principal: Principal, today: dt.date | None = None
+) -> DueList:
+    """A grid worker's whole list today: every grid they serve (a part-time worker may serve
+    several), merged and ordered by how overdue, so the phone page needs no GPS fix to show it."""
+    today = today or dt.datetime.now(BEIJING).date()
+    if principal.role != "grid_worker" or principal.staff_id is None:
+        raise InvalidInput("grid: 请指定网格编码（只有登记了人员信息的网格员可省略）", field="grid")
+    grids = sorted(worker_grids(session, principal.staff_id, today))
+    rules = load_rules()
+    due = [
+        h
+        for code in grids
+        for h in due_list(
+            session, grid_code=code, principal=principal, today=today, rules=rules
+        ).households
+    ]
+    _most_overdue_first(due)
+    return DueList(grid_code=None, grid_codes=grids, date=today, count=len(due), households=due)

@@ -242,3 +242,19 @@ def test_cadence_rules_are_validated():
             {"rules": [{"name": "x", "label": "x", "groups": ["petitioner"], "interval_days": 7}]}
         )
     assert required_visits(365, 30) == 12 and required_visits(10, 365) == 1
+
+
+def test_a_workers_whole_list_without_naming_a_grid(client, db, county):
+    """The phone page asks without a grid: every grid the worker serves, most overdue first."""
+    _visit(db, county["worker"], county["homes"]["101"], 400)
+    r = client.get("/api/v1/visits/due", headers=headers("grid_worker", staff_id=county["worker"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["grid_code"] is None and G11 in body["grid_codes"]
+    assert body["households"][0]["household_id"] == county["homes"]["102"]  # never visited first
+    assert {h["grid_code"] for h in body["households"]} <= set(body["grid_codes"])
+
+
+def test_only_a_worker_may_omit_the_grid(client, county):
+    r = client.get("/api/v1/visits/due", headers=headers("dispatcher"))
+    assert r.status_code == 422 and "grid" in r.json()["detail"]

@@ -78,16 +78,16 @@
   const GROUPS = { hardship: "困难家庭", critically_ill: "危重病人家庭", empty_nest_elderly: "空巢老人", left_behind_child: "留守儿童", petitioner: "信访户", disabled: "残疾人", community_correction: "社区矫正" };
 
   async function loadDue() {
-    if (!grid) { el("due").innerHTML = "<li class='muted'>定位到网格后显示应走访户</li>"; return; }
     try {
-      const d = await api("/api/v1/visits/due?grid=" + grid);
+      // The worker's whole list (every grid they serve), whether or not the phone has a GPS fix.
+      const d = await api("/api/v1/visits/due");
       el("due-count").textContent = d.count + " 户";
       el("due").innerHTML = d.households.length ? d.households.map((h) =>
         '<li><b>' + esc(h.address) + "</b> " + h.special_groups.map((g) => '<span class="pill due_soon">' + esc(GROUPS[g] || g) + "</span>").join(" ") +
         '<br><span class="muted">' + (h.days_overdue == null ? "从未走访" : h.days_overdue > 0 ? "已超期 " + h.days_overdue + " 天" : "今日到期") + '</span> <button class="checkin" data-id="' + h.household_id + '">签到走访</button></li>').join("")
         : "<li class='muted' id='due-empty'>今日没有应走访的住户</li>";
       el("due").querySelectorAll("button.checkin").forEach((b) => b.addEventListener("click", () => checkin(b)));
-    } catch (e) { el("due").innerHTML = '<li class="error">' + esc(isMissing(e) ? "走访接口尚未上线" : e.message) + "</li>"; }
+    } catch (e) { el("due").innerHTML = '<li class="error">' + esc(e.message) + "</li>"; }
   }
 
   async function checkin(btn) {
