@@ -128,6 +128,12 @@ def test_console_draws_grid_tiles(web) -> None:  # type: ignore[no-untyped-def]
     web.page.wait_for_selector("#updated, .empty")
     web.page.wait_for_load_state("networkidle")
     assert any("/tiles/grids/" in u for u in web.requests)
+    # The category filter lists the category table: big classes as groups over their small classes.
+    groups = web.page.eval_on_selector_all("#f-category optgroup", "gs => gs.map(g => g.label)")
+    assert "环境卫生" in groups and len(groups) >= 7
+    web.page.select_option("#f-category", label="全部环境卫生")
+    web.page.wait_for_load_state("networkidle")
+    assert any("/api/v1/layers/cases" in u and "category=" in u for u in web.requests)
     web.shot("console")
 
 

@@ -20,7 +20,19 @@
   const el = (id) => document.getElementById(id);
   const f = { state: el("f-state"), category: el("f-category"), area: el("f-area"), overdue: el("f-overdue") };
   f.state.value = q.get("state") || "";
-  f.category.value = q.get("category") || "";
+  // Categories are data: the filter lists the big classes (大类, each covering its small classes)
+  // with their small classes under them.
+  api("/api/v1/incident-categories").then((cats) => {
+    const big = cats.filter((c) => !c.parent_code);
+    for (const b of big) {
+      const group = document.createElement("optgroup");
+      group.label = b.name;
+      group.appendChild(new Option("全部" + b.name, b.code));
+      for (const c of cats.filter((x) => x.parent_code === b.code)) group.appendChild(new Option(c.name, c.code));
+      f.category.appendChild(group);
+    }
+    f.category.value = q.get("category") || "";
+  }).catch(() => {});
   f.area.value = q.get("area") || cfg.area;
   f.overdue.checked = q.get("overdue") === "true";
 
@@ -51,7 +63,7 @@
     const p = new URLSearchParams();
     p.set("area", f.area.value.trim() || cfg.area);
     if (f.state.value) p.set("state", f.state.value);
-    if (f.category.value.trim()) p.set("category", f.category.value.trim());
+    if (f.category.value) p.set("category", f.category.value);
     if (f.overdue.checked) p.set("overdue", "true");
     return p;
   }
