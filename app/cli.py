@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,17 +66,27 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     print("正在导入示范县数据……")
                     for line in load_demo(session):
                         print(line)
-        # Workers are separate processes: hand them the resolved database URL.
+        # Web workers and the background worker are separate processes: hand them the resolved
+        # database URL (so none starts a second embedded cluster).
         os.environ["GRIDGOV_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        background = None
+        if not args.no_worker:
+            # Escalation of overdue cases and delivery of notifications (`gridgov worker`).
+            background = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
         print(f"gridgov 已启动：http://{args.host}:{args.port}/docs  （Ctrl+C 停止）")
-        uvicorn.run(
-            "app.asgi:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="warning",
-            access_log=False,
-        )
+        try:
+            uvicorn.run(
+                "app.asgi:app",
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level="warning",
+                access_log=False,
+            )
+        finally:
+            if background is not None:
+                background.terminate()
+                background.wait(timeout=30)
     return 0
 
 
@@ -235,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=2)
     run.add_argument("--no-demo", action="store_true", help="do not load the demo county")
+    run.add_argument(
+        "--no-worker", action="store_true", help="do not start the escalation/notification worker"
+    )
     run.set_defaults(func=cmd_run)
 
     sub.add_parser("migrate", help="bring the schema up to date").set_defaults(func=cmd_migrate)
