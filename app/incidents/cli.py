@@ -17,6 +17,7 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     from app.incidents.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the start-up migration check is routine
     with database(settings) as engine:
         run_worker(engine, get_incident_settings(), once=args.once)
     return 0
