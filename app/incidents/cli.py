@@ -17,7 +17,8 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     from app.incidents.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the start-up migration check is routine
+    # The start-up migration check is routine; keep alembic's lines out of the worker's log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     with database(settings) as engine:
         run_worker(engine, get_incident_settings(), once=args.once)
     return 0
