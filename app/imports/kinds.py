@@ -49,6 +49,20 @@ def _same_shape(a: Any, b: Any, tolerance_deg: float = 1e-7) -> bool:
     return bool(a.equals_exact(b, tolerance_deg) or a.symmetric_difference(b).area < 1e-12)
 
 
+def _checked_polygon(report: ImportReport, i: int, code: str, raw: Any) -> Any:
+    """The row's polygon in China, repaired if it had to be (and reported), or None if rejected."""
+    geom, note, reason = polygonal(raw)
+    if reason or geom is None:
+        report.reject(i, code, reason or "几何无效")
+        return None
+    if not in_china(geom):
+        report.reject(i, code, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒")
+        return None
+    if note:
+        report.repair(i, code, note)
+    return geom
+
+
 # --------------------------------------------------------------------------- areas
 _AREA_LEVEL_BY_LEN = {6: "county", 9: "township", 12: "community"}
 _LEVEL_WORDS = {
@@ -89,16 +103,9 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
         if declared and _LEVEL_WORDS.get(declared, declared) != level:
             report.reject(i, code, f"层级 {declared} 与编码位数（{len(code)}位）不符")
             continue
-        geom, note, reason = polygonal(r.get("geometry"))
-        if reason:
-            report.reject(i, code, reason)
+        geom = _checked_polygon(report, i, code, r.get("geometry"))
+        if geom is None:
             continue
-        assert geom is not None
-        if not in_china(geom):
-            report.reject(i, code, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒")
-            continue
-        if note:
-            report.repair(i, code, note)
         parent = _text(r, "parent_code", "上级编码") or (code[:-3] if level != "county" else "")
         kind = _text(r, "kind") or _area_kind(level, code)
         current = session.scalar(select(Area).where(Area.code == code, Area.valid_to.is_(None)))
@@ -160,16 +167,9 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
                 i, code, "网格类型应为 comprehensive（综合）、dedicated（专属）或 micro（微网格）"
             )
             continue
-        geom, note, reason = polygonal(r.get("geometry"))
-        if reason:
-            report.reject(i, code, reason)
+        geom = _checked_polygon(report, i, code, r.get("geometry"))
+        if geom is None:
             continue
-        assert geom is not None
-        if not in_china(geom):
-            report.reject(i, code, "坐标不在中国范围内：请检查坐标系（--crs）")
-            continue
-        if note:
-            report.repair(i, code, note)
         name = _text(r, "name", "网格名称", "Name") or f"网格{code[-3:]}"
         pending.append(
             (i, code, {"name": name, "type": gtype, "community_code": community, "geom": geom})
