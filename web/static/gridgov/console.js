@@ -22,7 +22,7 @@
   f.state.value = q.get("state") || "";
   // Categories are data: the filter lists the big classes (大类, each covering its small classes)
   // with their small classes under them.
-  api("/api/v1/incident-categories").then((cats) => {
+  const categoriesLoaded = api("/api/v1/incident-categories").then((cats) => {
     const big = cats.filter((c) => !c.parent_code);
     for (const b of big) {
       const group = document.createElement("optgroup");
@@ -164,6 +164,7 @@
   for (const input of Object.values(f)) input.addEventListener("change", () => { fitted = false; refresh(); });
   const share = el("share");
   if (share) share.addEventListener("click", (ev) => { ev.preventDefault(); navigator.clipboard && navigator.clipboard.writeText(location.href); toast("链接已复制：" + location.href, true); });
-  refresh();
-  setInterval(refresh, POLL_MS);
+  // The first load waits for the category list, so a shared link's category filter is applied
+  // (and kept in the address) rather than dropped while the list is still empty.
+  categoriesLoaded.finally(() => { refresh(); setInterval(refresh, POLL_MS); });
 })();
