@@ -17,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import CurrentPrincipal, CurrentUser, require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
-from app.errors import Forbidden, InvalidInput, PayloadTooLarge
+from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.incidents import intake as intake_mod
 from app.incidents import kpis as kpi_mod
 from app.incidents import service
 from app.incidents.categories import upsert_categories
-from app.incidents.deps import CalendarDep, IntakeContextDep
+from app.incidents.deps import CalendarDep, IntakeContextDep, StorageDep
 from app.incidents.models import IncidentCategory, IncidentEvent
 from app.incidents.schemas import (
     CategoryCreate,
@@ -189,6 +189,27 @@ def get_incident(incident_id: int, session: SessionDep, principal: CurrentUser) 
     incident = service.get_incident(session, incident_id, principal)
     names = service.category_names(session)
     return service.to_public(incident, principal, category_name=names.get(incident.category_code))
+
+
+@router.get(
+    "/incidents/{incident_id}/photos/{n}",
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+def photo(
+    incident_id: int, n: int, session: SessionDep, principal: CurrentUser, storage: StorageDep
+) -> Response:
+    """The n-th photo (0-based) of a case the caller may see, with the type sniffed at intake."""
+    incident = service.get_incident(session, incident_id, principal)
+    if not 0 <= n < len(incident.photos):
+        raise NotFound(
+            f"案件 {incident.case_no} 没有第 {n + 1} 张照片（共 {len(incident.photos)} 张）"
+        )
+    record = incident.photos[n]
+    return Response(
+        storage.open(record["key"]),
+        media_type=record["content_type"],
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
 
 
 @router.get("/incidents/{incident_id}/history", response_model=list[EventPublic])

@@ -120,6 +120,23 @@ def test_multipart_with_photo(api, tmp_path):
     assert (tmp_path / "incident_photos" / photo["key"]).read_bytes() == PNG
 
 
+def test_dispatcher_sees_the_photo_and_others_do_not(api, token_for):
+    r = api.post(
+        "/api/v1/incidents",
+        data={"category_code": "0401", "description": "有图", "lng": "113.015", "lat": "34.005",
+              "crs": "cgcs2000"},
+        files=[("photos", ("a.png", PNG, "image/png"))],
+    )  # fmt: skip
+    url = f"/api/v1/incidents/{r.json()['id']}/photos/0"
+    got = api.get(url, headers=token_for("dispatcher", "419901"))
+    assert got.status_code == 200 and got.content == PNG
+    assert got.headers["content-type"] == "image/png"
+    assert api.get(url).status_code == 401
+    assert api.get(url, headers=token_for("dispatcher", "419901002")).status_code == 403
+    missing = api.get(url[:-1] + "1", headers=token_for("dispatcher", "419901"))
+    assert missing.status_code == 404 and "第 2 张" in missing.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("content", "status"),
     [(b"%PDF-1.4 not an image", 415), (b"\xff\xd8\xff" + b"\x00" * 2000, 413)],

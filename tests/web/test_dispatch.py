@@ -41,6 +41,10 @@ def test_worker_reports_and_dispatcher_accepts(web, browser, live_server) -> Non
         page.click("#cases li[data-id]")
         page.wait_for_selector("#detail button[data-action='accept']")
         assert "张伟" in page.inner_text("#d-leader")  # the grid leader, phone shown to dispatchers
+        # The worker's photo is shown, loaded from the app (the image really decodes).
+        page.wait_for_function(
+            "[...document.querySelectorAll('#d-photos img')].some(i => i.complete && i.naturalWidth > 0)"
+        )
         page.fill("#d-note", "已电话联系")
         page.click("#detail button[data-action='accept']")
         page.wait_for_function("document.querySelector('#d-state')?.textContent === '已受理'")

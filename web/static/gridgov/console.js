@@ -136,6 +136,8 @@
         "<tr><td>网格长</td><td id='d-leader'>" + (who && who.leader ? esc(who.leader.name) + " " + esc(who.leader.phone || "") : esc(c.leader_name || "未配备")) + "</td></tr>" +
         "<tr><td>地址</td><td>" + esc(c.address || "—") + "</td></tr><tr><td>描述</td><td>" + esc(c.description) + "</td></tr>" +
         "<tr><td>承办</td><td>" + esc(c.assignee || "—") + "</td></tr></table>" +
+        ((c.photos || []).length ? '<div class="photos" id="d-photos">' + c.photos.map((p, i) =>
+          '<a href="/api/v1/incidents/' + c.id + "/photos/" + i + '" target="_blank" title="' + esc(p.filename) + '"><img src="/api/v1/incidents/' + c.id + "/photos/" + i + '" alt="现场照片' + (i + 1) + '"></a>').join("") + "</div>" : "") +
         '<textarea id="d-note" rows="2" placeholder="处置意见（可选）"></textarea>' +
         '<input id="d-assignee" placeholder="派遣给（用户名，可选）" style="width:100%">' +
         '<div class="actions">' + ACTIONS.filter(([a]) => allowed.includes(a)).map(([a, label]) => '<button data-action="' + a + '" class="' + (["void", "reject"].includes(a) ? "danger" : "") + '">' + label + "</button>").join("") + "</div>" +
