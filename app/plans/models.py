@@ -38,7 +38,7 @@ class Plan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_code: Mapped[str] = mapped_column(String(12), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(32))  # current | partition | upload | copy
+    source: Mapped[str] = mapped_column(String(32))  # current | partition | repartition | upload
     status: Mapped[str] = mapped_column(String(16), server_default="draft")
     # Optimistic concurrency: every edit names the version it was made against.
     version: Mapped[int] = mapped_column(Integer, server_default="1")

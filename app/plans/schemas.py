@@ -11,7 +11,11 @@ from pydantic import BaseModel, Field
 class PlanCreate(BaseModel):
     community_code: str = Field(pattern=r"^[0-9]{12}$")
     name: str | None = None
-    source: Literal["current", "partition"] = "current"
+    source: Literal["current", "partition", "repartition"] = Field(
+        "current",
+        description="current grids; a fresh automatic partition; or repartition: only the grids "
+        "out of the household band and their neighbours are redivided",
+    )
     target: int | None = Field(None, ge=1, description="default: GRIDGOV_HOUSEHOLD_TARGET (300)")
     band: tuple[int, int] | None = Field(None, description="default: the household band (250–500)")
 

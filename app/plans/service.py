@@ -36,7 +36,7 @@ from app.plans.schemas import (
 )
 from app.settings import get_settings
 from gis.coverage import CoverageTolerances, audit_coverage
-from gis.partition import partition_community
+from gis.partition import partition_community, repartition
 
 
 def now() -> dt.datetime:
@@ -284,17 +284,26 @@ def create_plan(
     community = community_geom(session, community_code)
     buildings = community_buildings(session, community_code, community)
     notes: list[str] = []
-    if source == "current":
-        current = session.scalars(
+    current_rows = [
+        {"code": g.code, "name": g.name, "type": g.type, "geom": to_shape(g.geom)}
+        for g in session.scalars(
             select(Grid)
             .where(Grid.community_code == community_code, Grid.status == "active")
             .order_by(Grid.code)
-        ).all()
-        rows = [
-            {"code": g.code, "name": g.name, "type": g.type, "geom": to_shape(g.geom)}
-            for g in current
-        ]
+        )
+    ]
+    if source == "current":
+        rows = current_rows
         notes.append(f"由现行 {len(rows)} 个网格生成")
+    elif source == "repartition":
+        rows, notes = repartition_rows(
+            community,
+            buildings,
+            current_rows,
+            target=target,
+            band=band,
+            barriers=community_barriers(session, community),
+        )
     elif source == "partition":
         rows, notes = partition_rows(
             community,
@@ -346,6 +355,63 @@ def current_dedicated(session: Session, community_code: str) -> gpd.GeoDataFrame
     )
 
 
+def repartition_rows(
+    community: BaseGeometry,
+    buildings: gpd.GeoDataFrame,
+    current: list[dict[str, Any]],
+    *,
+    target: int,
+    band: tuple[int, int],
+    barriers: gpd.GeoSeries | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Incremental mode: redivide only the grids out of the band and their neighbours; every other
+    grid comes back unchanged, with its code and name (gis.partition.repartition)."""
+    if not current:
+        raise InvalidInput("该社区没有在用网格，无法局部调整；请用自动划分（source=partition）")
+    grids = gpd.GeoDataFrame(
+        {"id": range(len(current)), "kind": [r["type"] for r in current]},
+        geometry=[r["geom"] for r in current],
+        crs=SRID,
+    )
+    try:
+        result = repartition(
+            grids, _partition_input(buildings), community=community, barriers=barriers,
+            target=target, band=band,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise InvalidInput(f"局部调整参数有误：{exc}") from exc
+    rows: list[dict[str, Any]] = []
+    for r in result.grids.itertuples(index=False):
+        source_id = getattr(r, "source_id", None)
+        if source_id is not None and source_id == source_id:  # kept (not None, not NaN)
+            rows.append({**current[int(source_id)], "geom": r.geometry})
+        else:
+            rows.append(
+                {
+                    "code": None,
+                    "name": f"新网格{int(r.index) + 1}",
+                    "type": r.kind,
+                    "geom": r.geometry,
+                }
+            )
+    kept = sum(1 for row in rows if row["code"] is not None)
+    notes = [f"局部调整：保留 {kept} 个网格，重新划分为 {len(rows) - kept} 个新网格"]
+    notes += [i.message_zh for i in result.issues]
+    return rows, notes
+
+
+def _partition_input(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Buildings as gis.partition takes them: footprint where known, else the point."""
+    return gpd.GeoDataFrame(
+        {"id": buildings["id"], "households": buildings["households"]},
+        geometry=[
+            fp if fp is not None else loc
+            for fp, loc in zip(buildings["footprint"], buildings.geometry, strict=True)
+        ],
+        crs=SRID,
+    )
+
+
 def _keep_dedicated_identity(
     rows: list[dict[str, Any]], dedicated: gpd.GeoDataFrame | None
 ) -> None:
@@ -373,14 +439,7 @@ def partition_rows(
     dedicated: gpd.GeoDataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Run the pure partition (gis.partition) and turn its grids into plan rows."""
-    frame = gpd.GeoDataFrame(
-        {"id": buildings["id"], "households": buildings["households"]},
-        geometry=[
-            fp if fp is not None else loc
-            for fp, loc in zip(buildings["footprint"], buildings.geometry, strict=True)
-        ],
-        crs=SRID,
-    )
+    frame = _partition_input(buildings)
     try:
         result = partition_community(
             community, frame, barriers=barriers, dedicated=dedicated, target=target, band=band

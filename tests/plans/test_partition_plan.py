@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import LineString, Point, box, shape
 
 from app.buildings.models import Building
 from tests.factories import C1, tiny_county
@@ -107,3 +107,46 @@ def test_barriers_import_from_the_demo_roads(db) -> None:  # type: ignore[no-unt
     assert first.inserted == 19 and not first.rejected
     again = run_import(db, kind="barriers", path=path, commit=True)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 19)
+
+
+def test_repartition_plan_redivides_only_the_out_of_band_grid_and_its_neighbour(
+    db, client, token_for
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import add_area, add_grid
+
+    tiny_county(db)
+    c3 = "419901001003"
+    add_area(
+        db, c3, "新城社区", "community", "residents", box(113.02, 34.0, 113.05, 34.01), "419901001"
+    )
+    west, middle, east = (box(113.02 + 0.01 * k, 34.0, 113.03 + 0.01 * k, 34.01) for k in range(3))
+    for serial, cell in zip(("001", "002", "003"), (west, middle, east), strict=True):
+        add_grid(db, c3 + serial, cell)
+    # 300 households west, 300 in the middle, 900 east (a new estate): only east is out of band.
+    homes = [(113.0225, 2), (113.0325, 2), (113.0425, 6)]
+    n = 0
+    for x0, count in homes:
+        for k in range(count):
+            n += 1
+            db.add(
+                Building(
+                    code=f"R{n}", name=f"{n}号楼", community_code=c3, household_count=150,
+                    location=from_shape(Point(x0 + 0.0008 * (k % 3), 34.002 + 0.003 * (k // 3)), srid=4490),
+                )
+            )  # fmt: skip
+    db.flush()
+    r = client.post(
+        "/api/v1/plans",
+        json={"community_code": c3, "source": "repartition"},
+        headers=token_for("planner"),
+    )
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    grids = {g["code"]: g for g in plan["grids"] if g["code"]}
+    # The west grid is not a neighbour of the east one: kept, same code, same shape.
+    assert list(grids) == [c3 + "001"]
+    assert shape(grids[c3 + "001"]["geometry"]).symmetric_difference(west).area < 1e-14
+    assert all(g["in_band"] for g in plan["grids"]) and len(plan["grids"]) >= 4
+    assert sum(g["households"] for g in plan["grids"]) == 1500
+    assert plan["validation"]["ok"] is True, plan["validation"]["errors"]
+    assert any("保留 1 个网格" in n for n in plan["notes"])

@@ -31,7 +31,7 @@
 
   async function newPlan() {
     try {
-      const p = await api("/api/v1/plans", { method: "POST", json: { community_code: el("new-community").value.trim(), source: "current", band: cfg.band } });
+      const p = await api("/api/v1/plans", { method: "POST", json: { community_code: el("new-community").value.trim(), source: el("new-source").value, band: cfg.band } });
       await listPlans();
       show(p);
     } catch (e) { toast(e.message); }
