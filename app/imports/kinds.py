@@ -418,6 +418,8 @@ _ROLE_WORDS = {
     "网格长": "leader",
     "网格员": "worker",
     "楼栋长": "building_leader",
+    "联系网格干部": "cadre",
+    "包联干部": "cadre",
     "单元管家": "unit_steward",
 }
 _EMPLOYMENT_WORDS = {"专职": "full_time", "兼职": "part_time"}
@@ -445,7 +447,7 @@ def import_staff(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             report.reject(
                 i,
                 code,
-                f"角色 {role!r} 无效；可选：网格长 leader、网格员 worker、楼栋长 building_leader、单元管家 unit_steward",
+                f"角色 {role!r} 无效；可选：网格长 leader、网格员 worker、楼栋长 building_leader、单元管家 unit_steward、联系网格干部 cadre",
             )
             continue
         if employment not in ("full_time", "part_time"):

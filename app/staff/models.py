@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base
 
-STAFF_ROLES = ("leader", "worker", "building_leader", "unit_steward")
+# 网格长, 网格员, 楼栋长, 单元管家, and the township cadre linked to the grid (联系网格干部).
+STAFF_ROLES = ("leader", "worker", "building_leader", "unit_steward", "cadre")
 EMPLOYMENT = ("full_time", "part_time")
 
 
@@ -34,7 +35,7 @@ class StaffAssignment(Base):
     __tablename__ = "staff_assignments"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('leader', 'worker', 'building_leader', 'unit_steward')", name="role"
+            "role IN ('leader', 'worker', 'building_leader', 'unit_steward', 'cadre')", name="role"
         ),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
         # Exactly one leader per grid at any moment (DOMAIN.md §4).

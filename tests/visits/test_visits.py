@@ -258,3 +258,22 @@ def test_a_workers_whole_list_without_naming_a_grid(client, db, county):
 def test_only_a_worker_may_omit_the_grid(client, county):
     r = client.get("/api/v1/visits/due", headers=headers("dispatcher"))
     assert r.status_code == 422 and "grid" in r.json()["detail"]
+
+
+def test_a_linked_township_cadre_may_record_visits_in_the_grid(client, db, county):
+    """联系网格干部 visit households too (走村不漏户、户户见干部)."""
+    from sqlalchemy import text as sql
+
+    cadre = db.execute(
+        sql(
+            "INSERT INTO staff (code, name, employment) VALUES ('C1', '刘干部', 'full_time') RETURNING id"
+        )
+    ).scalar_one()
+    db.execute(
+        sql("INSERT INTO staff_assignments (staff_id, grid_code, role, start_date) "
+            "VALUES (:s, :g, 'cadre', '2026-01-01')"),
+        {"s": cadre, "g": G11},
+    )  # fmt: skip
+    db.commit()
+    r = client.get("/api/v1/visits/due", headers=headers("grid_worker", staff_id=cadre))
+    assert r.status_code == 200 and r.json()["grid_codes"] == [G11]
