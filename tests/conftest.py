@@ -120,19 +120,5 @@ def token_for():  # type: ignore[no-untyped-def]
     return make
 
 
-def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    """Browser tests need Debian's chromium; they never silently skip in CI."""
-    return None
-
-
-@pytest.fixture(scope="session")
-def tmp_data_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as d:
-        yield Path(d)
-
-
 def pytest_configure(config):  # type: ignore[no-untyped-def]
     os.environ.setdefault("GRIDGOV_ENVIRONMENT", "test")
-
-
-engine_url = create_engine  # re-exported for tests that need a second engine
