@@ -1,4 +1,4 @@
-"""spare slot for the edge/error work (idempotency scope and similar)
+"""public surfaces: public_incidents view, sensitive categories, idempotency scope (filled in by the public-surfaces work)
 
 Revision ID: 0013
 Revises: 0012
