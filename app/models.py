@@ -5,11 +5,13 @@ Each domain package adds its models module here.
 
 from app.areas.models import Area
 from app.audits.models import AuditFinding, AuditRun  # noqa: F401
+from app.audittrail.models import AuditEvent  # noqa: F401
 from app.auth.models import User
 from app.barriers.models import Barrier
 from app.base import Base
 from app.buildings.models import Building, Household
 from app.grids.models import Grid
+from app.health.models import WorkerHeartbeat  # noqa: F401
 from app.households.models import AccessLog
 from app.incidents.models import IncidentCategory  # noqa: F401
 from app.plans.models import Plan, PlanGrid  # noqa: F401
