@@ -3,19 +3,102 @@
 A request gets one session; the route's work is one transaction, committed when the route returns and
 *before* the response is sent (``scope="function"``), so an accepted write is durable by the time the
 client hears about it. Any exception rolls everything back: a write is all or nothing.
+
+Every transaction also says, first thing, whom it works for (docs/security.md#row-level-security):
+``SET LOCAL ROLE`` to one of the named database roles and the caller's jurisdiction as the setting
+``gridgov.scope``, which the row-level security policies read. A request works as ``gridgov_app``
+within the caller's jurisdiction; intake as ``gridgov_intake``; the worker, the CLI and start-up
+jobs as ``gridgov_system``. A session that says nothing gets ``gridgov_app`` with no jurisdiction:
+it sees no scoped row at all (fail closed). Both settings are transaction-local, so a pooled
+connection never carries one caller's scope to the next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from app.auth.deps import CurrentPrincipal
+from app.auth.policy import Principal
 from app.settings import Settings
+
+# The database roles (created by migration 0012; docs/security.md#row-level-security).
+APP_ROLE = "gridgov_app"
+INTAKE_ROLE = "gridgov_intake"
+SYSTEM_ROLE = "gridgov_system"
+
+
+@dataclass(frozen=True)
+class DbAccess:
+    """What one transaction may reach: a database role and a jurisdiction prefix ('' = none)."""
+
+    role: str
+    scope: str = ""
+    user: str = ""
+
+
+NO_ACCESS = DbAccess(APP_ROLE)
+SYSTEM = DbAccess(SYSTEM_ROLE, user="system")
+
+
+def access_for(principal: Principal) -> DbAccess:
+    """The database access of a caller: their jurisdiction, or everything for a system job."""
+    if principal.system:
+        return DbAccess(SYSTEM_ROLE, user=principal.username)
+    return DbAccess(APP_ROLE, scope=principal.scope_prefix, user=principal.username)
+
+
+def intake_access(principal: Principal) -> DbAccess:
+    """Intake files a case anywhere for anyone (residents included), so it works as the intake
+    role: it may write and read cases, their history and outbox, and nothing else scoped."""
+    return DbAccess(INTAKE_ROLE, scope=principal.scope_prefix, user=principal.username)
+
+
+_SET_ACCESS = text(
+    "SELECT set_config('role', :role, true), set_config('gridgov.scope', :scope, true), "
+    "set_config('gridgov.user', :user, true)"
+)
+
+
+class AccessSession(Session):
+    """A session whose every transaction first declares its ``DbAccess`` (``info['db_access']``)."""
+
+
+@event.listens_for(AccessSession, "after_begin")
+def _declare_access(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    access: DbAccess = session.info.get("db_access", NO_ACCESS)
+    connection.execute(
+        _SET_ACCESS, {"role": access.role, "scope": access.scope, "user": access.user}
+    )
+
+
+SessionFactory = Callable[[], Session]
+
+
+def access_sessionmaker(engine: Engine) -> SessionFactory:
+    return sessionmaker(engine, class_=AccessSession, expire_on_commit=False)
+
+
+def with_access(factory: SessionFactory, access: DbAccess) -> Session:
+    """A new session from ``factory`` that works with ``access``."""
+    session = factory()
+    session.info["db_access"] = access
+    return session
+
+
+def system_factory(factory: SessionFactory) -> SessionFactory:
+    """``factory``'s sessions, working as the system role (start-up, the locate registry)."""
+
+    def make() -> Session:
+        return with_access(factory, SYSTEM)
+
+    return make
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -67,13 +150,19 @@ def _committing(session: Session) -> Iterator[Session]:
         session.close()
 
 
-def unit_of_work(engine: Engine) -> AbstractContextManager[Session]:
-    """A session for CLI commands and workers: commit on success, roll back on any error."""
-    return _committing(sessionmaker(engine, expire_on_commit=False)())
+def unit_of_work(engine: Engine, access: DbAccess = SYSTEM) -> AbstractContextManager[Session]:
+    """A session for CLI commands and workers (the system role unless told otherwise): commit on
+    success, roll back on any error."""
+    return _committing(with_access(access_sessionmaker(engine), access))
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with _committing(request.app.state.sessionmaker()) as session:
+def request_session(request: Request, access: DbAccess) -> Session:
+    """A session of this app's for ``access`` (the caller commits and closes it)."""
+    return with_access(request.app.state.sessionmaker, access)
+
+
+def get_session(request: Request, principal: CurrentPrincipal) -> Iterator[Session]:
+    with _committing(request_session(request, access_for(principal))) as session:
         yield session
 
 

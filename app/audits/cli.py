@@ -22,14 +22,14 @@ def add_audit_parser(sub: Any) -> None:
 def cmd_audit(args: argparse.Namespace, settings: Any) -> int:
     from app.audits import export
     from app.audits.service import report_base, run_audit
-    from app.auth.policy import Principal
+    from app.auth.policy import system_principal
     from app.cli import database
     from app.db import unit_of_work
     from app.errors import GridgovError
     from app.visits.settings import get_visit_settings
     from gis.coverage import CoverageTolerances
 
-    operator = Principal(username="cli", role="county_admin", jurisdiction_code="")
+    operator = system_principal("cli")
     with database(settings) as engine:
         try:
             with unit_of_work(engine) as session:

@@ -1,25 +1,186 @@
-"""Who may see and do what: the one place for role and jurisdiction rules.
+"""Who may see and do what: the one place for role and jurisdiction rules (docs/security.md#access).
 
-Jurisdiction is an area code. Codes nest by prefix (county 6 digits → township 9 → community 12 →
-grid 15), so "X is inside jurisdiction J" is ``X.startswith(J)``: cheap, index-friendly, no geometry.
+Two questions decide every access, and both are answered here and nowhere else:
+
+1. **May this role do this action on this kind of thing?** ``POLICY`` is the table (role × resource ×
+   action); ``allowed`` reads it. Which fields a role sees unmasked is the second table, ``UNMASKED``.
+2. **Is this record inside the caller's jurisdiction?** Jurisdiction is an area code, and codes nest
+   by prefix (county 6 digits → township 9 → community 12 → grid 15), so "X is inside J" is a prefix
+   test: ``within(code, prefix)`` in Python and ``scope_range`` (a half-open range, index-friendly)
+   in SQL. PostgreSQL enforces the same range with row-level security (migration 0012), so a query
+   that forgets its filter still returns nothing outside the caller's area.
+
+Routers and services never compare role strings or code prefixes themselves: they ask this module,
+through ``app.auth.scope`` (the dependency every surface uses).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-ROLE_LABELS = {
-    "county_admin": "县级管理员",
-    "planner": "网格规划员",
-    "dispatcher": "指挥调度员",
-    "grid_worker": "网格员",
-    "auditor": "督查审计员",
-    "public": "公众",
+
+class Role(StrEnum):
+    COUNTY_ADMIN = "county_admin"
+    PLANNER = "planner"
+    DISPATCHER = "dispatcher"
+    GRID_WORKER = "grid_worker"
+    AUDITOR = "auditor"
+    PUBLIC = "public"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[str, str] = {
+    Role.COUNTY_ADMIN: "县级管理员",
+    Role.PLANNER: "网格规划员",
+    Role.DISPATCHER: "指挥调度员",
+    Role.GRID_WORKER: "网格员",
+    Role.AUDITOR: "督查审计员",
+    Role.PUBLIC: "公众",
 }
 
-# Roles that see staff phone numbers in full, inside their jurisdiction. Planners draw boundaries and
-# the public sees a masked number: both get the name and the masked phone.
-_SEES_STAFF_PHONES = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"})
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)
+
+
+def roles_label(roles: frozenset[Role] | tuple[str, ...]) -> str:
+    """ "县级管理员、指挥调度员" in the table's order, for messages."""
+    return "、".join(ROLE_LABELS[r] for r in Role if r in roles)
+
+
+class Resource(StrEnum):
+    """The kinds of things access is decided for (coarser than tables, finer than packages)."""
+
+    INCIDENT = "incident"  # cases inside the jurisdiction: list, detail, history, photos
+    INCIDENT_CATEGORY = "incident_category"
+    KPI = "kpi"
+    HOUSEHOLD = "household"  # household records (address, head, phone, special groups)
+    HOUSEHOLD_POINT = "household_point"  # where households are, on maps (a household record too)
+    ACCESS_LOG = "access_log"  # who read which household record
+    VISIT = "visit"
+    VISIT_COVERAGE = "visit_coverage"  # aggregates only
+    AUDIT = "audit"
+    PLAN = "plan"
+    IMPORT = "import"
+    USER = "user"
+    OPEN311_CLIENT = "open311_client"
+    REGISTRY = "registry"  # areas, grids, buildings, barriers: the shared map of the county
+    STAFF_DIRECTORY = "staff_directory"  # grid staff names (phones per UNMASKED)
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"  # edit, transition
+    APPROVE = "approve"
+
+
+_ALL_STAFF = frozenset(
+    {Role.COUNTY_ADMIN, Role.PLANNER, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+)
+_ADMIN = frozenset({Role.COUNTY_ADMIN})
+
+# The policy (docs/security.md#access). Absent = refused. Jurisdiction always applies on top.
+POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
+    # Cases: staff who handle or oversee them read them; planners draw boundaries, not cases.
+    (Resource.INCIDENT, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+    ),
+    # Anyone may report (residents, anonymously too): docs/domain.md#incident-lifecycle.
+    (Resource.INCIDENT, Action.CREATE): frozenset(Role),
+    (Resource.INCIDENT_CATEGORY, Action.READ): frozenset(Role),
+    (Resource.INCIDENT_CATEGORY, Action.UPDATE): _ADMIN,
+    (Resource.KPI, Action.READ): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR}),
+    # Household records: those who work with residents, and auditors (masked). Planners and the
+    # public read none (they see counts per grid, never a household).
+    (Resource.HOUSEHOLD, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+    ),
+    (Resource.HOUSEHOLD_POINT, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+    ),
+    (Resource.ACCESS_LOG, Action.READ): frozenset({Role.COUNTY_ADMIN, Role.AUDITOR}),
+    (Resource.VISIT, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+    ),
+    (Resource.VISIT, Action.CREATE): frozenset({Role.GRID_WORKER, Role.DISPATCHER}),
+    (Resource.VISIT_COVERAGE, Action.READ): _ALL_STAFF,
+    (Resource.AUDIT, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.AUDITOR, Role.PLANNER, Role.DISPATCHER}
+    ),
+    (Resource.AUDIT, Action.CREATE): frozenset(
+        {Role.COUNTY_ADMIN, Role.AUDITOR, Role.PLANNER, Role.DISPATCHER}
+    ),
+    (Resource.PLAN, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.PLANNER, Role.AUDITOR, Role.DISPATCHER}
+    ),
+    (Resource.PLAN, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.PLAN, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.PLAN, Action.APPROVE): _ADMIN,
+    (Resource.IMPORT, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.USER, Action.CREATE): _ADMIN,
+    (Resource.USER, Action.UPDATE): _ADMIN,
+    (Resource.USER, Action.READ): _ADMIN,
+    (Resource.OPEN311_CLIENT, Action.CREATE): _ADMIN,
+    # The registry (areas, grids, buildings, roads) is the county's public map; staff layers on it
+    # are scoped by jurisdiction like everything else.
+    (Resource.REGISTRY, Action.READ): _ALL_STAFF,
+    (Resource.STAFF_DIRECTORY, Action.READ): frozenset(Role),
+}
+
+
+class Field(StrEnum):
+    """Personal fields shown in full only to some roles (and only inside the jurisdiction)."""
+
+    STAFF_PHONE = "staff_phone"  # grid staff's phone numbers
+    RESIDENT_CONTACT = "resident_contact"  # household head's name and phone
+    SPECIAL_GROUPS = "special_groups"  # which special group a household belongs to
+    REPORTER_CONTACT = "reporter_contact"  # the name and phone of whoever reported a case
+
+
+UNMASKED: dict[Field, frozenset[Role]] = {
+    # Planners draw boundaries and the public sees a masked number: both get the name only.
+    Field.STAFF_PHONE: frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+    ),
+    # Those who work with residents; a grid worker only in the grids they serve (see scope.py).
+    Field.RESIDENT_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}),
+    # Auditors check the special-group visits, so they see the groups, masked names.
+    Field.SPECIAL_GROUPS: frozenset({Role.COUNTY_ADMIN, Role.GRID_WORKER, Role.AUDITOR}),
+    Field.REPORTER_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}),
+}
+
+# A grid worker's personal-data rights reach only the grids they serve, not their whole township.
+SERVED_GRIDS_ONLY: frozenset[Field] = frozenset({Field.RESIDENT_CONTACT, Field.SPECIAL_GROUPS})
+
+
+def allowed(role: str, resource: Resource, action: Action) -> bool:
+    return role in POLICY.get((resource, action), frozenset())
+
+
+def allowed_roles(resource: Resource, action: Action) -> frozenset[Role]:
+    return POLICY.get((resource, action), frozenset())
+
+
+# ---- jurisdiction: the prefix rule --------------------------------------------------------------
+
+# Codes are digits, and '~' sorts after every digit, so [p, p || '~') holds exactly the codes that
+# start with p. The same bounds are used by SQL filters and by the row-level security policies.
+SCOPE_END = "~"
+
+
+def within(code: str | None, prefix: str) -> bool:
+    """True if ``code`` lies inside the area ``prefix`` (an empty prefix covers nothing)."""
+    return bool(prefix) and code is not None and code.startswith(prefix)
+
+
+def scope_range(prefix: str) -> tuple[str, str]:
+    """The half-open text range [lo, hi) of codes inside ``prefix``, for SQL."""
+    return prefix, prefix + SCOPE_END
 
 
 @dataclass(frozen=True)
@@ -31,38 +192,64 @@ class Principal:
     jurisdiction_code: str
     user_id: int | None = None
     staff_id: int | None = None
+    session_id: str | None = None
+    # For a grid worker: the grids they serve today (filled when the principal is resolved).
+    served_grids: frozenset[str] = field(default_factory=frozenset)
+    # A named system job (CLI, worker, migration): the whole database, under its own database role.
+    system: bool = False
 
     @property
     def is_anonymous(self) -> bool:
         return self.user_id is None
 
+    @property
+    def is_public(self) -> bool:
+        return self.role == Role.PUBLIC or self.is_anonymous
+
+    @property
+    def scope_prefix(self) -> str:
+        """The jurisdiction as a code prefix; the public has none (it sees no scoped record)."""
+        return "" if self.role == Role.PUBLIC else self.jurisdiction_code
+
     def covers(self, code: str | None) -> bool:
         """True if an area or grid code lies within this principal's jurisdiction."""
-        if self.role == "public":
+        if self.system:
+            return code is not None
+        return within(code, self.scope_prefix)
+
+    def may(self, resource: Resource, action: Action) -> bool:
+        return allowed(self.role, resource, action)
+
+    def sees(self, what: Field, grid_code: str | None) -> bool:
+        """Whether ``what`` is shown unmasked for a record in ``grid_code``."""
+        if self.role not in UNMASKED[what] or not self.covers(grid_code):
             return False
-        return code is not None and code.startswith(self.jurisdiction_code)
+        if self.role == Role.GRID_WORKER and what in SERVED_GRIDS_ONLY:
+            return grid_code in self.served_grids
+        return True
 
     def sees_phone_of(self, grid_code: str) -> bool:
-        return self.role in _SEES_STAFF_PHONES and self.covers(grid_code)
+        return self.sees(Field.STAFF_PHONE, grid_code)
 
 
-# Household records (DOMAIN.md §5). Grid workers, dispatchers and county admins work with residents
-# and see names and phones inside their jurisdiction; auditors check coverage and see who is in a
-# special group, but masked names and phones; planners and the public read no household records.
-HOUSEHOLD_READERS = ("county_admin", "dispatcher", "grid_worker", "auditor")
-_SEES_RESIDENT_DETAILS = frozenset({"county_admin", "dispatcher", "grid_worker"})
-_SEES_SPECIAL_GROUPS = frozenset({"county_admin", "grid_worker", "auditor"})
+ANONYMOUS = Principal(username="anonymous", role=Role.PUBLIC, jurisdiction_code="")
+
+
+def system_principal(name: str, role: Role = Role.COUNTY_ADMIN) -> Principal:
+    """A named system job acting with ``role``'s rights over the whole database (CLI, worker)."""
+    return Principal(username=name, role=role, jurisdiction_code="", system=True)
+
+
+# Household records (docs/domain.md#people): kept as names for the callers that read them.
+HOUSEHOLD_READERS = tuple(sorted(allowed_roles(Resource.HOUSEHOLD, Action.READ)))
 
 
 def sees_resident_details(principal: Principal, grid_code: str | None) -> bool:
-    return principal.role in _SEES_RESIDENT_DETAILS and principal.covers(grid_code)
+    return principal.sees(Field.RESIDENT_CONTACT, grid_code)
 
 
 def sees_special_groups(principal: Principal, grid_code: str | None) -> bool:
-    return principal.role in _SEES_SPECIAL_GROUPS and principal.covers(grid_code)
-
-
-ANONYMOUS = Principal(username="anonymous", role="public", jurisdiction_code="")
+    return principal.sees(Field.SPECIAL_GROUPS, grid_code)
 
 
 def mask_name(name: str | None) -> str | None:
