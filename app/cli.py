@@ -51,6 +51,20 @@ def _print(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def _provide_secret_key(settings: Settings) -> None:
+    """The signing key for the processes `run` starts: GRIDGOV_SECRET_KEY if set, else the key kept
+    in the data directory (made on first start); says where it lives."""
+    from app.auth.keys import ENV_VAR, ensure_key_file
+
+    if settings.secret_key:
+        print(f"签名密钥：来自环境变量 {ENV_VAR}")
+        return
+    key, path, created = ensure_key_file(settings.data_dir)
+    print(f"签名密钥：{path}（{'首次启动，已生成' if created else '沿用'}；权限 0600，请妥善保管）")
+    os.environ[ENV_VAR] = key
+    get_settings.cache_clear()  # a single web worker builds the app in this process
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -69,6 +83,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # Web workers and the background worker are separate processes: hand them the resolved
         # database URL (so none starts a second embedded cluster).
         os.environ["GRIDGOV_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        _provide_secret_key(settings)
         background = None
         if not args.no_worker:
             # Escalation of overdue cases and delivery of notifications (`gridgov worker`).
@@ -183,6 +198,18 @@ def cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def read_new_password(args: argparse.Namespace) -> str:
+    """The new user's password: asked twice without echo on a terminal, else one line from stdin
+    (``--password-stdin``, or any stdin that is not a terminal: pipes, scripts, CI). Never an
+    argument: command lines are visible to every user of the machine."""
+    if args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        raise ValueError("两次输入的密码不一致")
+    return first
+
+
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError
 
@@ -191,9 +218,14 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import unit_of_work
     from app.errors import GridgovError
 
-    password = (
-        args.password or os.environ.get("GRIDGOV_NEW_USER_PASSWORD") or getpass.getpass("密码：")
-    )
+    try:
+        password = read_new_password(args)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if not password:
+        print("未读到密码（标准输入为空）", file=sys.stderr)
+        return 2
     try:
         data = UserCreate(
             username=args.username,
@@ -209,7 +241,7 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as engine:
         try:
             with unit_of_work(engine) as session:
-                create_user(session, data=data)
+                create_user(session, data=data, policy=settings.auth)
         except GridgovError as exc:
             print(exc.message, file=sys.stderr)
             return 2
@@ -287,7 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["county_admin", "planner", "dispatcher", "grid_worker", "auditor", "public"],
     )
     add.add_argument("--jurisdiction", required=True, help="area code (6, 9 or 12 digits)")
-    add.add_argument("--password", help="default: prompt (or GRIDGOV_NEW_USER_PASSWORD)")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from one line of stdin (default when stdin is not a terminal; "
+        "on a terminal it is asked for twice, not echoed)",
+    )
     add.add_argument("--full-name")
     add.add_argument("--staff-code")
     add.set_defaults(func=cmd_user_add)

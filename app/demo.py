@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
+from app.auth.passwords import DEMO_PASSWORD
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
 from app.imports.report import ImportReport
@@ -22,7 +23,6 @@ from app.visits.demo import demo_visits_step
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
 COUNTY_CODE = "419901"
-DEMO_PASSWORD = "gridgov-demo"
 
 # (kind, file, crs): the order matters, each kind refers to the one before.
 DEMO_FILES = [
@@ -74,6 +74,7 @@ def load_demo_users(session: Session) -> int:
                     staff_code=staff_code,
                     full_name=full_name,
                 ),
+                demo_password=True,  # the one place the (publicly known) demo password is set
             )
             created += 1
     return created

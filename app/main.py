@@ -14,7 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audits.router import router as audits_router
+from app.auth.keys import signing_key
 from app.auth.router import router as auth_router
+from app.auth.startup import refuse_demo_passwords
 from app.db import make_engine, resolve_database_url, sync_registry_config, unit_of_work
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
@@ -50,6 +52,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass ``session_factory`` bound to a rolled-back connection."""
     settings = settings or get_settings()
+    signing_key(settings)  # no key, no start (app/auth/keys.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +68,8 @@ def create_app(
         if eng is not None and own_engine:
             with unit_of_work(eng) as session:
                 sync_registry_config(session, settings)
+                if settings.environment == "production":
+                    refuse_demo_passwords(session)
         app.state.registry = GridRegistry(
             factory,
             refresh_seconds=settings.locate_refresh_seconds,

@@ -5,6 +5,7 @@ Environment variables use the prefix ``GRIDGOV_`` (e.g. ``GRIDGOV_DATABASE_URL``
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,10 +13,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.auth.config import AuthSettings
 from app.incidents.config import IncidentSettings
 from app.visits.settings import VisitSettings
 
-DEV_SECRET = "gridgov-development-secret-change-me"
+# Environment ``test`` without GRIDGOV_SECRET_KEY: one random key for this process (never in code).
+_TEST_PROCESS_KEY = secrets.token_urlsafe(48)
 
 
 class Settings(BaseSettings):
@@ -31,8 +34,9 @@ class Settings(BaseSettings):
     embedded_port: int = 54329
     db_pool_size: int = 10
 
-    secret_key: str = DEV_SECRET
-    access_token_minutes: int = 12 * 60
+    # The key that signs tokens: no default. `gridgov run` generates one into
+    # <data_dir>/secret_key; any other start needs GRIDGOV_SECRET_KEY (app/auth/keys.py).
+    secret_key: str | None = Field(default=None, min_length=32)
 
     # Grid rules (DOMAIN.md §3)
     household_target: int = 300
@@ -63,6 +67,7 @@ class Settings(BaseSettings):
     # GRIDGOV_<SECTION>__<NAME>).
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     visits: VisitSettings = Field(default_factory=VisitSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -78,9 +83,9 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _secret_required_outside_development(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("GRIDGOV_SECRET_KEY must be set in production")
+    def _checks(self) -> Settings:
+        if not self.secret_key and self.environment == "test":
+            self.secret_key = _TEST_PROCESS_KEY
         if not self.household_band_min <= self.household_target <= self.household_band_max:
             raise ValueError("household_target must lie inside the household band")
         return self

@@ -101,23 +101,59 @@ def client(app_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def token_for():  # type: ignore[no-untyped-def]
-    """Bearer headers for a role and jurisdiction, signed with the test settings' secret."""
-    from app.auth.security import create_access_token
+def token_for(connection):  # type: ignore[no-untyped-def]
+    """Bearer headers for a real user with ``role`` and ``jurisdiction`` and a real session, made in
+    the test's transaction (which the app shares): logging out, deactivating the user or changing
+    their role ends the token like any other. A name not given is unique per call; a name given
+    twice is the same user (same role and jurisdiction required)."""
+    import itertools
+
+    from sqlalchemy import select
+
+    from app.auth import sessions
+    from app.auth.models import User
     from app.settings import Settings
 
-    secret = Settings(environment="test").secret_key
+    settings = Settings(environment="test")
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    counter = itertools.count(1)
 
-    def make(role: str, jurisdiction: str = "419901", username: str = "tester") -> dict[str, str]:
-        token = create_access_token(
-            subject=username,
-            secret=secret,
-            minutes=5,
-            claims={"role": role, "jur": jurisdiction, "uid": 1},
+    def make(
+        role: str,
+        jurisdiction: str = "419901",
+        username: str | None = None,
+        *,
+        staff_id: int | None = None,
+    ) -> dict[str, str]:
+        name = username or f"tester{next(counter)}"
+        user = db.scalar(select(User).where(User.username == name))
+        if user is None:
+            # A hash no password matches: these users sign in only through this fixture.
+            user = User(
+                username=name,
+                password_hash="!",
+                role=role,
+                jurisdiction_code=jurisdiction,
+                staff_id=staff_id,
+            )
+            db.add(user)
+            db.flush()
+        elif (user.role, user.jurisdiction_code, user.staff_id) != (role, jurisdiction, staff_id):
+            raise ValueError(f"token_for: user {name} exists with another role or jurisdiction")
+        now = sessions.now_utc()
+        row, _ = sessions.open_session(
+            db, user, kind="api", purpose="full", address=None, cfg=settings.auth, now=now
+        )
+        db.commit()
+        token = sessions.access_token(
+            user, row, secret=settings.secret_key or "", minutes=settings.auth.access_token_minutes
         )
         return {"Authorization": f"Bearer {token}"}
 
-    return make
+    try:
+        yield make
+    finally:
+        db.close()
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]

@@ -1,36 +1,106 @@
 """FastAPI dependencies for the caller: ``CurrentPrincipal`` (may be anonymous), ``CurrentUser``
-(must be logged in) and ``require_roles(...)``; routes stay one screen long."""
+(must be logged in) and ``require_roles(...)``; routes stay one screen long.
+
+``principal_from_token`` is the one step from a token to a caller, for the API and the pages alike:
+the signature, every claim, and the session it names (one primary-key lookup: revoked, idle or
+expired sessions end every token at once).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from app.auth import sessions
+from app.auth.keys import signing_key
+from app.auth.models import ROLES
 from app.auth.policy import ANONYMOUS, ROLE_LABELS, Principal
 from app.auth.security import decode_access_token
 from app.errors import Forbidden, Unauthorized
+from app.http.cookies import SESSION_COOKIE
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
+COOKIE = SESSION_COOKIE
 
-async def _principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
-    if token is None:
-        token = request.cookies.get("gridgov_token")
-    if not token:
-        return ANONYMOUS
-    claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
-    return Principal(
-        username=claims["sub"],
-        role=claims["role"],
-        jurisdiction_code=claims["jur"],
-        user_id=claims.get("uid"),
-        staff_id=claims.get("sid"),
+# What a session opened only to enrol a second factor may reach.
+ENROL_PATHS = frozenset(
+    {
+        "/api/v1/auth/me",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/totp/enrol",
+        "/api/v1/auth/totp/confirm",
+        "/login/totp",
+        "/logout",
+    }
+)
+ENROL_FIRST = (
+    "请先绑定动态口令：POST /api/v1/auth/totp/enrol 获取密钥，再以 /api/v1/auth/totp/confirm 确认"
+)
+
+
+def _claims(token: str, secret: str) -> tuple[str, int, str, str, int | None, str]:
+    claims: dict[str, Any] = decode_access_token(token, secret=secret)
+    sub, uid, role = claims.get("sub"), claims.get("uid"), claims.get("role")
+    jur, staff, sess = claims.get("jur"), claims.get("staff"), claims.get("sess")
+    if (
+        not isinstance(sub, str)
+        or not isinstance(uid, int)
+        or role not in ROLES
+        or not isinstance(jur, str)
+        or not (staff is None or isinstance(staff, int))
+        or not isinstance(sess, str)
+    ):
+        raise Unauthorized("登录凭据无效，请重新登录")
+    return sub, uid, role, jur, staff, sess
+
+
+def principal_from_token(request: Request, token: str) -> Principal:
+    """The caller a token stands for, or 401 (bad signature, a missing claim, an ended session).
+    A session that may only enrol a second factor reaches nothing else (403)."""
+    cached = getattr(request.state, "principal_for", None)
+    if cached is not None and cached[0] == token:
+        return cached[1]  # the API and the page dependency of one request share the lookup
+    settings = request.app.state.settings
+    username, uid, role, jur, staff, sess = _claims(token, signing_key(settings))
+    db = request.app.state.sessionmaker()
+    try:
+        row = sessions.live_session(
+            db, sess, user_id=uid, cfg=settings.auth, now=sessions.now_utc()
+        )
+        purpose = row.purpose
+        db.commit()
+    finally:
+        db.close()
+    if purpose == "enrol" and request.url.path not in ENROL_PATHS:
+        raise Forbidden(ENROL_FIRST)
+    principal = Principal(
+        username=username,
+        role=role,
+        jurisdiction_code=jur,
+        user_id=uid,
+        staff_id=staff,
+        session_id=sess,
     )
+    request.state.principal_for = (token, principal)
+    return principal
+
+
+def _principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    if token:
+        return principal_from_token(request, token)
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return ANONYMOUS
+    # The pages' cookie: an ended session is simply no session for the API (the pages themselves
+    # send the user to the login page).
+    try:
+        return principal_from_token(request, cookie)
+    except Unauthorized:
+        return ANONYMOUS
 
 
 async def _logged_in(principal: Annotated[Principal, Depends(_principal)]) -> Principal:

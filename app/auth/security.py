@@ -1,8 +1,11 @@
-"""Password hashing (Argon2 via pwdlib) and JWT access tokens (HS256 via PyJWT)."""
+"""Password hashing (Argon2 via pwdlib) and signed access tokens (HS256 JWT via PyJWT)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -19,7 +22,20 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, hashed: str) -> bool:
-    return _hasher.verify(password, hashed)
+    try:
+        return _hasher.verify(password, hashed)
+    except Exception:  # a malformed stored hash matches nothing
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def burn_verify(password: str) -> None:
+    """Spend what a real verification costs, for unknown or inactive users (constant time)."""
+    _hasher.verify(password, _dummy_hash())
 
 
 def create_access_token(*, subject: str, secret: str, minutes: int, claims: dict[str, Any]) -> str:
@@ -30,8 +46,18 @@ def create_access_token(*, subject: str, secret: str, minutes: int, claims: dict
 
 def decode_access_token(token: str, *, secret: str) -> dict[str, Any]:
     try:
-        return jwt.decode(token, secret, algorithms=[ALGORITHM])
+        return jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("登录已过期，请重新登录") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("登录凭据无效，请重新登录") from exc
+
+
+def new_refresh_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()

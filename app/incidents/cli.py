@@ -16,6 +16,9 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     from app.incidents.config import get_incident_settings
     from app.incidents.worker import run_worker
 
+    from app.auth.keys import signing_key
+
+    signing_key(settings)  # like every start but `gridgov run`: no key, no start
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # The start-up migration check is routine; keep alembic's lines out of the worker's log.
     logging.getLogger("alembic").setLevel(logging.WARNING)

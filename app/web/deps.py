@@ -13,14 +13,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.deps import COOKIE, principal_from_token
 from app.auth.policy import ROLE_LABELS, Principal
-from app.auth.security import decode_access_token
-from app.errors import GridgovError
+from app.errors import Forbidden, Unauthorized
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
-
-COOKIE = "gridgov_token"
 
 # Which pages each role sees in the navigation bar (the API still enforces every action).
 NAV = [
@@ -50,22 +48,17 @@ class PageError(Exception):
 
 
 def page_principal(request: Request) -> Principal:
-    """The logged-in caller, or a redirect to the login page (an expired cookie counts as none)."""
+    """The logged-in caller, or a redirect to the login page (an ended session counts as none)."""
     token = request.cookies.get(COOKIE)
     next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not token:
         raise LoginRequired(next_url)
     try:
-        claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
-    except GridgovError as exc:
+        principal = principal_from_token(request, token)
+    except Unauthorized as exc:
         raise LoginRequired(next_url) from exc
-    principal = Principal(
-        username=claims["sub"],
-        role=claims["role"],
-        jurisdiction_code=claims["jur"],
-        user_id=claims.get("uid"),
-        staff_id=claims.get("sid"),
-    )
+    except Forbidden as exc:  # a session that may only enrol its second factor
+        raise PageError(403, exc.message) from exc
     if principal.role == "public":
         raise PageError(403, "公众账号无权使用工作台")
     return principal

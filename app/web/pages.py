@@ -14,9 +14,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from app.auth import service as auth_service
+from app.auth.deps import CurrentPrincipal
 from app.auth.policy import ROLE_LABELS
+from app.auth.router import client_address
 from app.db import SessionDep
 from app.errors import GridgovError
+from app.http.cookies import cookie_options
 from app.web.deps import (
     COOKIE,
     NAV,
@@ -66,43 +69,106 @@ def _safe_next(next_url: str | None) -> str:
     return "/"
 
 
+def _login_form(
+    request: Request, next_url: str | None, *, status: int = 200, **extra: object
+) -> Response:
+    ctx = {"request": request, "next": _safe_next(next_url), "nav": [], **extra}
+    return render(request, "login.html", ctx, status=status)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"request": request, "next": _safe_next(next), "nav": []})
+    return _login_form(request, next)
 
 
 @router.post("/login")
 def login_submit(
     request: Request,
     session: SessionDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=128)],
+    totp: Annotated[str, Form(max_length=8)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """The same check as POST /api/v1/auth/token; the JWT goes into an HttpOnly cookie."""
+    """The same sign-in as POST /api/v1/auth/token (same limits, same messages); the token goes into
+    an HttpOnly cookie. A refusal is answered, not raised, so the failure is counted."""
     try:
-        user = auth_service.authenticate(session, username=username, password=password)
-    except GridgovError as exc:
-        ctx = {"request": request, "next": _safe_next(next), "error": exc.message, "nav": []}
-        return render(request, "login.html", ctx, status=401)
-    settings = request.app.state.settings
-    token = auth_service.issue_token(user, settings)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+        signed = auth_service.sign_in(
+            session,
+            username=username,
+            password=password,
+            code=totp or None,
+            address=client_address(request),
+            kind="page",
+            settings=request.app.state.settings,
+        )
+    except auth_service.LoginRefused as exc:
+        response = _login_form(
+            request,
+            next,
+            status=exc.status_code,
+            error=exc.message,
+            username=username,
+            totp_required=bool(exc.detail.get("totp_required")),
+        )
+        response.headers.update(exc.headers)
+        return response
+    target = "/login/totp" if signed.session.purpose == "enrol" else _safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        COOKIE,
-        token,
-        max_age=settings.access_token_minutes * 60,
-        httponly=True,
-        samesite="strict",
-        secure=settings.environment == "production",
+        COOKIE, signed.access_token, max_age=signed.expires_in, **cookie_options(request)
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """End the session (not just the cookie): the token stops working everywhere at once."""
+    if not principal.is_anonymous:
+        auth_service.sign_out(
+            session,
+            session_id=principal.session_id,
+            username=principal.username,
+            address=client_address(request),
+        )
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/login/totp")
+def totp_page(request: Request, session: SessionDep, principal: PagePrincipal) -> Response:
+    """Enrol a second factor: a new secret to type (or paste the URI) into an authenticator app."""
+    user = auth_service.user_by_id(session, principal.user_id or 0)
+    if user.totp_enabled_at is not None:
+        return RedirectResponse("/", status_code=303)
+    secret, uri = auth_service.start_totp_enrolment(
+        session, user, settings=request.app.state.settings
+    )
+    ctx = {"request": request, "nav": [], "secret": secret, "uri": uri}
+    return render(request, "totp.html", ctx)
+
+
+@router.post("/login/totp")
+def totp_confirm(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    code: Annotated[str, Form(max_length=8)],
+) -> Response:
+    user = auth_service.user_by_id(session, principal.user_id or 0)
+    try:
+        auth_service.confirm_totp_enrolment(
+            session,
+            user,
+            code=code,
+            settings=request.app.state.settings,
+            address=client_address(request),
+        )
+    except GridgovError as exc:
+        raise PageError(exc.status_code, f"{exc.message}（返回上一页重新获取密钥）") from exc
+    response = _login_form(request, "/", notice="动态口令已启用，请重新登录（需输入动态口令）")
+    response.delete_cookie(COOKIE, path="/")
     return response
 
 
@@ -126,6 +192,7 @@ def _map_page(
     crumbs = area_crumbs(session, principal.jurisdiction_code, code)
     ctx = page_context(request, principal, area=code, area_info=info, crumbs=crumbs, **extra)
     ctx["cfg"]["crumbs"] = crumbs
+    ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
     return render(request, name, ctx)
 
 

@@ -10,9 +10,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select, text
 
-from app.auth.security import create_access_token
 from app.buildings.models import Building, Household
-from app.settings import Settings
 from app.staff.models import Staff
 from app.visits.cadence import parse_rules, required_visits
 from gis.crs import from_wgs84
@@ -21,14 +19,21 @@ from tests.factories import C2, G11, G21, tiny_county
 BJ = dt.timezone(dt.timedelta(hours=8))
 
 
+_token_for = None
+
+
+@pytest.fixture(autouse=True)
+def _tokens(token_for):  # type: ignore[no-untyped-def]
+    """``headers`` below needs the conftest's ``token_for`` (a real user and session)."""
+    global _token_for
+    _token_for = token_for
+    yield
+    _token_for = None
+
+
 def headers(role: str, jurisdiction: str = "419901", staff_id: int | None = None) -> dict[str, str]:
-    claims = {"role": role, "jur": jurisdiction, "uid": 7}
-    if staff_id is not None:
-        claims["sid"] = staff_id
-    token = create_access_token(
-        subject="t", secret=Settings(environment="test").secret_key, minutes=5, claims=claims
-    )
-    return {"Authorization": f"Bearer {token}"}
+    assert _token_for is not None
+    return _token_for(role, jurisdiction, staff_id=staff_id)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
