@@ -69,6 +69,9 @@ class Resource(StrEnum):
     USER = "user"
     OPEN311_CLIENT = "open311_client"
     REGISTRY = "registry"  # areas, grids, buildings, barriers: the shared map of the county
+    # The county's outline map as anyone may see it (the OGC API): area, grid and building
+    # shapes, names and codes; no staff, no household, no case.
+    PUBLIC_MAP = "public_map"
     STAFF_DIRECTORY = "staff_directory"  # grid staff names (phones per UNMASKED)
 
 
@@ -129,6 +132,7 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # The registry (areas, grids, buildings, roads) is the county's public map; staff layers on it
     # are scoped by jurisdiction like everything else.
     (Resource.REGISTRY, Action.READ): _ALL_STAFF,
+    (Resource.PUBLIC_MAP, Action.READ): frozenset(Role),
     (Resource.STAFF_DIRECTORY, Action.READ): frozenset(Role),
 }
 
