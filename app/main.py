@@ -20,6 +20,7 @@ from app.auth.startup import refuse_demo_passwords
 from app.db import make_engine, resolve_database_url, sync_registry_config, unit_of_work
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
+from app.http import install as install_edge
 from app.households.router import router as households_router
 from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
@@ -95,6 +96,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_edge(app, settings)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
 
     upload_max_bytes: int = 200 * 1024 * 1024
 
+    # Request limits, enforced as the body streams in (app/http/limits.py): ordinary routes get
+    # body_max_bytes; intake gets room for its photos, uploads upload_max_bytes, batch locate its own.
+    body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    locate_batch_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    json_max_depth: int = Field(default=64, ge=4, le=500)
+    # Archives (zipped Shapefile, GeoPackage …) are checked before anything is extracted.
+    unzip_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    unzip_max_ratio: float = Field(default=200.0, ge=2)
+    unzip_max_files: int = Field(default=200, ge=1)
+    # Reverse proxies whose X-Forwarded-Proto/-For are believed (IPs or networks; "*" = any).
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+
     # Maps: an XYZ tile URL for the base map, e.g. the county's own intranet tile server. Empty (the
     # default, for an intranet with no tile server) means areas, roads and buildings are the base.
     basemap_url: str = ""

@@ -35,7 +35,12 @@ def _respond(audit: AuditPublic, f: str, session: SessionDep) -> Response:
     if f == "html":
         from app.audits.report import render_html
 
-        return HTMLResponse(render_html(audit, report_base(session, audit.area_code)))
+        # A download, opened from disk: its inline scripts (offline map) never run in our origin,
+        # whose policy allows no inline script (app/http/headers.py).
+        return HTMLResponse(
+            render_html(audit, report_base(session, audit.area_code)),
+            headers={"Content-Disposition": f'attachment; filename="audit_{audit.id}.html"'},
+        )
     return JSONResponse(audit.model_dump(mode="json"))
 
 

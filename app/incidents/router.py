@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import CurrentPrincipal, CurrentUser, require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
-from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.incidents import intake as intake_mod
 from app.incidents import kpis as kpi_mod
 from app.incidents import service
@@ -54,9 +54,15 @@ def _validation_422(exc: ValidationError) -> InvalidInput:
 async def _parse_intake(
     request: Request, settings: Any, storage: Any
 ) -> tuple[IncidentCreate, list[tuple[str, bytes]]]:
-    ctype = request.headers.get("content-type", "")
+    # JSON or multipart only: a text/plain (or type-less) body is what another site's page can send
+    # without asking, so it is refused rather than parsed.
+    mime = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     files: list[tuple[str, bytes]] = []
-    if ctype.startswith("multipart/form-data"):
+    if mime not in ("application/json", "multipart/form-data"):
+        raise UnsupportedMediaType(
+            f"不支持的内容类型 {mime or '（未声明）'}；事件上报请用 application/json 或 multipart/form-data"
+        )
+    if mime == "multipart/form-data":
         form = await request.form(max_files=settings.photo_max_count, max_fields=50)
         fields: dict[str, Any] = {}
         for key, value in form.multi_items():

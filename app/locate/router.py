@@ -68,7 +68,13 @@ def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return renamed
 
 
-async def _read_points(request: Request) -> tuple[pd.DataFrame, str | None]:
+def _too_many(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"一次最多定位 {limit} 个点，本次超过此数；请分批提交")
+
+
+async def _read_points(request: Request, limit: int) -> tuple[pd.DataFrame, str | None]:
+    """The points of a batch, refused with a 413 as soon as there are more than ``limit`` (a CSV
+    stops being parsed at the limit; JSON is counted before a frame is built)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     crs_in_body: str | None = None
     if content_type == "multipart/form-data":
@@ -77,11 +83,11 @@ async def _read_points(request: Request) -> tuple[pd.DataFrame, str | None]:
         if upload is None or isinstance(upload, str):
             raise InvalidInput("请以 file 字段上传 CSV 文件")
         raw = await upload.read()
-        frame = _read_csv(raw)
+        frame = _read_csv(raw, limit)
         crs_field = form.get("crs")
         crs_in_body = crs_field if isinstance(crs_field, str) else None
     elif content_type in ("text/csv", "application/csv"):
-        frame = _read_csv(await request.body())
+        frame = _read_csv(await request.body(), limit)
     elif content_type in ("application/json", ""):
         try:
             payload = json.loads(await request.body())
@@ -93,8 +99,13 @@ async def _read_points(request: Request) -> tuple[pd.DataFrame, str | None]:
         if (
             isinstance(payload, dict) and "lng" in payload
         ):  # columnar {"id": [...], "lng": [...], ...}
+            column = payload["lng"]
+            if isinstance(column, list) and len(column) > limit:
+                raise _too_many(limit)
             frame = pd.DataFrame(payload)
         elif isinstance(payload, list):
+            if len(payload) > limit:
+                raise _too_many(limit)
             frame = pd.DataFrame.from_records(payload)
         else:
             raise InvalidInput('请提交点数组 [{"id":..,"lng":..,"lat":..}] 或 {"points": [...]}')
@@ -103,11 +114,16 @@ async def _read_points(request: Request) -> tuple[pd.DataFrame, str | None]:
     return _normalise_columns(frame), crs_in_body
 
 
-def _read_csv(raw: bytes) -> pd.DataFrame:
+def _read_csv(raw: bytes, limit: int) -> pd.DataFrame:
     try:
-        return pd.read_csv(io.BytesIO(raw), dtype={"id": str}, encoding="utf-8-sig")
+        frame = pd.read_csv(
+            io.BytesIO(raw), dtype={"id": str}, encoding="utf-8-sig", nrows=limit + 1
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InvalidInput(f"CSV 无法解析：{exc}") from exc
+    if len(frame) > limit:
+        raise _too_many(limit)
+    return frame
 
 
 @router.post("/locate")
@@ -121,10 +137,8 @@ async def locate_batch(
 
     Answers one row per input row, as JSON records or CSV (``f=csv`` or ``Accept: text/csv``).
     """
-    frame, crs_in_body = await _read_points(request)
     limit = request.app.state.settings.locate_batch_max
-    if len(frame) > limit:
-        raise PayloadTooLarge(f"一次最多定位 {limit} 个点，本次 {len(frame)} 个；请分批提交")
+    frame, crs_in_body = await _read_points(request, limit)
     result = service.locate_batch(snapshot, frame, crs=crs or crs_in_body or "wgs84")
     wants_csv = f == "csv" or (f is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:

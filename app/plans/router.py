@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.auth.deps import require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
-from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from app.imports.readers import FORMATS
+from app.errors import Forbidden, NotFound
+from app.imports.upload import receive_upload
 from app.plans import approval, exchange, service
 from app.plans.models import Plan
 from app.plans.schemas import (
@@ -100,16 +100,8 @@ async def upload_plan(
     layer: Annotated[str | None, Form()] = None,
     name: Annotated[str | None, Form()] = None,
 ) -> PlanPublic:
-    filename = Path(file.filename or "upload").name
-    if Path(filename).suffix.lower() not in FORMATS:
-        raise InvalidInput(f"不支持的文件类型；支持：{'、'.join(sorted(FORMATS))}")
-    limit = request.app.state.settings.upload_max_bytes
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / filename
-        data = await file.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"文件超过 {limit // (1 << 20)} MB 上限")
-        target.write_bytes(data)
+        target = await receive_upload(file, Path(tmp), request.app.state.settings)
         plan, notes = exchange.import_plan(
             session,
             path=target,

@@ -193,6 +193,7 @@ def _map_page(
     ctx = page_context(request, principal, area=code, area_info=info, crumbs=crumbs, **extra)
     ctx["cfg"]["crumbs"] = crumbs
     ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
+    ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
     return render(request, name, ctx)
 
 

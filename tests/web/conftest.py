@@ -164,6 +164,9 @@ class Watched:
         self.page.click("button[type=submit]")
         self.page.wait_for_load_state("networkidle")
 
+    def cookie(self, name: str) -> str:
+        return next(c["value"] for c in self.page.context.cookies() if c["name"] == name)
+
     def shot(self, name: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -43,11 +43,11 @@ def test_worker_reports_and_dispatcher_accepts(web, browser, live_server) -> Non
         assert "张伟" in page.inner_text("#d-leader")  # the grid leader, phone shown to dispatchers
         # The worker's photo is shown, loaded from the app (the image really decodes).
         page.wait_for_function(
-            "[...document.querySelectorAll('#d-photos img')].some(i => i.complete && i.naturalWidth > 0)"
+            "() => [...document.querySelectorAll('#d-photos img')].some(i => i.complete && i.naturalWidth > 0)"
         )
         page.fill("#d-note", "已电话联系")
         page.click("#detail button[data-action='accept']")
-        page.wait_for_function("document.querySelector('#d-state')?.textContent === '已受理'")
+        page.wait_for_function("() => document.querySelector('#d-state')?.textContent === '已受理'")
         assert "受理" in page.inner_text("#d-history")
         page.screenshot(path=str(web_artifacts() / "console-accepted.png"))
         assert errors == []

@@ -179,6 +179,8 @@ def test_dashboard_names_units_and_leaves_gaps_for_empty_months(web) -> None:  #
             "lat": 34.005,
             "crs": "wgs84",
         },
+        # A cookie-authenticated write echoes the CSRF cookie, as the pages' own fetch helper does.
+        headers={"X-CSRF-Token": web.cookie("gridgov_csrf")},
     )
     assert case.ok, case.text()
     web.page.context.clear_cookies()

@@ -48,7 +48,7 @@ def test_split_grid_in_draft_plan(web, no_plans) -> None:  # type: ignore[no-unt
     web.page.mouse.click(*b)
     try:
         web.page.wait_for_function(
-            "document.querySelectorAll('#plan-grids tr[data-id]').length === 3", timeout=8000
+            "() => document.querySelectorAll('#plan-grids tr[data-id]').length === 3", timeout=8000
         )
     except Exception:
         web.shot("planner-split-failed")

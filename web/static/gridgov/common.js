@@ -18,6 +18,13 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
+  // The page session is a cookie, so every write echoes the CSRF cookie in a header (double submit):
+  // another site can make the browser send our cookies, but cannot read this one.
+  function csrfToken() {
+    const m = document.cookie.match(/(?:^|;\s*)gridgov_csrf=([^;]*)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
   // Every failing call throws an ApiError whose message is the API's "detail" (Chinese).
   async function api(url, opts) {
     opts = Object.assign({ credentials: "same-origin", headers: {} }, opts || {});
@@ -26,6 +33,7 @@
       opts.headers["Content-Type"] = "application/json";
       delete opts.json;
     }
+    if (!/^(GET|HEAD|OPTIONS)$/i.test(opts.method || "GET")) opts.headers["X-CSRF-Token"] = csrfToken();
     const res = await fetch(url, opts);
     const type = res.headers.get("content-type") || "";
     const body = type.includes("json") ? await res.json() : await res.text();
@@ -97,5 +105,5 @@
     if (b && b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: 17 });
   }
 
-  window.GG = { cfg, api, ApiError, isMissing, makeMap, addBase, legend, empty, toast, esc, fitTo };
+  window.GG = { cfg, api, csrfToken, ApiError, isMissing, makeMap, addBase, legend, empty, toast, esc, fitTo };
 })();

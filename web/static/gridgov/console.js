@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   const { cfg, api, makeMap, addBase, legend, empty, toast, esc, fitTo, isMissing } = GG;
-  const READONLY = window.GG_READONLY;
+  const READONLY = Boolean(cfg.readonly);
   const POLL_MS = 15000;
   const COLORS = { overdue: "#d92d20", due_soon: "#f79009", on_time: "#12b76a" };
   const URGENCY = { overdue: "超期", due_soon: "临期", on_time: "正常" };
