@@ -6,8 +6,8 @@ import argparse
 import getpass
 import json
 import os
-import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,10 +84,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # database URL (so none starts a second embedded cluster).
         os.environ["GRIDGOV_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
         _provide_secret_key(settings)
-        background = None
+        stop_worker = threading.Event()
+        supervisor = None
         if not args.no_worker:
-            # Escalation of overdue cases and delivery of notifications (`gridgov worker`).
-            background = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+            # Escalation of overdue cases and delivery of notifications (`gridgov worker`), kept
+            # alive: restarted with back-off whenever it exits, stopped when we stop.
+            from app.supervise import supervise
+
+            worker_cmd = [sys.executable, "-m", "app.cli", "worker", "--parent", str(os.getpid())]
+            supervisor = threading.Thread(
+                target=supervise, args=(worker_cmd, stop_worker), name="worker-supervisor"
+            )
+            supervisor.start()
         print(f"gridgov 已启动：http://{args.host}:{args.port}/docs  （Ctrl+C 停止）")
         try:
             uvicorn.run(
@@ -99,9 +107,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 access_log=False,
             )
         finally:
-            if background is not None:
-                background.terminate()
-                background.wait(timeout=30)
+            stop_worker.set()
+            if supervisor is not None:
+                supervisor.join()
     return 0
 
 
@@ -340,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.audits.cli import add_audit_parser
 
     add_audit_parser(sub)
+
+    from app.audittrail.cli import add_audit_log_parser
+
+    add_audit_log_parser(sub)
 
     from app.plans.cli import add_plan_commands
 

@@ -14,12 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audits.router import router as audits_router
+from app.audittrail.middleware import AuditWritesMiddleware
+from app.audittrail.router import router as audittrail_router
 from app.auth.keys import signing_key
 from app.auth.router import router as auth_router
 from app.auth.startup import refuse_demo_passwords
 from app.db import make_engine, resolve_database_url, sync_registry_config, unit_of_work
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
+from app.health.router import router as health_router
 from app.http import install as install_edge
 from app.households.router import router as households_router
 from app.imports.router import router as imports_router
@@ -42,6 +45,7 @@ logger = logging.getLogger(__name__)
 # first and the pages last; /docs groups by tag, not by this order.
 ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, households_router]
 ROUTERS += [visits_router, audits_router, plans_router, imports_router, ogc_router]
+ROUTERS += [audittrail_router, health_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 
 
@@ -97,12 +101,10 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     install_edge(app, settings)
+    # Outermost, so writes refused by the edge (CSRF, body limits) are in the audit trail too.
+    app.add_middleware(AuditWritesMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-
-    @app.get("/healthz", tags=["meta"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

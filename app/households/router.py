@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from app.audittrail.middleware import client_address
 from app.auth.deps import require_roles
 from app.auth.policy import HOUSEHOLD_READERS, Principal
 from app.db import SessionDep
@@ -30,6 +31,7 @@ def households(
         grid_code=grid,
         special_only=special_only,
         purpose=f"GET {request.url.path}?grid={grid}",
+        address=client_address(request.scope),
     )
 
 
@@ -38,7 +40,11 @@ def household(
     request: Request, session: SessionDep, principal: Reader, household_id: int
 ) -> HouseholdPublic:
     return service.get_household(
-        session, principal=principal, household_id=household_id, purpose=f"GET {request.url.path}"
+        session,
+        principal=principal,
+        household_id=household_id,
+        purpose=f"GET {request.url.path}",
+        address=client_address(request.scope),
     )
 
 

@@ -23,7 +23,9 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     # The start-up migration check is routine; keep alembic's lines out of the worker's log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with database(settings) as engine:
-        run_worker(engine, get_incident_settings(), once=args.once)
+        run_worker(
+            engine, get_incident_settings(), once=args.once, name=args.name, parent_pid=args.parent
+        )
     return 0
 
 
@@ -58,6 +60,8 @@ def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
 def add_incident_commands(sub: Any) -> None:
     w = sub.add_parser("worker", help="escalate overdue incidents and deliver notifications")
     w.add_argument("--once", action="store_true", help="one sweep and one delivery pass, then exit")
+    w.add_argument("--name", default="worker", help="heartbeat name (shown by /healthz)")
+    w.add_argument("--parent", type=int, help="stop when this process (the supervisor) is gone")
     w.set_defaults(func=cmd_worker)
 
     k = sub.add_parser("kpis", help="incident KPIs for an area and period (cases due in it)")

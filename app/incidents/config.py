@@ -19,6 +19,10 @@ class IncidentSettings(BaseModel):
     # 1,000,000, two shared cores: 1 -> 4.8-5.0 s, 2 -> 3.8 s. More only pays with idle cores.
     sweep_workers: int = 2
     worker_interval_seconds: float = 10.0
+    # While the database is unreachable the worker retries with capped exponential back-off + jitter.
+    worker_retry_max_seconds: float = 30.0
+    # /healthz calls the worker stale (status "degraded") when its last heartbeat is older than this.
+    worker_stale_seconds: float = 120.0
     photo_max_bytes: int = 10 * 1024 * 1024
     photo_max_count: int = 9
     # Channels: a channel is registered only when configured.

@@ -1,25 +1,32 @@
 """``gridgov worker``: the escalation sweep and outbox delivery, safe with several workers at once.
 
 All state is in the database (escalate_at, tier, outbox rows), so a restarted worker simply carries
-on. Each sweep batch claims due cases with FOR UPDATE SKIP LOCKED and, in the same statement,
-raises their tier, sets the supervision flag (督办), pushes escalate_at one limit-span further (or
-clears it at county level) and writes history and outbox rows: a case is escalated by exactly one
-worker per due moment.
+on, and a database outage only pauses it (``run_worker``). Each sweep batch claims due cases with
+FOR UPDATE SKIP LOCKED and, in the same statement, raises their tier, sets the supervision flag
+(督办), pushes escalate_at one limit-span further (or clears it at county level) and writes history
+and outbox rows: a case is escalated by exactly one worker per due moment. Each loop iteration
+also writes the worker's heartbeat (``worker_heartbeats``), which ``/healthz`` reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.backoff import Backoff
 from app.db import unit_of_work
+from app.health.models import beat
 from app.incidents.config import IncidentSettings
-from app.incidents.notify import configured_channels
+from app.incidents.notify import Channel, configured_channels
 from app.incidents.outbox import deliver_outbox
 
 log = logging.getLogger("gridgov.worker")
@@ -93,28 +100,80 @@ def _sweep_loop(engine: Engine, batch: int, moment: dt.datetime) -> int:
             return total
 
 
+# Errors that mean "the database is not there right now" (refused, restarted, network cut, pool
+# exhausted); anything else is a bug and ends the process (``gridgov run`` restarts it).
+CONNECTION_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
+def work_once(
+    engine: Engine,
+    settings: IncidentSettings,
+    channels: list[Channel],
+    *,
+    name: str,
+    started_at: dt.datetime,
+) -> tuple[int, int, int]:
+    """One loop iteration: heartbeat, escalation sweep, outbox delivery."""
+    with unit_of_work(engine) as session:
+        beat(session, name, started_at)
+    escalated = sweep_once(engine, batch=settings.sweep_batch, workers=settings.sweep_workers)
+    delivered, failed = deliver_outbox(engine, channels, max_attempts=settings.outbox_max_attempts)
+    return escalated, delivered, failed
+
+
 def run_worker(
-    engine: Engine, settings: IncidentSettings, *, once: bool = False
-) -> None:  # pragma: no cover - a loop; its steps are tested
+    engine: Engine,
+    settings: IncidentSettings,
+    *,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    name: str = "worker",
+    parent_pid: int | None = None,
+) -> None:
+    """Loop until ``stop`` is set (SIGTERM/SIGINT set it when run as the main thread).
+
+    A database outage does not end the loop: the first failed iteration logs one error, the next
+    ones are retried quietly with capped exponential back-off plus jitter (the pool's pre-ping
+    reconnects), and the first good iteration logs the recovery. ``parent_pid``: stop when that
+    process (``gridgov run``'s supervisor) is gone, so a killed supervisor leaves no orphan.
+    """
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
     channels = configured_channels(settings)
     log.info("worker started; channels: %s", [c.name for c in channels] or "none configured")
-    stop = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    while not stop:
-        escalated = sweep_once(engine, batch=settings.sweep_batch, workers=settings.sweep_workers)
-        delivered, failed = deliver_outbox(
-            engine, channels, max_attempts=settings.outbox_max_attempts
-        )
+    started_at = dt.datetime.now(dt.UTC)
+    backoff = Backoff(cap=settings.worker_retry_max_seconds)
+    outage_since: float | None = None
+    while not stop.is_set():
+        if parent_pid is not None and os.getppid() != parent_pid:
+            log.warning("supervisor %d is gone; worker stopping", parent_pid)
+            return
+        try:
+            escalated, delivered, failed = work_once(
+                engine, settings, channels, name=name, started_at=started_at
+            )
+        except CONNECTION_ERRORS as exc:
+            if outage_since is None:
+                outage_since = time.monotonic()
+                log.error(
+                    "database unreachable, retrying with back-off (up to %.0f s): %s",
+                    backoff.cap,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
+            stop.wait(backoff.next())
+            continue
+        if outage_since is not None:
+            log.warning(
+                "database reachable again after %.1f s (%d retries)",
+                time.monotonic() - outage_since,
+                backoff.failures,
+            )
+            outage_since = None
+        backoff.reset()
         if escalated or delivered or failed:
             log.info("escalated %d, delivered %d, failed %d", escalated, delivered, failed)
         if once:
             return
-        deadline = time.monotonic() + settings.worker_interval_seconds
-        while not stop and time.monotonic() < deadline:
-            time.sleep(0.2)
+        stop.wait(settings.worker_interval_seconds)

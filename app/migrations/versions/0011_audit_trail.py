@@ -9,6 +9,11 @@ as PostgreSQL renders ``jsonb`` (``app/audittrail/chain.py`` recomputes it indep
 UPDATE, DELETE and TRUNCATE are refused, except DELETE by the retention function
 ``audit_events_purge(cutoff, actor)``, which runs as the role ``gridgov_audit_retention`` and first
 appends an anchor row (action ``audit.purge``) holding the id and hash of the last row it deletes.
+The application appends through ``audit_append(...)`` (owner's rights), so no request role needs
+write access to the table.
+
+``worker_heartbeats`` (one row per background worker, upserted each loop) and ``ops_health(...)``
+(counts and ages only, for the anonymous ``/healthz``).
 
 Revision ID: 0011
 Revises: 0010
@@ -63,6 +68,8 @@ def upgrade() -> None:
         """
     )
     op.execute(f"GRANT SELECT, INSERT, DELETE ON audit_events TO {RETENTION_ROLE}")
+    # The migrating role runs the retention job (``gridgov audit-log purge``) by SET ROLE.
+    op.execute(f"GRANT {RETENTION_ROLE} TO CURRENT_USER")
 
     op.execute(
         f"""
@@ -141,6 +148,21 @@ def upgrade() -> None:
     )
     op.execute(f"ALTER FUNCTION audit_events_purge(timestamptz, text) OWNER TO {RETENTION_ROLE}")
     op.execute("REVOKE EXECUTE ON FUNCTION audit_events_purge(timestamptz, text) FROM PUBLIC")
+    # Appending goes through this function, owned by the table owner, so whichever database role a
+    # transaction works as (the web app's, intake's, the system's) can append and nothing else.
+    op.execute(
+        """
+        CREATE FUNCTION audit_append(
+            p_actor text, p_address text, p_action text, p_object text, p_outcome text,
+            p_detail jsonb
+        ) RETURNS bigint
+        LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            INSERT INTO audit_events (actor, address, action, object, outcome, detail)
+            VALUES (p_actor, p_address, p_action, p_object, p_outcome, p_detail)
+            RETURNING id
+        $$
+        """
+    )
 
     op.create_table(
         "worker_heartbeats",
@@ -151,10 +173,31 @@ def upgrade() -> None:
         sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_worker_heartbeats")),
     )
+    # /healthz is anonymous (load balancers): it may learn counts and ages, never rows, whatever
+    # row-level security hides from its role; hence a function with the owner's rights.
+    op.execute(
+        """
+        CREATE FUNCTION ops_health(stale_after_seconds double precision)
+        RETURNS TABLE (undelivered bigint, oldest_undelivered_age_s double precision,
+                       last_beat_age_s double precision, live_workers bigint)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            SELECT (SELECT count(*) FROM incident_outbox
+                     WHERE delivered_at IS NULL AND failed = false),
+                   (SELECT extract(epoch FROM now() - min(created_at))::double precision
+                      FROM incident_outbox WHERE delivered_at IS NULL AND failed = false),
+                   (SELECT extract(epoch FROM now() - max(beat_at))::double precision
+                      FROM worker_heartbeats),
+                   (SELECT count(*) FROM worker_heartbeats
+                     WHERE beat_at > now() - make_interval(secs => stale_after_seconds))
+        $$
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS ops_health(double precision)")
     op.drop_table("worker_heartbeats")
+    op.execute("DROP FUNCTION IF EXISTS audit_append(text, text, text, text, text, jsonb)")
     op.execute("DROP FUNCTION IF EXISTS audit_events_purge(timestamptz, text)")
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
     op.execute("DROP TRIGGER IF EXISTS audit_events_guard ON audit_events")

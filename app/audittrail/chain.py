@@ -1,0 +1,116 @@
+"""Checking the hash chain, independently of the database function that builds it.
+
+Each row's ``hash`` is ``sha256(prev_hash || canonical)`` where canonical is the JSON array
+``[id, at, actor, address, action, object, outcome, detail]`` as PostgreSQL prints ``jsonb``
+(``", "`` and ``": "`` separators, non-ASCII as is), ``at`` in UTC as
+``YYYY-MM-DDTHH:MM:SS.ffffffZ`` and ``detail`` as its ``jsonb`` text (or null). The first row's
+``prev_hash`` is 64 zeros, unless older rows were purged: then a purge anchor (an ``audit.purge``
+row, itself in the chain) names the id and hash of the last row deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+GENESIS = "0" * 64
+
+_ROWS = text(
+    "SELECT id, at, actor, address, action, object, outcome, detail::text AS detail, "
+    "prev_hash, hash FROM audit_events ORDER BY id"
+)
+
+
+def canonical(row: Any) -> str:
+    at = row.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    fields = [row.id, at, row.actor, row.address, row.action, row.object, row.outcome, row.detail]
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def row_hash(prev_hash: str, row: Any) -> str:
+    return hashlib.sha256((prev_hash + canonical(row)).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    checked: int
+    first_id: int | None = None
+    last_id: int | None = None
+    last_hash: str | None = None
+    broken_at: int | None = None  # the id of the first row that does not fit
+    reason: str = ""
+
+    def message(self) -> str:
+        if not self.ok:
+            return f"审计日志在第 {self.broken_at} 条处断裂：{self.reason}"
+        if not self.checked:
+            return "审计日志为空"
+        return (
+            f"审计日志完整：共 {self.checked} 条（编号 {self.first_id}–{self.last_id}），"
+            f"末条哈希 {self.last_hash}"
+        )
+
+
+def verify_rows(rows: Iterable[Any], anchors: dict[int, str]) -> Verdict:
+    """Walk rows in id order; ``anchors`` maps a purged-through id to its hash."""
+    prev: Any = None
+    checked = 0
+    first_id = None
+    for row in rows:
+        if prev is None:
+            first_id = row.id
+            expected_prev = GENESIS if row.id == 1 else anchors.get(row.id - 1)
+            if expected_prev is None:
+                return Verdict(
+                    False,
+                    checked,
+                    broken_at=row.id,
+                    reason=f"第 1–{row.id - 1} 条被删除，且没有清理锚点",
+                )
+        else:
+            if row.id != prev.id + 1:
+                return Verdict(
+                    False,
+                    checked,
+                    broken_at=prev.id + 1,
+                    reason=f"第 {prev.id + 1}–{row.id - 1} 条缺失（被删除）",
+                )
+            expected_prev = prev.hash
+        if row.prev_hash != expected_prev:
+            return Verdict(
+                False,
+                checked,
+                broken_at=row.id,
+                reason="前一条哈希不符（前面的记录被删除、插入或修改）",
+            )
+        if row.hash != row_hash(row.prev_hash, row):
+            return Verdict(False, checked, broken_at=row.id, reason="内容与哈希不符（记录被修改）")
+        checked += 1
+        prev = row
+    if prev is None:
+        return Verdict(True, 0)
+    return Verdict(True, checked, first_id=first_id, last_id=prev.id, last_hash=prev.hash)
+
+
+def verify(session: Session) -> Verdict:
+    """Check the whole chain as stored (streamed; anchors read first)."""
+    anchors = {
+        int(r.through_id): r.through_hash
+        for r in session.execute(
+            text(
+                "SELECT (detail->>'through_id')::bigint AS through_id, "
+                "detail->>'through_hash' AS through_hash "
+                "FROM audit_events WHERE action = 'audit.purge'"
+            )
+        )
+    }
+    rows = session.execute(_ROWS.execution_options(yield_per=2000))
+    return verify_rows(rows, anchors)
