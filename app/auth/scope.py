@@ -48,13 +48,19 @@ class AreaScope:
     prefix: str
     # False only under the test switch: the database's row-level security must hold alone.
     app_filters: bool = True
+    # True once narrowed to an area the request named: that area is what the request is about,
+    # so it is filtered on even for a system job and under the test switch (only the
+    # jurisdiction filter is switched off; the database must then hide what lies outside).
+    narrowed: bool = False
 
     @property
     def everything(self) -> bool:
-        return self.principal.system
+        """No filter applies: a system job on the whole county, or the jurisdiction filter switched
+        off by the test switch, in both cases without an area named."""
+        return (self.principal.system or not self.app_filters) and not self.narrowed
 
     def covers(self, code: str | None) -> bool:
-        if not self.app_filters or self.everything:
+        if self.everything:
             return code is not None
         return within(code, self.prefix)
 
@@ -65,7 +71,7 @@ class AreaScope:
 
     def clause(self, column: Any) -> ColumnElement[bool]:
         """``column`` (an area/grid code) lies in the scope, as a range the index answers."""
-        if not self.app_filters or self.everything:
+        if self.everything:
             return true()
         if not self.prefix:
             return false()
@@ -74,7 +80,7 @@ class AreaScope:
 
     def sql(self, column: str) -> str:
         """The same condition for text SQL; bind ``**scope.params()``."""
-        if not self.app_filters or self.everything:
+        if self.everything:
             return "true"
         return f"({column} >= :scope_lo AND {column} < :scope_hi)"
 
@@ -86,10 +92,10 @@ class AreaScope:
         """The scope limited to ``area`` (a code the caller named), refused if outside theirs."""
         if not area:
             return self
-        if not self.everything and self.app_filters and not within(area, self.prefix):
+        if not self.everything and not within(area, self.prefix):
             # The caller named this area themselves, so naming it back tells them nothing new.
             raise Forbidden(f"区域 {area} 不在您的辖区内", area=area)
-        return replace(self, prefix=area)
+        return replace(self, prefix=area, narrowed=True)
 
     def sees(self, what: Field, grid_code: str | None) -> bool:
         return self.principal.sees(what, grid_code)

@@ -12,11 +12,10 @@ from typing import Any
 
 
 def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
+    from app.auth.keys import signing_key
     from app.cli import database
     from app.incidents.config import get_incident_settings
     from app.incidents.worker import run_worker
-
-    from app.auth.keys import signing_key
 
     signing_key(settings)  # like every start but `gridgov run`: no key, no start
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -32,6 +31,8 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
 def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
     from sqlalchemy.orm import Session
 
+    from app.auth.policy import system_principal
+    from app.auth.scope import scope_of
     from app.cli import database
     from app.incidents.calendar import TZ
     from app.incidents.kpis import COLUMNS, compute_kpis
@@ -43,7 +44,7 @@ def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
             session,
             start=dt.datetime.combine(start, dt.time(0), TZ),
             end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), TZ),
-            area=args.area,
+            scope=scope_of(system_principal("kpis")).narrow(args.area),
             category=args.category,
             worker=args.worker,
             group_by=args.group_by,

@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.scope import AreaScope
+
 # group_by → SQL expression; a whitelist, so no user string ever reaches the SQL text.
 GROUPS = {
     "none": "NULL::text",
@@ -55,7 +57,7 @@ SELECT {group} AS grp,
   FROM incidents
  WHERE deadline >= :start AND deadline < :end
    AND state NOT IN ('rejected', 'voided')
-   AND grid_code LIKE :prefix
+   AND {scope}
    {extra}
  GROUP BY 1
  ORDER BY 1 NULLS FIRST
@@ -71,20 +73,21 @@ def compute_kpis(
     *,
     start: dt.datetime,
     end: dt.datetime,
-    area: str,
+    scope: AreaScope,
     category: str | None = None,
     worker: str | None = None,
     group_by: str = "none",
     at: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
+    """KPIs of the cases in ``scope`` (the caller's area, or the area asked for)."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {sorted(GROUPS)}")
     extra = []
     params: dict[str, Any] = {
         "start": start,
         "end": end,
-        "prefix": _like_prefix(area),
         "now": at or dt.datetime.now(dt.UTC),
+        **scope.params(),
     }
     if category:
         extra.append("AND category_code LIKE :category")
@@ -92,7 +95,7 @@ def compute_kpis(
     if worker:
         extra.append("AND assignee = :worker")
         params["worker"] = worker
-    sql = _SQL.format(group=GROUPS[group_by], extra=" ".join(extra))
+    sql = _SQL.format(group=GROUPS[group_by], scope=scope.sql("grid_code"), extra=" ".join(extra))
     out = []
     for r in session.execute(text(sql), params):
         due = int(r.due)

@@ -14,32 +14,40 @@ from sqlalchemy import select
 from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import CurrentPrincipal, CurrentUser, require_roles
-from app.auth.policy import Principal
-from app.db import SessionDep
-from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from app.auth.deps import CurrentPrincipal
+from app.auth.policy import Action, Resource
+from app.auth.scope import AreaScope, access, access_whole
+from app.db import SessionDep, intake_access, request_session
+from app.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.incidents import intake as intake_mod
 from app.incidents import kpis as kpi_mod
 from app.incidents import service
 from app.incidents.categories import upsert_categories
 from app.incidents.deps import CalendarDep, IntakeContextDep, StorageDep
 from app.incidents.models import IncidentCategory, IncidentEvent
+from app.incidents.public import to_receipt
 from app.incidents.schemas import (
     CategoryCreate,
     CategoryPublic,
     EventPublic,
     IncidentCreate,
     IncidentPublic,
+    IncidentReceipt,
     IncidentsPublic,
     TransitionIn,
 )
 from app.incidents.storage import photo_record
+from app.params import BigId, Offset
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
-Staff = Annotated[
-    Principal, Depends(require_roles("county_admin", "dispatcher", "grid_worker", "auditor"))
+# Who may do what is the policy table's (app/auth/policy.py); a case outside the caller's area is
+# answered like a missing one (service.get_incident).
+Cases = Annotated[AreaScope, Depends(access(Resource.INCIDENT))]
+Case = Annotated[AreaScope, Depends(access_whole(Resource.INCIDENT))]
+CategoryAdmin = Annotated[
+    AreaScope, Depends(access_whole(Resource.INCIDENT_CATEGORY, Action.UPDATE))
 ]
-Admin = Annotated[Principal, Depends(require_roles("county_admin"))]
+Kpis = Annotated[AreaScope, Depends(access(Resource.KPI))]
 
 
 def _validation_422(exc: ValidationError) -> InvalidInput:
@@ -101,9 +109,9 @@ def _inline_ok(request: Request, data: IncidentCreate, files: list[tuple[str, by
 
 @router.post(
     "/incidents",
-    response_model=IncidentPublic,
+    response_model=IncidentPublic | IncidentReceipt,
     status_code=201,
-    responses={200: {"description": "same Idempotency-Key: the original case"}},
+    responses={200: {"description": "same Idempotency-Key by the same caller: the original case"}},
     openapi_extra={
         "requestBody": {
             "content": {
@@ -118,17 +126,31 @@ async def create_incident(
     principal: CurrentPrincipal,
     ctx: IntakeContextDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    x_device_id: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Any:
     """Report an incident (JSON, or multipart with ``photos``); routed to its grid at once.
 
-    Send an ``Idempotency-Key`` header: a retry with the same key answers 200 with the original case.
+    Send an ``Idempotency-Key`` header: a retry with the same key by the same caller answers 200
+    with the original case. The key is the caller's own: their account, or for an anonymous
+    reporter their address plus the ``X-Device-Id`` header if sent (docs/public.md#idempotency).
+    A caller who may not read the case (anonymous residents, staff outside its area) gets a
+    receipt with its public fields and follow-up token only.
     """
     settings, storage = ctx.settings, ctx.storage
     data, files = await _parse_intake(request, settings, storage)
     if len(files) > settings.photo_max_count:
         raise PayloadTooLarge(f"照片最多 {settings.photo_max_count} 张", field="photos")
+    scope = None
+    if idempotency_key is not None:
+        secret = request.app.state.settings.secret_key
+        if not secret:
+            raise RuntimeError("settings.secret_key is not set")
+        address = request.client.host if request.client else ""
+        scope = intake_mod.caller_scope(
+            principal, source=f"{address}|{x_device_id or ''}", secret=secret
+        )
 
-    def work() -> tuple[IncidentPublic, bool]:
+    def work() -> tuple[IncidentPublic | IncidentReceipt, bool]:
         photos = [
             photo_record(storage, name, blob, max_bytes=settings.photo_max_bytes)
             for name, blob in files
@@ -136,8 +158,9 @@ async def create_incident(
         # The session is opened and committed here rather than through SessionDep: the whole
         # request then costs one trip to the threadpool instead of three, and the case is still
         # committed before the 201 is sent (an exception rolls it back when the session closes).
-        with request.app.state.sessionmaker() as session:
-            incident, created, dups, category_name = intake_mod.intake(
+        # Intake files a case anywhere for anyone, hence the intake database role.
+        with request_session(request, intake_access(principal)) as session:
+            result = intake_mod.intake(
                 session,
                 ctx.snapshot,
                 data=data,
@@ -145,11 +168,20 @@ async def create_incident(
                 calendar=ctx.calendar,
                 settings=settings,
                 idempotency_key=idempotency_key,
+                idempotency_scope=scope,
                 photos=photos,
             )
             session.commit()
-        out = service.to_public(incident, principal, category_name=category_name, duplicates=dups)
-        return out, created
+        incident, category = result.incident, result.category
+        out: IncidentPublic | IncidentReceipt
+        if principal.may(Resource.INCIDENT, Action.READ) and principal.covers(incident.grid_code):
+            name = category.name if category else None
+            out = service.to_public(
+                incident, principal, category_name=name, duplicates=result.duplicates
+            )
+        else:
+            out = to_receipt(incident, category, result.duplicates)
+        return out, result.created
 
     if _inline_ok(request, data, files):
         out, created = work()
@@ -163,19 +195,17 @@ async def create_incident(
 @router.get("/incidents", response_model=IncidentsPublic)
 def list_incidents(
     session: SessionDep,
-    principal: Staff,
+    scope: Cases,
     state: str | None = None,
-    area: Annotated[str | None, Query(pattern=r"^[0-9]{6,15}$")] = None,
     category: str | None = None,
     supervised: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentsPublic:
     total, rows = service.list_incidents(
         session,
-        principal,
+        scope=scope,
         state=state,
-        area=area,
         category=category,
         supervised=supervised,
         limit=limit,
@@ -185,16 +215,19 @@ def list_incidents(
     return IncidentsPublic(
         count=total,
         data=[
-            service.to_public(r, principal, category_name=names.get(r.category_code)) for r in rows
+            service.to_public(r, scope.principal, category_name=names.get(r.category_code))
+            for r in rows
         ],
     )
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentPublic)
-def get_incident(incident_id: int, session: SessionDep, principal: CurrentUser) -> IncidentPublic:
-    incident = service.get_incident(session, incident_id, principal)
+def get_incident(incident_id: BigId, session: SessionDep, scope: Case) -> IncidentPublic:
+    incident = service.get_incident(session, incident_id, scope=scope)
     names = service.category_names(session)
-    return service.to_public(incident, principal, category_name=names.get(incident.category_code))
+    return service.to_public(
+        incident, scope.principal, category_name=names.get(incident.category_code)
+    )
 
 
 @router.get(
@@ -202,10 +235,10 @@ def get_incident(incident_id: int, session: SessionDep, principal: CurrentUser) 
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
 )
 def photo(
-    incident_id: int, n: int, session: SessionDep, principal: CurrentUser, storage: StorageDep
+    incident_id: BigId, n: int, session: SessionDep, scope: Case, storage: StorageDep
 ) -> Response:
     """The n-th photo (0-based) of a case the caller may see, with the type sniffed at intake."""
-    incident = service.get_incident(session, incident_id, principal)
+    incident = service.get_incident(session, incident_id, scope=scope)
     if not 0 <= n < len(incident.photos):
         raise NotFound(
             f"案件 {incident.case_no} 没有第 {n + 1} 张照片（共 {len(incident.photos)} 张）"
@@ -219,8 +252,8 @@ def photo(
 
 
 @router.get("/incidents/{incident_id}/history", response_model=list[EventPublic])
-def history(incident_id: int, session: SessionDep, principal: CurrentUser) -> list[EventPublic]:
-    service.get_incident(session, incident_id, principal)
+def history(incident_id: BigId, session: SessionDep, scope: Case) -> list[EventPublic]:
+    service.get_incident(session, incident_id, scope=scope)
     events = session.scalars(
         select(IncidentEvent)
         .where(IncidentEvent.incident_id == incident_id)
@@ -231,18 +264,21 @@ def history(incident_id: int, session: SessionDep, principal: CurrentUser) -> li
 
 @router.post("/incidents/{incident_id}/transitions", response_model=IncidentPublic)
 def transition(
-    incident_id: int,
+    incident_id: BigId,
     body: TransitionIn,
     session: SessionDep,
-    principal: CurrentUser,
+    scope: Case,
     calendar: CalendarDep,
 ) -> IncidentPublic:
-    """Move a case along the lifecycle; send the ``version`` you saw (stale → 409)."""
+    """Move a case along the lifecycle; send the ``version`` you saw (stale → 409). Which role
+    makes which move is the lifecycle table's (statemachine.TRANSITIONS)."""
     incident = service.transition(
-        session, incident_id=incident_id, body=body, principal=principal, calendar=calendar
+        session, incident_id=incident_id, body=body, scope=scope, calendar=calendar
     )
     names = service.category_names(session)
-    return service.to_public(incident, principal, category_name=names.get(incident.category_code))
+    return service.to_public(
+        incident, scope.principal, category_name=names.get(incident.category_code)
+    )
 
 
 @router.get("/incident-categories", response_model=list[CategoryPublic])
@@ -252,7 +288,9 @@ def list_categories(session: SessionDep) -> list[CategoryPublic]:
 
 
 @router.put("/incident-categories/{code}", response_model=CategoryPublic)
-def put_category(code: str, body: CategoryCreate, session: SessionDep, _: Admin) -> CategoryPublic:
+def put_category(
+    code: str, body: CategoryCreate, session: SessionDep, _: CategoryAdmin
+) -> CategoryPublic:
     """Create or edit a category (county admins)."""
     if body.code != code:
         raise InvalidInput("code: 路径中的编码与请求体不一致", field="code")
@@ -277,10 +315,9 @@ def put_category(code: str, body: CategoryCreate, session: SessionDep, _: Admin)
 @router.get("/kpis", responses={200: {"content": {"text/csv": {}}}})
 def kpis(
     session: SessionDep,
-    principal: Staff,
+    scope: Kpis,
     start: dt.date,
     end: dt.date,
-    area: Annotated[str | None, Query(pattern=r"^[0-9]{6,15}$")] = None,
     category: str | None = None,
     worker: str | None = None,
     group_by: Annotated[
@@ -291,16 +328,13 @@ def kpis(
     """KPIs over the cases due in [start, end] (dates in Asia/Shanghai), for an area code prefix."""
     if end < start:
         raise InvalidInput("end: 结束日期早于开始日期", field="end")
-    area = area or principal.jurisdiction_code
-    if not area.startswith(principal.jurisdiction_code):
-        raise Forbidden(f"区域 {area} 不在您的辖区内")
     from app.incidents.calendar import TZ
 
     rows = kpi_mod.compute_kpis(
         session,
         start=dt.datetime.combine(start, dt.time(0), TZ),
         end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), TZ),
-        area=area,
+        scope=scope,
         category=category,
         worker=worker,
         group_by=group_by,
@@ -315,4 +349,4 @@ def kpis(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="kpis.csv"'},
         )
-    return {"area": area, "start": start, "end": end, "group_by": group_by, "rows": rows}
+    return {"area": scope.prefix, "start": start, "end": end, "group_by": group_by, "rows": rows}

@@ -9,7 +9,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.policy import ROLE_LABELS, Principal, mask_phone
+from app.auth.policy import Field, Principal, mask_name, mask_phone, role_label, roles_label
+from app.auth.scope import AreaScope
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.incidents import statemachine as sm
 from app.incidents.calendar import WorkingCalendar
@@ -17,7 +18,6 @@ from app.incidents.models import Incident, IncidentCategory, IncidentEvent, Outb
 from app.incidents.schemas import DuplicateOut, IncidentPublic, TransitionIn
 
 TIERS = ("grid", "community", "township", "county")
-_STAFF_ROLES = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"})
 
 
 def now() -> dt.datetime:
@@ -66,17 +66,21 @@ def record(
     )
 
 
+MISSING = "事件不存在"
+
+
 def get_incident(
-    session: Session, incident_id: int, principal: Principal, *, lock: bool = False
+    session: Session, incident_id: int, *, scope: AreaScope, lock: bool = False
 ) -> Incident:
     stmt = select(Incident).where(Incident.id == incident_id)
     if lock:
         stmt = stmt.with_for_update()
     incident = session.scalar(stmt)
+    # A case outside the caller's area is answered exactly like a missing one: a 403 naming its
+    # case number and grid would tell the caller that the case exists and where (docs/public.md).
     if incident is None:
-        raise NotFound(f"事件 {incident_id} 不存在")
-    if not principal.covers(incident.grid_code):
-        raise Forbidden(f"事件 {incident.case_no} 不在您的辖区内", grid_code=incident.grid_code)
+        raise NotFound(MISSING)
+    scope.require(incident.grid_code, missing=MISSING)
     return incident
 
 
@@ -85,11 +89,13 @@ def transition(
     *,
     incident_id: int,
     body: TransitionIn,
-    principal: Principal,
+    scope: AreaScope,
     calendar: WorkingCalendar,
 ) -> Incident:
+    """One move of the lifecycle table (statemachine.TRANSITIONS) by the caller of ``scope``."""
+    principal = scope.principal
     # FOR UPDATE: two concurrent edits of one case are serialised; the second sees the new version.
-    incident = get_incident(session, incident_id, principal, lock=True)
+    incident = get_incident(session, incident_id, scope=scope, lock=True)
     t = sm.TRANSITIONS[body.action]
     if incident.state not in t.sources:
         raise Conflict(
@@ -100,7 +106,7 @@ def transition(
         )
     if principal.role not in t.roles:
         raise Forbidden(
-            f"“{t.label}”仅限{sm.roles_label(t.roles)}；当前角色为{ROLE_LABELS.get(principal.role, principal.role)}",
+            f"“{t.label}”仅限{roles_label(t.roles)}；当前角色为{role_label(principal.role)}",
             action=t.action,
         )
     if body.version != incident.version:
@@ -182,7 +188,10 @@ def to_public(
     at: dt.datetime | None = None,
 ) -> IncidentPublic:
     point = to_shape(incident.location)
-    staff = principal.role in _STAFF_ROLES and principal.covers(incident.grid_code)
+    # Masks come from the policy (UNMASKED): the reporter's name and phone, and the routing answer
+    # stored at intake (it names the grid's staff and their phones).
+    reporter = principal.sees(Field.REPORTER_CONTACT, incident.grid_code)
+    staff = principal.sees(Field.STAFF_PHONE, incident.grid_code)
     moment = at or now()
     overdue = (incident.handled_at or moment) > incident.deadline and incident.state not in (
         "rejected",
@@ -198,8 +207,8 @@ def to_public(
         description=incident.description,
         address=incident.address,
         source=incident.source,
-        reporter_name=incident.reporter_name,
-        reporter_phone=incident.reporter_phone if staff else mask_phone(incident.reporter_phone),
+        reporter_name=incident.reporter_name if reporter else mask_name(incident.reporter_name),
+        reporter_phone=incident.reporter_phone if reporter else mask_phone(incident.reporter_phone),
         lng=point.x,
         lat=point.y,
         grid_code=incident.grid_code,
@@ -239,19 +248,16 @@ def category_names(session: Session) -> dict[str, str]:
 
 def list_incidents(
     session: Session,
-    principal: Principal,
     *,
+    scope: AreaScope,
     state: str | None = None,
-    area: str | None = None,
     category: str | None = None,
     supervised: bool | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[Incident]]:
-    prefix = area or principal.jurisdiction_code
-    if principal.role == "public" or not prefix.startswith(principal.jurisdiction_code):
-        raise Forbidden(f"区域 {prefix} 不在您的辖区内")
-    conds = [Incident.grid_code.startswith(prefix, autoescape=True)]
+    """Cases in ``scope`` (the caller's jurisdiction, or the area they asked for), newest first."""
+    conds = [scope.clause(Incident.grid_code)]
     if state:
         conds.append(Incident.state == state)
     if category:

@@ -1,4 +1,5 @@
-"""The lifecycle (DOMAIN.md §6) as one table: action → (from states, to state, roles).
+"""The lifecycle (docs/domain.md#incident-lifecycle) as one table: action → (from states, to
+state, roles).
 
 reported → accepted → registered | rejected | voided → dispatched → handling [extend, return]
 → handled → verified (rework sends it back to handling) → closed → evaluated; a grid worker may
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.auth.policy import ROLE_LABELS
+from app.auth.policy import Role
 
 STATE_LABELS = {
     "reported": "已上报",
@@ -32,8 +33,8 @@ IN_PROGRESS_STATES = (*OPEN_STATES, "handled", "verified")
 CLOSED_STATES = ("closed", "evaluated")
 FINAL_STATES = ("rejected", "voided", "evaluated")
 
-DISPATCH = ("dispatcher",)
-FIELD = ("grid_worker",)
+DISPATCH = (Role.DISPATCHER,)
+FIELD = (Role.GRID_WORKER,)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Transition:
     label: str
     sources: tuple[str, ...]
     target: str | None  # None: the state does not change
-    roles: tuple[str, ...]
+    roles: tuple[Role, ...]
 
     def target_from(self, state: str) -> str:
         return self.target or state
@@ -79,7 +80,3 @@ def allowed_actions(state: str) -> list[str]:
 def describe_allowed(state: str) -> str:
     names = [f"{TRANSITIONS[a].label}（{a}）" for a in allowed_actions(state)]
     return "、".join(names) if names else "无（流程已结束）"
-
-
-def roles_label(roles: tuple[str, ...]) -> str:
-    return "、".join(ROLE_LABELS[r] for r in roles)

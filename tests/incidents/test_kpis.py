@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
+from app.auth.policy import system_principal
+from app.auth.scope import scope_of
 from app.incidents.calendar import TZ
 from app.incidents.kpis import compute_kpis
 from tests.factories import C1, G11, G12
@@ -61,8 +63,9 @@ def cases(db):  # type: ignore[no-untyped-def]
     db.flush()
 
 
-def _kpis(db, **kw):  # type: ignore[no-untyped-def]
-    return compute_kpis(db, start=d(1), end=d(1, 4), at=NOW, **{"area": "419901", **kw})
+def _kpis(db, area="419901", **kw):  # type: ignore[no-untyped-def]
+    scope = scope_of(system_principal("test")).narrow(area)
+    return compute_kpis(db, start=d(1), end=d(1, 4), at=NOW, scope=scope, **kw)
 
 
 def test_each_formula(db, cases):
