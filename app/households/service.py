@@ -1,5 +1,6 @@
 """Household records for the people who work with residents, masked by role, every sensitive read
-logged (DOMAIN.md §5)."""
+logged (docs/domain.md#households-and-privacy). Who sees what unmasked is the policy's (UNMASKED:
+a grid worker only in the grids they serve); a household outside the caller's area is missing."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.audittrail import record_event
-from app.auth.policy import (
-    Principal,
-    mask_name,
-    mask_phone,
-    sees_resident_details,
-    sees_special_groups,
-)
-from app.errors import Forbidden, NotFound
+from app.auth.policy import Field, Principal, mask_name, mask_phone
+from app.auth.scope import AreaScope
+from app.errors import NotFound
 from app.households.schemas import (
     AccessLogEntry,
     AccessLogPublic,
@@ -35,11 +31,13 @@ _SELECT = """
              ORDER BY code LIMIT 1) g ON true
 """
 
+MISSING = "住户不存在"
 
-def _shape(row: Any, principal: Principal) -> tuple[HouseholdPublic, bool]:
+
+def _shape(row: Any, scope: AreaScope) -> tuple[HouseholdPublic, bool]:
     """The caller's view of one household, and whether it exposed a sensitive record."""
-    details = sees_resident_details(principal, row.grid_code)
-    groups = sees_special_groups(principal, row.grid_code)
+    details = scope.sees(Field.RESIDENT_CONTACT, row.grid_code)
+    groups = scope.sees(Field.SPECIAL_GROUPS, row.grid_code)
     public = HouseholdPublic(
         id=row.id,
         building_code=row.building_code,
@@ -97,14 +95,15 @@ def _record_read(
 def list_households(
     session: Session,
     *,
-    principal: Principal,
+    scope: AreaScope,
     grid_code: str,
     special_only: bool,
     purpose: str,
     address: str | None = None,
 ) -> HouseholdsPublic:
-    if not principal.covers(grid_code):
-        raise Forbidden(f"网格 {grid_code} 不在您的辖区（{principal.jurisdiction_code}）内")
+    """Households of a grid the caller named (403 if outside their area: they named it)."""
+    scope = scope.narrow(grid_code)
+    principal = scope.principal
     rows = session.execute(
         text(
             """
@@ -120,7 +119,7 @@ def list_households(
         ),
         {"grid": grid_code, "special": special_only},
     ).all()
-    shaped = [_shape(r, principal) for r in rows]
+    shaped = [_shape(r, scope) for r in rows]
     _log(session, principal, [p.id for p, sensitive in shaped if sensitive], purpose)
     _record_read(session, principal, address, f"grid:{grid_code}", shaped, purpose)
     return HouseholdsPublic(data=[p for p, _ in shaped], count=len(shaped))
@@ -129,17 +128,18 @@ def list_households(
 def get_household(
     session: Session,
     *,
-    principal: Principal,
+    scope: AreaScope,
     household_id: int,
     purpose: str,
     address: str | None = None,
 ) -> HouseholdPublic:
+    """One household; outside the caller's area it is answered exactly like a missing one."""
+    principal = scope.principal
     row = session.execute(text(_SELECT + " WHERE h.id = :id"), {"id": household_id}).first()
     if row is None:
-        raise NotFound(f"住户 {household_id} 不存在")
-    if not principal.covers(row.grid_code):
-        raise Forbidden(f"住户 {household_id} 不在您的辖区（{principal.jurisdiction_code}）内")
-    public, sensitive = _shape(row, principal)
+        raise NotFound(MISSING)
+    scope.require(row.grid_code, missing=MISSING)
+    public, sensitive = _shape(row, scope)
     if sensitive:
         _log(session, principal, [public.id], purpose)
     _record_read(
@@ -151,7 +151,7 @@ def get_household(
 def read_access_log(
     session: Session,
     *,
-    principal: Principal,
+    scope: AreaScope,
     household_id: int | None,
     username: str | None,
     limit: int,
@@ -165,17 +165,12 @@ def read_access_log(
               JOIN buildings b ON b.id = h.building_id
              WHERE (CAST(:hid AS int) IS NULL OR a.household_id = :hid)
                AND (CAST(:user AS text) IS NULL OR a.username = :user)
-               AND COALESCE(b.community_code, '') LIKE :scope
+               AND {scope}
              ORDER BY a.at DESC, a.id DESC
              LIMIT :limit
-            """
+            """.format(scope=scope.sql("b.community_code"))
         ),
-        {
-            "hid": household_id,
-            "user": username,
-            "scope": principal.jurisdiction_code + "%",
-            "limit": limit,
-        },
+        {"hid": household_id, "user": username, "limit": limit, **scope.params()},
     ).all()
     data = [
         AccessLogEntry(
