@@ -6,6 +6,8 @@ Benchmarks print figures; they are run by hand (``python bench/bench_x.py``), no
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -120,9 +122,9 @@ def uvicorn_server(engine: Engine, port: int, workers: int = 2) -> subprocess.Po
         "GRIDGOV_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "GRIDGOV_LOCATE_REFRESH_SECONDS": "30",
         "PATH": "/usr/bin:/bin:/usr/local/bin",
+        # A throwaway signing key for the throwaway server (the app refuses to start without one).
+        "GRIDGOV_SECRET_KEY": os.environ.get("GRIDGOV_SECRET_KEY") or secrets.token_urlsafe(48),
     }
-    import os
-
     env = {**os.environ, **env}
     proc = subprocess.Popen(
         [

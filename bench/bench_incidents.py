@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -86,7 +87,8 @@ def county(engine) -> None:  # type: ignore[no-untyped-def]
 def intake(engine) -> float:  # type: ignore[no-untyped-def]
     port = free_port()
     env = {**os.environ, "GRIDGOV_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-           "GRIDGOV_LOCATE_REFRESH_SECONDS": "30", "GRIDGOV_DB_POOL_SIZE": "8"}  # fmt: skip
+           "GRIDGOV_LOCATE_REFRESH_SECONDS": "30", "GRIDGOV_DB_POOL_SIZE": "8",
+           "GRIDGOV_SECRET_KEY": secrets.token_urlsafe(48)}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", "--log-level", "warning", "--no-access-log"],

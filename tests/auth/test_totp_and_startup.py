@@ -21,7 +21,7 @@ from app.auth.startup import DemoPasswordsInProduction, refuse_demo_passwords
 from app.auth.totp import code_at
 from app.main import create_app
 from app.settings import Settings
-from tests.auth.conftest import bearer, login
+from tests.auth.conftest import PASSWORD, bearer, login
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -158,3 +158,32 @@ def test_run_prints_where_the_key_lives(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.delenv("GRIDGOV_SECRET_KEY")
     _provide_secret_key(Settings(environment="development", data_dir=tmp_path, _env_file=None))
     assert "沿用" in capsys.readouterr().out
+
+
+def test_the_pages_enrol_a_second_factor_and_then_ask_for_it(app_factory, make_user):
+    import re
+
+    def csrf(page: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    make_user("chief", role="planner")
+    app = app_factory()
+    app.state.settings = app.state.settings.model_copy(update={"environment": "production"})
+    with TestClient(app) as c:
+        form = {"username": "chief", "password": PASSWORD, "next": "/planner"}
+        r = c.post("/login", data={**form, "csrf_token": csrf(c.get("/login").text)})
+        assert r.url.path == "/login/totp" and "绑定动态口令" in r.text
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', r.text).group(1)  # type: ignore[union-attr]
+        # Until enrolled, the pages are closed to this session.
+        assert c.get("/planner", follow_redirects=False).status_code == 403
+        r = c.post("/login/totp", data={"code": code_at(secret, NOW), "csrf_token": csrf(r.text)})
+        assert r.status_code == 200 and "动态口令已启用，请重新登录" in r.text
+        r = c.post("/login", data={**form, "csrf_token": csrf(r.text)}, follow_redirects=False)
+        assert r.status_code == 401 and "请输入动态口令" in r.text and 'value="chief"' in r.text
+        code = code_at(secret, NOW + dt.timedelta(seconds=30))
+        r = c.post(
+            "/login",
+            data={**form, "totp": code, "csrf_token": csrf(r.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/planner"
