@@ -4,7 +4,7 @@ One pure ASGI middleware, outermost, so that writes refused before they reach a 
 limits) are recorded too. The event is appended after the response has been sent, in its own
 transaction: a write that failed (its transaction rolled back) is recorded as refused or error all
 the same. The price: the event of a successful write is committed just after the write, not with
-it, so a crash in between would lose the event (not the write) — docs/security.md#audit-trail.
+it, so a crash in between would lose the event (not the write) — docs/security.md#security-audit.
 
 Recorded: user (the principal the request's authentication resolved, ``request.state``), client
 address (after the trusted-proxy rewrite), method and path template as the object, the outcome
@@ -21,6 +21,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audittrail.service import record_event_now
+from app.db import CONNECTION_ERRORS
 
 log = logging.getLogger("gridgov.audittrail")
 
@@ -103,5 +104,7 @@ class AuditWritesMiddleware:
                 outcome=outcome_of(status),
                 detail={"status": status, "path": scope.get("path", "")[:300]},
             )
+        except CONNECTION_ERRORS as exc:  # the database is away: one line, not a trace
+            log.error("audit trail: could not record %s %s (%s): %s", method, template, status, exc)
         except Exception:  # the response is already sent: say so loudly, do not mask it
             log.exception("audit trail: could not record %s %s (%s)", method, template, status)

@@ -19,11 +19,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.backoff import Backoff
-from app.db import unit_of_work
+from app.db import CONNECTION_ERRORS, unit_of_work
 from app.health.models import beat
 from app.incidents.config import IncidentSettings
 from app.incidents.notify import Channel, configured_channels
@@ -100,11 +98,6 @@ def _sweep_loop(engine: Engine, batch: int, moment: dt.datetime) -> int:
             return total
 
 
-# Errors that mean "the database is not there right now" (refused, restarted, network cut, pool
-# exhausted); anything else is a bug and ends the process (``gridgov run`` restarts it).
-CONNECTION_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
-
-
 def work_once(
     engine: Engine,
     settings: IncidentSettings,
@@ -154,7 +147,7 @@ def run_worker(
             escalated, delivered, failed = work_once(
                 engine, settings, channels, name=name, started_at=started_at
             )
-        except CONNECTION_ERRORS as exc:
+        except CONNECTION_ERRORS as exc:  # other errors are bugs: exit, `gridgov run` restarts
             if outage_since is None:
                 outage_since = time.monotonic()
                 log.error(

@@ -268,3 +268,34 @@ def test_bad_filters_are_422(client, token_for, params, message):
     assert r.status_code == 422, r.text
     if message:
         assert message in r.text
+
+
+def test_sign_ins_are_in_the_trail_success_and_failure(client, db, start):
+    from app.auth.schemas import UserCreate
+    from app.auth.service import create_user
+
+    tiny_county(db)
+    create_user(
+        db,
+        data=UserCreate(
+            username="wang",
+            password="Harbour-lights-42",
+            role="dispatcher",
+            jurisdiction_code="419901",
+        ),
+    )
+    db.commit()
+    bad = client.post("/api/v1/auth/token", data={"username": "wang", "password": "wrong-one-12"})
+    assert bad.status_code == 401
+    good = client.post(
+        "/api/v1/auth/token", data={"username": "wang", "password": "Harbour-lights-42"}
+    )
+    assert good.status_code == 200, good.text
+    logins = [e for e in _events_after(db, start) if e.action == "auth.login"]
+    assert [(e.actor, e.address, e.object, e.outcome) for e in logins] == [
+        ("wang", "testclient", "user:wang", "failure"),
+        ("wang", "testclient", "user:wang", "success"),
+    ]
+    # and the token request itself, as a write, once each
+    writes = [e for e in _events_after(db, start) if e.object == "POST /api/v1/auth/token"]
+    assert [e.outcome for e in writes] == ["refused", "success"]
