@@ -13,6 +13,7 @@ from app.audits.service import get_audit, report_base, run_audit
 from app.auth.deps import require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
+from app.params import Id
 from gis.coverage import CoverageTolerances
 
 router = APIRouter(prefix="/api/v1/audits", tags=["audits 覆盖审计"])
@@ -65,7 +66,5 @@ def audit_area(
 
 
 @router.get("/{run_id}", response_model=AuditPublic)
-def read_audit(
-    run_id: int, session: SessionDep, principal: Auditor, f: Format = "json"
-) -> Response:
+def read_audit(run_id: Id, session: SessionDep, principal: Auditor, f: Format = "json") -> Response:
     return _respond(get_audit(session, run_id=run_id, principal=principal), f, session)

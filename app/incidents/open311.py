@@ -22,13 +22,14 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import require_roles
 from app.auth.policy import Principal
 from app.db import SessionDep
-from app.errors import GridgovError, InvalidInput, NotFound, Unauthorized
+from app.errors import InvalidInput, NotFound, Unauthorized
 from app.incidents import intake as intake_mod
 from app.incidents import service
 from app.incidents import statemachine as sm
 from app.incidents.deps import CalendarDep, IncidentSettingsDep, SnapshotDep
 from app.incidents.models import Incident, IncidentCategory, Open311Client
 from app.incidents.schemas import IncidentCreate
+from app.params import parse_big_id
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 admin_router = APIRouter(prefix="/api/v1", tags=["open311"])
@@ -99,13 +100,6 @@ def _fmt(fmt: str) -> str:
     return fmt
 
 
-def _error(request: Request, fmt: str, exc: GridgovError) -> Response:
-    body = [{"code": exc.status_code, "description": exc.message}]
-    return _render(
-        request, fmt if fmt in ("json", "xml") else "json", "errors", "error", body, exc.status_code
-    )
-
-
 def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat(timespec="seconds") if t else None
 
@@ -167,10 +161,7 @@ def discovery(request: Request, fmt: str) -> Response:
             }
         ],
     }
-    try:
-        return _render(request, _fmt(fmt), "discovery", None, data)
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    return _render(request, _fmt(fmt), "discovery", None, data)
 
 
 def _small_classes(session: Session) -> tuple[list[IncidentCategory], dict[str, str]]:
@@ -185,27 +176,19 @@ def _small_classes(session: Session) -> tuple[list[IncidentCategory], dict[str, 
 
 @router.get("/services.{fmt}")
 def services(request: Request, fmt: str, session: SessionDep) -> Response:
-    try:
-        cats, groups = _small_classes(session)
-        return _render(
-            request, _fmt(fmt), "services", "service", [_service(c, groups) for c in cats]
-        )
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    cats, groups = _small_classes(session)
+    return _render(request, _fmt(fmt), "services", "service", [_service(c, groups) for c in cats])
 
 
 @router.get("/services/{code}.{fmt}")
 def service_definition(request: Request, code: str, fmt: str, session: SessionDep) -> Response:
-    try:
-        cats, _ = _small_classes(session)
-        if code not in {c.code for c in cats}:
-            raise NotFound(f"未知的 service_code {code}")
-        # No extra attributes: description and location are all a case needs.
-        return _render(
-            request, _fmt(fmt), "service_definition", None, {"service_code": code, "attributes": []}
-        )
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    cats, _ = _small_classes(session)
+    if code not in {c.code for c in cats}:
+        raise NotFound(f"未知的 service_code {code}")
+    # No extra attributes: description and location are all a case needs.
+    return _render(
+        request, _fmt(fmt), "service_definition", None, {"service_code": code, "attributes": []}
+    )
 
 
 def _client(session: Session, api_key: str | None) -> Open311Client:
@@ -229,53 +212,47 @@ async def post_request(
     calendar: CalendarDep,
     settings: IncidentSettingsDep,
 ) -> Response:
-    try:
-        _fmt(fmt)
-        form = dict((await request.form()).items())
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    _fmt(fmt)
+    form = dict((await request.form()).items())
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
 
-        def work() -> dict[str, Any]:
-            client = _client(session, fields.get("api_key"))
-            name = (
-                " ".join(x for x in (fields.get("last_name"), fields.get("first_name")) if x)
-                or None
+    def work() -> dict[str, Any]:
+        client = _client(session, fields.get("api_key"))
+        name = " ".join(x for x in (fields.get("last_name"), fields.get("first_name")) if x) or None
+        try:
+            data = IncidentCreate(
+                category_code=fields.get("service_code", ""),
+                description=fields.get("description") or "（未填写描述）",
+                lng=float(fields["long"]) if fields.get("long") else None,
+                lat=float(fields["lat"]) if fields.get("lat") else None,
+                crs="wgs84",
+                address=fields.get("address_string"),
+                reporter_name=name,
+                reporter_phone=fields.get("phone"),
             )
-            try:
-                data = IncidentCreate(
-                    category_code=fields.get("service_code", ""),
-                    description=fields.get("description") or "（未填写描述）",
-                    lng=float(fields["long"]) if fields.get("long") else None,
-                    lat=float(fields["lat"]) if fields.get("lat") else None,
-                    crs="wgs84",
-                    address=fields.get("address_string"),
-                    reporter_name=name,
-                    reporter_phone=fields.get("phone"),
-                )
-            except (ValueError, TypeError) as exc:
-                raise InvalidInput(f"输入有误：{exc}") from exc
-            principal = Principal(
-                username=f"open311:{client.name}", role="public", jurisdiction_code=""
-            )
-            incident, _, _, _ = intake_mod.intake(
-                session,
-                snapshot,
-                data=data,
-                principal=principal,
-                calendar=calendar,
-                settings=settings,
-                source="open311",
-            )
-            return {
-                "service_request_id": str(incident.id),
-                "token": incident.token,
-                "service_notice": f"已受理，案件编号 {incident.case_no}，期限 {_iso(incident.deadline)}",
-                "account_id": None,
-            }
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"输入有误：{exc}") from exc
+        principal = Principal(
+            username=f"open311:{client.name}", role="public", jurisdiction_code=""
+        )
+        incident, _, _, _ = intake_mod.intake(
+            session,
+            snapshot,
+            data=data,
+            principal=principal,
+            calendar=calendar,
+            settings=settings,
+            source="open311",
+        )
+        return {
+            "service_request_id": str(incident.id),
+            "token": incident.token,
+            "service_notice": f"已受理，案件编号 {incident.case_no}，期限 {_iso(incident.deadline)}",
+            "account_id": None,
+        }
 
-        out = await run_in_threadpool(work)
-        return _render(request, fmt, "service_requests", "request", [out], 201)
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    out = await run_in_threadpool(work)
+    return _render(request, fmt, "service_requests", "request", [out], 201)
 
 
 def _parse_time(value: str | None, name: str) -> dt.datetime | None:
@@ -299,68 +276,60 @@ def get_requests(
     end_date: str | None = None,
     status: str | None = None,
 ) -> Response:
-    try:
-        _fmt(fmt)
-        stmt = select(Incident)
-        if service_request_id:
-            try:
-                ids = [int(x) for x in service_request_id.split(",") if x.strip()]
-            except ValueError as exc:
-                raise InvalidInput("service_request_id: 应为逗号分隔的数字") from exc
-            stmt = stmt.where(Incident.id.in_(ids))
-        else:
-            # The spec's defaults: the last 90 days, at most 1000 requests.
-            end = _parse_time(end_date, "end_date") or service.now()
-            start = _parse_time(start_date, "start_date") or end - dt.timedelta(days=90)
-            stmt = stmt.where(Incident.reported_at >= start, Incident.reported_at <= end)
-            if service_code:
-                stmt = stmt.where(Incident.category_code.in_(service_code.split(",")))
-            if status:
-                wanted = set(status.split(","))
-                if not wanted <= {"open", "closed"}:
-                    raise InvalidInput("status: 只能是 open 或 closed")
-                if wanted == {"open"}:
-                    stmt = stmt.where(Incident.state.not_in(_CLOSED))
-                elif wanted == {"closed"}:
-                    stmt = stmt.where(Incident.state.in_(_CLOSED))
-        rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(1000)).all()
-        names = service.category_names(session)
-        return _render(
-            request, fmt, "service_requests", "request", [_request_out(i, names) for i in rows]
-        )
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    _fmt(fmt)
+    stmt = select(Incident)
+    if service_request_id:
+        parsed = [parse_big_id(x.strip()) for x in service_request_id.split(",") if x.strip()]
+        ids = [i for i in parsed if i is not None]
+        if len(ids) < len(parsed):
+            raise InvalidInput("service_request_id: 应为逗号分隔的编号（正整数）")
+        stmt = stmt.where(Incident.id.in_(ids))
+    else:
+        # The spec's defaults: the last 90 days, at most 1000 requests.
+        end = _parse_time(end_date, "end_date") or service.now()
+        start = _parse_time(start_date, "start_date") or end - dt.timedelta(days=90)
+        stmt = stmt.where(Incident.reported_at >= start, Incident.reported_at <= end)
+        if service_code:
+            stmt = stmt.where(Incident.category_code.in_(service_code.split(",")))
+        if status:
+            wanted = set(status.split(","))
+            if not wanted <= {"open", "closed"}:
+                raise InvalidInput("status: 只能是 open 或 closed")
+            if wanted == {"open"}:
+                stmt = stmt.where(Incident.state.not_in(_CLOSED))
+            elif wanted == {"closed"}:
+                stmt = stmt.where(Incident.state.in_(_CLOSED))
+    rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(1000)).all()
+    names = service.category_names(session)
+    return _render(
+        request, fmt, "service_requests", "request", [_request_out(i, names) for i in rows]
+    )
 
 
 @router.get("/requests/{rid}.{fmt}")
 def get_request(request: Request, rid: str, fmt: str, session: SessionDep) -> Response:
-    try:
-        _fmt(fmt)
-        incident = session.get(Incident, int(rid)) if rid.isdigit() else None
-        if incident is None:
-            raise NotFound(f"服务请求 {rid} 不存在")
-        names = service.category_names(session)
-        return _render(request, fmt, "service_requests", "request", [_request_out(incident, names)])
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    _fmt(fmt)
+    rid_int = parse_big_id(rid)
+    incident = session.get(Incident, rid_int) if rid_int is not None else None
+    if incident is None:
+        raise NotFound(f"服务请求 {rid} 不存在")
+    names = service.category_names(session)
+    return _render(request, fmt, "service_requests", "request", [_request_out(incident, names)])
 
 
 @router.get("/tokens/{token}.{fmt}")
 def get_token(request: Request, token: str, fmt: str, session: SessionDep) -> Response:
-    try:
-        _fmt(fmt)
-        rid = session.scalar(select(Incident.id).where(Incident.token == token))
-        if rid is None:
-            raise NotFound(f"token {token} 不存在")
-        return _render(
-            request,
-            fmt,
-            "service_requests",
-            "request",
-            [{"service_request_id": str(rid), "token": token}],
-        )
-    except GridgovError as exc:
-        return _error(request, fmt, exc)
+    _fmt(fmt)
+    rid = session.scalar(select(Incident.id).where(Incident.token == token))
+    if rid is None:
+        raise NotFound(f"token {token} 不存在")
+    return _render(
+        request,
+        fmt,
+        "service_requests",
+        "request",
+        [{"service_request_id": str(rid), "token": token}],
+    )
 
 
 class ClientCreate(BaseModel):

@@ -16,6 +16,7 @@ from app.auth.deps import CurrentPrincipal
 from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.ogc import collections as cols
+from app.params import BigId, Offset, max_id
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -155,7 +156,7 @@ def items(
     bbox: str | None = None,
     datetime: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> JSONResponse:
     c = _collection(session, who, collection_id)
     features, matched = cols.items(
@@ -195,7 +196,7 @@ def item(
     session: SessionDep,
     who: CurrentPrincipal,
     collection_id: str,
-    feature_id: int,
+    feature_id: BigId,
 ) -> JSONResponse:
     c = _collection(session, who, collection_id)
     # A single feature is found by id whatever its validity (history stays addressable).
@@ -203,9 +204,11 @@ def item(
         id=c.id, title=c.title, description=c.description, id_col=c.id_col, geom=c.geom,
         props=c.props, where=c.where,
     )  # fmt: skip
-    features, _ = cols.items(
-        session, c_any, bbox=None, when=None, limit=1, offset=0, feature_id=feature_id
-    )
+    features: list[dict[str, Any]] = []
+    if feature_id <= max_id(c.id_col):  # a larger id cannot be in this table
+        features, _ = cols.items(
+            session, c_any, bbox=None, when=None, limit=1, offset=0, feature_id=feature_id
+        )
     if not features:
         raise NotFound(f"集合 {c.id} 中没有要素 {feature_id}")
     feature = features[0]

@@ -15,6 +15,7 @@ from app.auth.policy import Principal
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.imports.upload import receive_upload
+from app.params import Id
 from app.plans import approval, exchange, service
 from app.plans.models import Plan
 from app.plans.schemas import (
@@ -115,19 +116,19 @@ async def upload_plan(
 
 
 @router.get(f"{P}/{{plan_id}}", response_model=PlanPublic)
-def read_plan(session: SessionDep, who: Reader, plan_id: int) -> PlanPublic:
+def read_plan(session: SessionDep, who: Reader, plan_id: Id) -> PlanPublic:
     return service.plan_public(session, _readable(session, plan_id, who))
 
 
 @router.get(f"{P}/{{plan_id}}/validation", response_model=ValidationPublic)
-def validate_plan(session: SessionDep, who: Reader, plan_id: int) -> ValidationPublic:
+def validate_plan(session: SessionDep, who: Reader, plan_id: Id) -> ValidationPublic:
     plan = _readable(session, plan_id, who)
     return service.validate(session, plan, service.plan_grids(session, plan))
 
 
 @router.get(f"{P}/{{plan_id}}/export")
 def export_plan(
-    session: SessionDep, who: Reader, plan_id: int, f: Annotated[str, Query()] = "gpkg"
+    session: SessionDep, who: Reader, plan_id: Id, f: Annotated[str, Query()] = "gpkg"
 ) -> Response:
     _readable(session, plan_id, who)
     content, media, name = exchange.export_plan(session, plan_id=plan_id, fmt=f)
@@ -145,12 +146,12 @@ def _lock(plan: Plan) -> LockPublic:
 
 
 @router.get(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
-def read_lock(session: SessionDep, who: Reader, plan_id: int) -> LockPublic:
+def read_lock(session: SessionDep, who: Reader, plan_id: Id) -> LockPublic:
     return _lock(_readable(session, plan_id, who))
 
 
 @router.post(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
-def take_lock(session: SessionDep, who: Planner, plan_id: int) -> LockPublic:
+def take_lock(session: SessionDep, who: Planner, plan_id: Id) -> LockPublic:
     plan = service.get_plan(session, plan_id, for_update=True)
     _readable(session, plan_id, who)
     service.acquire_lock(plan, who)
@@ -158,9 +159,7 @@ def take_lock(session: SessionDep, who: Planner, plan_id: int) -> LockPublic:
 
 
 @router.delete(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
-def release_lock(
-    session: SessionDep, who: Planner, plan_id: int, force: bool = False
-) -> LockPublic:
+def release_lock(session: SessionDep, who: Planner, plan_id: Id, force: bool = False) -> LockPublic:
     """Release your lock; ``force=true`` breaks someone else's (county admin only)."""
     if force and who.role != "county_admin":
         raise Forbidden("只有县级管理员可以强制解除他人的锁")
@@ -172,26 +171,26 @@ def release_lock(
 
 # --------------------------------------------------------------------------- edits
 def _edited(
-    session: SessionDep, who: Principal, plan_id: int, version: int, fn: service.EditFn
+    session: SessionDep, who: Principal, plan_id: Id, version: int, fn: service.EditFn
 ) -> PlanPublic:
     plan = service.apply_edit(session, plan_id=plan_id, version=version, principal=who, edit=fn)
     return service.plan_public(session, plan)
 
 
 @router.post(f"{P}/{{plan_id}}/reshape", response_model=PlanPublic)
-def reshape(session: SessionDep, who: Planner, plan_id: int, body: ReshapeEdit) -> PlanPublic:
+def reshape(session: SessionDep, who: Planner, plan_id: Id, body: ReshapeEdit) -> PlanPublic:
     return _edited(
         session, who, plan_id, body.version, service.reshape_edit(body.grid_id, body.geometry)
     )
 
 
 @router.post(f"{P}/{{plan_id}}/split", response_model=PlanPublic)
-def split(session: SessionDep, who: Planner, plan_id: int, body: SplitEdit) -> PlanPublic:
+def split(session: SessionDep, who: Planner, plan_id: Id, body: SplitEdit) -> PlanPublic:
     return _edited(session, who, plan_id, body.version, service.split_edit(body.grid_id, body.line))
 
 
 @router.post(f"{P}/{{plan_id}}/merge", response_model=PlanPublic)
-def merge(session: SessionDep, who: Planner, plan_id: int, body: MergeEdit) -> PlanPublic:
+def merge(session: SessionDep, who: Planner, plan_id: Id, body: MergeEdit) -> PlanPublic:
     return _edited(
         session, who, plan_id, body.version, service.merge_edit(body.grid_id, body.other_grid_id)
     )
@@ -199,7 +198,7 @@ def merge(session: SessionDep, who: Planner, plan_id: int, body: MergeEdit) -> P
 
 @router.post(f"{P}/{{plan_id}}/move-buildings", response_model=PlanPublic)
 def move_buildings(
-    session: SessionDep, who: Planner, plan_id: int, body: MoveBuildingsEdit
+    session: SessionDep, who: Planner, plan_id: Id, body: MoveBuildingsEdit
 ) -> PlanPublic:
     fn = service.move_buildings_edit(session, body.building_ids, body.to_grid_id)
     return _edited(session, who, plan_id, body.version, fn)
@@ -207,18 +206,18 @@ def move_buildings(
 
 # --------------------------------------------------------------------------- workflow
 @router.post(f"{P}/{{plan_id}}/submit", response_model=ValidationPublic)
-def submit(session: SessionDep, who: Planner, plan_id: int, body: Edit) -> ValidationPublic:
+def submit(session: SessionDep, who: Planner, plan_id: Id, body: Edit) -> ValidationPublic:
     return service.submit(session, plan_id=plan_id, version=body.version, principal=who)
 
 
 @router.get(f"{P}/{{plan_id}}/impact", response_model=ImpactPublic)
-def impact(session: SessionDep, who: Reader, plan_id: int) -> ImpactPublic:
+def impact(session: SessionDep, who: Reader, plan_id: Id) -> ImpactPublic:
     return approval.impact(session, plan_id=plan_id, principal=who)
 
 
 @router.post(f"{P}/{{plan_id}}/approve", response_model=ApprovalPublic)
 def approve(
-    request: Request, session: SessionDep, who: CountyAdmin, plan_id: int, body: ApproveIn
+    request: Request, session: SessionDep, who: CountyAdmin, plan_id: Id, body: ApproveIn
 ) -> ApprovalPublic:
     result = approval.approve(
         session,

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.params import IdField
+
 
 class PlanCreate(BaseModel):
     community_code: str = Field(pattern=r"^[0-9]{12}$")
@@ -27,23 +29,23 @@ class Edit(BaseModel):
 
 
 class ReshapeEdit(Edit):
-    grid_id: int
+    grid_id: IdField
     geometry: dict[str, Any]  # GeoJSON Polygon/MultiPolygon, lon/lat CGCS2000
 
 
 class SplitEdit(Edit):
-    grid_id: int
+    grid_id: IdField
     line: dict[str, Any]  # GeoJSON LineString
 
 
 class MergeEdit(Edit):
-    grid_id: int
-    other_grid_id: int
+    grid_id: IdField
+    other_grid_id: IdField
 
 
 class MoveBuildingsEdit(Edit):
-    building_ids: list[int] = Field(min_length=1)
-    to_grid_id: int
+    building_ids: list[IdField] = Field(min_length=1)
+    to_grid_id: IdField
 
 
 class ApproveIn(BaseModel):

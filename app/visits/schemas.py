@@ -7,23 +7,25 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.params import BigIdField, IdField
+
 VisitKind = Literal["routine", "special_group", "follow_up"]
 
 
 class VisitCreate(BaseModel):
-    household_id: int
+    household_id: IdField
     visited_at: dt.datetime = Field(description="time of the visit; without a zone: Beijing time")
     lng: float
     lat: float
     crs: str = Field(description="wgs84 | cgcs2000 | gcj02 | bd09: what the phone reported")
     kind: VisitKind = "routine"
     notes: str = Field("", max_length=4000)
-    worker_id: int | None = Field(
+    worker_id: IdField | None = Field(
         None, description="staff id; a grid worker's own record when omitted"
     )
     photo_base64: str | None = None
     photo_content_type: Literal["image/jpeg", "image/png", "image/webp"] | None = None
-    incident_id: int | None = None
+    incident_id: BigIdField | None = None
 
 
 class WorkerOut(BaseModel):
