@@ -2,21 +2,28 @@
 
 Upsert by code keeps case references valid; a class missing from the file is left as it is (an
 admin may have added it through the API), never deleted.
+
+``sensitive`` (yes/no) says whether cases of a class are kept off every public surface (the Open311
+listing, the public duplicate hint): see docs/public.md#sensitive-categories for the rule. A blank
+or missing value means sensitive, as does the column's database default: a class nobody has
+judged is not published.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
 DEFAULT_FILE = Path(__file__).with_name("data") / "categories.csv"
 TIER_NAMES = ("grid", "community", "township", "county")
 UNITS = ("working_hours", "working_days")
+_YES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
 def read_category_file(path: Path) -> list[dict[str, Any]]:
@@ -32,6 +39,9 @@ def read_category_file(path: Path) -> list[dict[str, Any]]:
             for unit in ("limit_unit", "urgent_limit_unit"):
                 if row[unit] and row[unit] not in UNITS:
                     raise ValueError(f"{path.name}:{n}: {unit} {row[unit]!r}")
+            flag = row.get("sensitive", "").lower()
+            if flag and flag not in _YES:
+                raise ValueError(f"{path.name}:{n}: sensitive {row['sensitive']!r} (yes or no)")
             rows.append(
                 {
                     "code": row["code"],
@@ -46,32 +56,44 @@ def read_category_file(path: Path) -> list[dict[str, Any]]:
                     "urgent_limit_unit": row["urgent_limit_unit"] or None,
                     "open_condition": row["open_condition"],
                     "close_condition": row["close_condition"],
+                    "sensitive": _YES.get(flag, True),
                 }
             )
     rows.sort(key=lambda r: (r["parent_code"] is not None, r["code"]))
     return rows
 
 
-_UPSERT = text(
-    """
-    INSERT INTO incident_categories (code, parent_code, name, default_tier, limit_value, limit_unit,
-                                     urgent_limit_value, urgent_limit_unit, open_condition,
-                                     close_condition)
-    VALUES (:code, :parent_code, :name, :default_tier, :limit_value, :limit_unit,
-            :urgent_limit_value, :urgent_limit_unit, :open_condition, :close_condition)
-    ON CONFLICT (code) DO UPDATE SET
-        parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
-        default_tier = EXCLUDED.default_tier, limit_value = EXCLUDED.limit_value,
-        limit_unit = EXCLUDED.limit_unit, urgent_limit_value = EXCLUDED.urgent_limit_value,
-        urgent_limit_unit = EXCLUDED.urgent_limit_unit, open_condition = EXCLUDED.open_condition,
-        close_condition = EXCLUDED.close_condition
-    """
+# Every column a category file or the API may set; a row may carry fewer (migration 0002 predates
+# ``sensitive``), and only the columns it carries are written.
+COLUMNS = (
+    "code",
+    "parent_code",
+    "name",
+    "default_tier",
+    "limit_value",
+    "limit_unit",
+    "urgent_limit_value",
+    "urgent_limit_unit",
+    "open_condition",
+    "close_condition",
+    "sensitive",
 )
+
+
+@lru_cache
+def _upsert(columns: tuple[str, ...]) -> TextClause:
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
+    return text(
+        f"INSERT INTO incident_categories ({names}) VALUES ({values}) "
+        f"ON CONFLICT (code) DO UPDATE SET {updates}"
+    )
 
 
 def upsert_categories(conn: Connection | Session, rows: list[dict[str, Any]]) -> int:
     for row in rows:
-        conn.execute(_UPSERT, row)
+        conn.execute(_upsert(tuple(c for c in COLUMNS if c in row)), row)
     return len(rows)
 
 
@@ -88,11 +110,12 @@ class CategoryRule:
     urgent_limit_value: float | None
     urgent_limit_unit: str | None
     active: bool
+    sensitive: bool
 
 
 _RULES = text(
     "SELECT code, name, parent_code, default_tier, limit_value, limit_unit, urgent_limit_value, "
-    "urgent_limit_unit, active FROM incident_categories"
+    "urgent_limit_unit, active, sensitive FROM incident_categories"
 )
 
 

@@ -6,15 +6,20 @@ round trip besides BEGIN/COMMIT: the category comes from a per-process copy that
 re-checks (a stale copy inserts nothing and is reloaded), the id comes from the sequence inside the
 statement, and the duplicate search reads the snapshot taken before the insert, so the new case is
 never its own duplicate.
+
+An Idempotency-Key belongs to its caller: it is stored as the pair (scope, key), unique together, and
+looked up only within the caller's scope (``caller_scope``, ``open311_scope``; docs/public.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import math
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
@@ -48,21 +53,24 @@ _INTAKE = text(
            AND limit_value = :lv AND limit_unit = :lu
            AND urgent_limit_value IS NOT DISTINCT FROM CAST(:ulv AS double precision)
            AND urgent_limit_unit IS NOT DISTINCT FROM CAST(:ulu AS varchar)
+           AND sensitive = :cat_sensitive
     ), new AS (
         SELECT nextval('incidents_id_seq') AS id FROM rule
     ), ins AS (
-        INSERT INTO incidents (id, case_no, token, idempotency_key, category_code, urgent,
+        INSERT INTO incidents (id, case_no, token, idempotency_scope, idempotency_key,
+            category_code, urgent,
             description, address, source, reporter_name, reporter_phone, reporter_username,
             location, grid_code, community_code, township_code, leader_name, locate, photos,
             state, tier, reported_at, deadline, escalate_at)
         SELECT id, 'SJ' || :day || lpad(id::text, greatest(8, length(id::text)), '0'), :token,
-               :idem, :category_code, :urgent, :description, :address, :source, :reporter_name,
-               :reporter_phone, :reporter_username, ST_SetSRID(ST_MakePoint(:x, :y), 4490),
+               :idempotency_scope, :idem, :category_code, :urgent, :description, :address,
+               :source, :reporter_name, :reporter_phone, :reporter_username, ST_SetSRID(ST_MakePoint(:x, :y), 4490),
                :grid_code, :community_code, :township_code, :leader_name,
                CAST(:locate AS jsonb), CAST(:photos AS jsonb), 'reported', :tier, :reported_at,
                :deadline, :escalate_at
           FROM new
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL
+        DO NOTHING
         RETURNING id, case_no
     ), ev AS (
         INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note)
@@ -149,8 +157,46 @@ def route(
     return answer
 
 
-def _by_key(session: Session, key: str) -> Incident | None:
-    return session.scalar(select(Incident).where(Incident.idempotency_key == key))
+def caller_scope(principal: Principal, *, source: str, secret: str) -> str:
+    """The scope of a caller's Idempotency-Keys (docs/public.md#idempotency).
+
+    A logged-in caller is their user id. An anonymous one has no identity, so the scope is the
+    best stable source the request offers: ``source`` is the client address plus the device id
+    header if sent, kept only as a keyed hash (HMAC with the secret key; an address is personal
+    data and a plain hash of an IPv4 address is reversed by trying them all).
+    """
+    if not principal.is_anonymous:
+        return f"user:{principal.user_id}"
+    digest = hmac.new(secret.encode(), source.encode(), hashlib.sha256).hexdigest()
+    return f"anon:{digest[:40]}"
+
+
+def open311_scope(client_id: int) -> str:
+    """The scope of an Open311 client's Idempotency-Keys: the client (its api_key)."""
+    return f"open311:{client_id}"
+
+
+def _replay(session: Session, scope: str, key: str, data: IncidentCreate) -> Incident | None:
+    """The caller's own case filed with this key, if any; a key reused for a different report is
+    refused rather than answered with a case the caller may not have filed."""
+    found = session.scalar(
+        select(Incident).where(Incident.idempotency_scope == scope, Incident.idempotency_key == key)
+    )
+    if found is not None and (
+        found.category_code != data.category_code or found.description != data.description
+    ):
+        raise Conflict(
+            "此 Idempotency-Key 已用于另一份内容不同的报告；提交新报告请使用新的 Idempotency-Key",
+            field="Idempotency-Key",
+        )
+    return found
+
+
+class IntakeResult(NamedTuple):
+    incident: Incident
+    created: bool  # False: the caller's own earlier case for the same Idempotency-Key
+    duplicates: list[DuplicateOut]
+    category: CategoryRule | None
 
 
 def intake(
@@ -162,18 +208,22 @@ def intake(
     calendar: WorkingCalendar,
     settings: IncidentSettings,
     idempotency_key: str | None = None,
+    idempotency_scope: str | None = None,
     photos: list[dict[str, Any]] | None = None,
     source: str = "api",
-) -> tuple[Incident, bool, list[DuplicateOut], str | None]:
-    """Create a case, routed to its grid; returns (case, created, likely duplicates, category name).
+) -> IntakeResult:
+    """Create a case, routed to its grid; returns it with its likely duplicates and category.
 
-    A known Idempotency-Key returns the original case with created=False. The new case comes back
-    as a transient ``Incident`` (not attached to the session) unless it was resolved on the spot.
+    A key this caller (``idempotency_scope``) already used returns the original case with
+    created=False. The new case comes back as a transient ``Incident`` (not attached to the
+    session) unless it was resolved on the spot.
     """
     if idempotency_key is not None:
-        found = _by_key(session, idempotency_key)
+        if idempotency_scope is None:
+            raise ValueError("an Idempotency-Key needs the caller's scope")
+        found = _replay(session, idempotency_scope, idempotency_key, data)
         if found is not None:
-            return found, False, [], _name(session, found.category_code)
+            return IntakeResult(found, False, [], _category(session, found.category_code))
     if data.resolved_on_spot and principal.role != "grid_worker":
         raise Forbidden("只有网格员可以自行处置（resolved_on_spot）", field="resolved_on_spot")
     cat = get_category(session, data.category_code)
@@ -184,6 +234,7 @@ def intake(
     reported_at = now()
     values: dict[str, Any] = {
         "token": str(uuid.uuid4()),
+        "idempotency_scope": idempotency_scope if idempotency_key is not None else None,
         "idempotency_key": idempotency_key,
         "urgent": data.urgent,
         "description": data.description,
@@ -217,11 +268,11 @@ def intake(
         ).first()
         if row is not None:
             break
-        if idempotency_key is not None:
-            # Another request with the same key won the race (ON CONFLICT): answer with its case.
-            original = _by_key(session, idempotency_key)
+        if idempotency_key is not None and idempotency_scope is not None:
+            # Another request of this caller with the same key won the race (ON CONFLICT).
+            original = _replay(session, idempotency_scope, idempotency_key, data)
             if original is not None:
-                return original, False, [], _name(session, original.category_code)
+                return IntakeResult(original, False, [], _category(session, original.category_code))
         if attempt == 2:
             raise Conflict("事件类别刚被修改，请重试", field="category_code")
         # The cached category no longer matches the table: reload (it may now be refused).
@@ -249,7 +300,7 @@ def intake(
             session, persistent, sm.TRANSITIONS["resolve_on_spot"], principal, data.note, calendar
         )
         incident = persistent
-    return incident, True, duplicates, cat.name
+    return IntakeResult(incident, True, duplicates, cat)
 
 
 def _params(
@@ -273,6 +324,7 @@ def _params(
         "day": at.astimezone(calendar.tz).strftime("%Y%m%d"),
         "cat_name": cat.name,
         "cat_tier": cat.default_tier,
+        "cat_sensitive": cat.sensitive,
         "lv": cat.limit_value,
         "lu": cat.limit_unit,
         "ulv": cat.urgent_limit_value,
@@ -300,6 +352,5 @@ def _params(
     }
 
 
-def _name(session: Session, code: str) -> str | None:
-    cat = CATEGORIES.get(session, code)
-    return cat.name if cat is not None else None
+def _category(session: Session, code: str) -> CategoryRule | None:
+    return CATEGORIES.get(session, code)

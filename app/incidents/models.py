@@ -63,6 +63,8 @@ class IncidentCategory(Base):
     open_condition: Mapped[str] = mapped_column(Text, server_default="")
     close_condition: Mapped[str] = mapped_column(Text, server_default="")
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Cases of a sensitive class never appear on a public surface (docs/public.md). Unjudged = hidden.
+    sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
 
 class Incident(Base):
@@ -88,13 +90,19 @@ class Incident(Base):
                 "('reported', 'accepted', 'registered', 'dispatched', 'handling')"
             ),
         ),
-        # Partial: most cases come without a key, and a NULL entry would still cost an index
-        # insertion on every non-HOT update (the escalation sweep rewrites 10,000s of rows).
+        # An Idempotency-Key is the caller's own: unique per (scope, key), never across callers
+        # (docs/public.md#idempotency). Partial: most cases come without a key, and a NULL entry
+        # would still cost an index insertion on every non-HOT update (the escalation sweep
+        # rewrites 10,000s of rows).
         Index(
-            "uq_incidents_idempotency_key",
+            "uq_incidents_idempotency",
+            "idempotency_scope",
             "idempotency_key",
             unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "idempotency_key IS NULL OR idempotency_scope IS NOT NULL", name="idempotency_scoped"
         ),
         # No index on state alone (10 values; every query that filters on it also filters on the
         # area prefix or deadline), on assignee (the per-worker KPI also filters on the deadline
@@ -105,6 +113,7 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_no: Mapped[str] = mapped_column(String(24), unique=True)
     token: Mapped[str] = mapped_column(String(36), unique=True)
+    idempotency_scope: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     category_code: Mapped[str] = mapped_column(
         String(16), ForeignKey("incident_categories.code", onupdate="CASCADE")

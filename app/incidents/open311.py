@@ -1,8 +1,12 @@
 """Open311 GeoReport v2 façade at /open311/v2/ (JSON and XML chosen by extension, as the spec does).
 
-Mapping: service_code = category code (小类), status = open|closed with our state in status_notes,
-expected_datetime = deadline. POST needs an api_key issued by a county admin (only its SHA-256 is
-stored). Requests are created synchronously, so the token resolves at once.
+Mapping: service_code = category code (小类), status = open|closed with our state in status_notes.
+POST needs an api_key issued by a county admin (only its SHA-256 is stored); an ``Idempotency-Key``
+header is scoped to that client. Requests are created synchronously, so the token resolves at once.
+
+GET requests shows what a resident may see, read from the ``public_incidents`` view
+(app/incidents/public.py): no names, phones, address or description, a coarse point, and no case of a
+sensitive category; such a case is answered like one that does not exist (docs/public.md).
 """
 
 from __future__ import annotations
@@ -13,27 +17,29 @@ import secrets
 import xml.etree.ElementTree as ET
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import require_roles
 from app.auth.policy import Principal
-from app.db import SessionDep
+from app.db import SessionDep, intake_access, request_session
 from app.errors import InvalidInput, NotFound, Unauthorized
 from app.incidents import intake as intake_mod
 from app.incidents import service
-from app.incidents import statemachine as sm
+from app.incidents.calendar import TZ, WorkingCalendar
+from app.incidents.config import IncidentSettings
 from app.incidents.deps import CalendarDep, IncidentSettingsDep, SnapshotDep
-from app.incidents.models import Incident, IncidentCategory, Open311Client
+from app.incidents.models import IncidentCategory, Open311Client
+from app.incidents.public import PublicRequest, public_requests
 from app.incidents.schemas import IncidentCreate
+from app.locate.registry import RegistrySnapshot
 from app.params import parse_big_id
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 admin_router = APIRouter(prefix="/api/v1", tags=["open311"])
-_CLOSED = ("closed", "evaluated", "rejected", "voided")
 _LIST_FIELDS = (
     "service_code",
     "service_name",
@@ -101,7 +107,8 @@ def _fmt(fmt: str) -> str:
 
 
 def _iso(t: dt.datetime | None) -> str | None:
-    return t.isoformat(timespec="seconds") if t else None
+    """Beijing time with its offset, whichever zone the value came in (the database's or not)."""
+    return t.astimezone(TZ).isoformat(timespec="seconds") if t else None
 
 
 def _service(cat: IncidentCategory, groups: dict[str, str]) -> dict[str, Any]:
@@ -116,31 +123,19 @@ def _service(cat: IncidentCategory, groups: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _request_out(i: Incident, names: dict[str, str]) -> dict[str, Any]:
-    from geoalchemy2.shape import to_shape
-
-    p = to_shape(i.location)
+def _request_out(r: PublicRequest, names: dict[str, str]) -> dict[str, Any]:
+    """A request as GeoReport v2 shows it to anyone: public fields only (see the module doc)."""
     return {
-        "service_request_id": str(i.id),
-        "status": "closed" if i.state in _CLOSED else "open",
-        "status_notes": f"{sm.STATE_LABELS[i.state]}（{i.state}）"
-        + ("；督办" if i.supervised else ""),
-        "service_name": names.get(i.category_code, ""),
-        "service_code": i.category_code,
-        "description": i.description,
-        "agency_responsible": f"{i.grid_code} 网格长{i.leader_name}"
-        if i.leader_name
-        else i.grid_code,
-        "service_notice": f"案件编号 {i.case_no}",
-        "requested_datetime": _iso(i.reported_at),
-        "updated_datetime": _iso(i.updated_at),
-        "expected_datetime": _iso(i.deadline),
-        "address": i.address or "",
-        "address_id": None,
-        "zipcode": None,
-        "lat": round(p.y, 7),
-        "long": round(p.x, 7),
-        "media_url": None,
+        "service_request_id": str(r.id),
+        "status": r.status,
+        "status_notes": r.status_note,
+        "service_name": names.get(r.category_code, ""),
+        "service_code": r.category_code,
+        "service_notice": f"案件编号 {r.case_no}",
+        "requested_datetime": _iso(r.reported_at),
+        "updated_datetime": _iso(r.updated_at),
+        "lat": r.lat,
+        "long": r.lng,
     }
 
 
@@ -207,52 +202,71 @@ def _client(session: Session, api_key: str | None) -> Open311Client:
 async def post_request(
     request: Request,
     fmt: str,
-    session: SessionDep,
     snapshot: SnapshotDep,
     calendar: CalendarDep,
     settings: IncidentSettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
+    """File a request. A retry with the same ``Idempotency-Key`` by the same client answers 200
+    with the original request; the key is the client's own (docs/public.md#idempotency)."""
     _fmt(fmt)
     form = dict((await request.form()).items())
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    caller = Principal(username="open311", role="public", jurisdiction_code="")
 
-    def work() -> dict[str, Any]:
-        client = _client(session, fields.get("api_key"))
-        name = " ".join(x for x in (fields.get("last_name"), fields.get("first_name")) if x) or None
-        try:
-            data = IncidentCreate(
-                category_code=fields.get("service_code", ""),
-                description=fields.get("description") or "（未填写描述）",
-                lng=float(fields["long"]) if fields.get("long") else None,
-                lat=float(fields["lat"]) if fields.get("lat") else None,
-                crs="wgs84",
-                address=fields.get("address_string"),
-                reporter_name=name,
-                reporter_phone=fields.get("phone"),
-            )
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"输入有误：{exc}") from exc
-        principal = Principal(
-            username=f"open311:{client.name}", role="public", jurisdiction_code=""
-        )
-        incident, _, _, _ = intake_mod.intake(
-            session,
-            snapshot,
-            data=data,
-            principal=principal,
-            calendar=calendar,
-            settings=settings,
-            source="open311",
-        )
-        return {
-            "service_request_id": str(incident.id),
-            "token": incident.token,
-            "service_notice": f"已受理，案件编号 {incident.case_no}，期限 {_iso(incident.deadline)}",
-            "account_id": None,
-        }
+    def work() -> tuple[dict[str, Any], bool]:
+        # Intake files a case anywhere for anyone, hence the intake database role.
+        with request_session(request, intake_access(caller)) as session:
+            out = _file(session, fields, idempotency_key, snapshot, calendar, settings)
+            session.commit()
+        return out
 
-    out = await run_in_threadpool(work)
-    return _render(request, fmt, "service_requests", "request", [out], 201)
+    out, created = await run_in_threadpool(work)
+    return _render(request, fmt, "service_requests", "request", [out], 201 if created else 200)
+
+
+def _file(
+    session: Session,
+    fields: dict[str, str],
+    idempotency_key: str | None,
+    snapshot: RegistrySnapshot,
+    calendar: WorkingCalendar,
+    settings: IncidentSettings,
+) -> tuple[dict[str, Any], bool]:
+    """One Open311 POST: check the api_key, then intake as that client (created or replayed)."""
+    client = _client(session, fields.get("api_key"))
+    name = " ".join(x for x in (fields.get("last_name"), fields.get("first_name")) if x) or None
+    try:
+        data = IncidentCreate(
+            category_code=fields.get("service_code", ""),
+            description=fields.get("description") or "（未填写描述）",
+            lng=float(fields["long"]) if fields.get("long") else None,
+            lat=float(fields["lat"]) if fields.get("lat") else None,
+            crs="wgs84",
+            address=fields.get("address_string"),
+            reporter_name=name,
+            reporter_phone=fields.get("phone"),
+        )
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"输入有误：{exc}") from exc
+    principal = Principal(username=f"open311:{client.name}", role="public", jurisdiction_code="")
+    incident, created, _, _ = intake_mod.intake(
+        session,
+        snapshot,
+        data=data,
+        principal=principal,
+        calendar=calendar,
+        settings=settings,
+        source="open311",
+        idempotency_key=idempotency_key,
+        idempotency_scope=intake_mod.open311_scope(client.id),
+    )
+    return {
+        "service_request_id": str(incident.id),
+        "token": incident.token,
+        "service_notice": f"已受理，案件编号 {incident.case_no}，期限 {_iso(incident.deadline)}",
+        "account_id": None,
+    }, created
 
 
 def _parse_time(value: str | None, name: str) -> dt.datetime | None:
@@ -276,53 +290,53 @@ def get_requests(
     end_date: str | None = None,
     status: str | None = None,
 ) -> Response:
+    """Public requests (see the module doc); sensitive categories are never listed."""
     _fmt(fmt)
-    stmt = select(Incident)
     if service_request_id:
         parsed = [parse_big_id(x.strip()) for x in service_request_id.split(",") if x.strip()]
         ids = [i for i in parsed if i is not None]
         if len(ids) < len(parsed):
             raise InvalidInput("service_request_id: 应为逗号分隔的编号（正整数）")
-        stmt = stmt.where(Incident.id.in_(ids))
+        rows = public_requests(session, ids=ids)
     else:
         # The spec's defaults: the last 90 days, at most 1000 requests.
         end = _parse_time(end_date, "end_date") or service.now()
         start = _parse_time(start_date, "start_date") or end - dt.timedelta(days=90)
-        stmt = stmt.where(Incident.reported_at >= start, Incident.reported_at <= end)
-        if service_code:
-            stmt = stmt.where(Incident.category_code.in_(service_code.split(",")))
-        if status:
-            wanted = set(status.split(","))
-            if not wanted <= {"open", "closed"}:
-                raise InvalidInput("status: 只能是 open 或 closed")
-            if wanted == {"open"}:
-                stmt = stmt.where(Incident.state.not_in(_CLOSED))
-            elif wanted == {"closed"}:
-                stmt = stmt.where(Incident.state.in_(_CLOSED))
-    rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(1000)).all()
+        wanted = set(status.split(",")) if status else set()
+        if not wanted <= {"open", "closed"}:
+            raise InvalidInput("status: 只能是 open 或 closed")
+        rows = public_requests(
+            session,
+            categories=service_code.split(",") if service_code else None,
+            start=start,
+            end=end,
+            status=wanted.pop() if len(wanted) == 1 else None,
+        )
     names = service.category_names(session)
     return _render(
-        request, fmt, "service_requests", "request", [_request_out(i, names) for i in rows]
+        request, fmt, "service_requests", "request", [_request_out(r, names) for r in rows]
     )
 
 
 @router.get("/requests/{rid}.{fmt}")
 def get_request(request: Request, rid: str, fmt: str, session: SessionDep) -> Response:
+    """One public request; a sensitive case is answered exactly like a missing one."""
     _fmt(fmt)
     rid_int = parse_big_id(rid)
-    incident = session.get(Incident, rid_int) if rid_int is not None else None
-    if incident is None:
-        raise NotFound(f"服务请求 {rid} 不存在")
+    rows = public_requests(session, ids=[rid_int]) if rid_int is not None else []
+    if not rows:
+        raise NotFound("服务请求不存在")
     names = service.category_names(session)
-    return _render(request, fmt, "service_requests", "request", [_request_out(incident, names)])
+    return _render(request, fmt, "service_requests", "request", [_request_out(rows[0], names)])
 
 
 @router.get("/tokens/{token}.{fmt}")
 def get_token(request: Request, token: str, fmt: str, session: SessionDep) -> Response:
     _fmt(fmt)
-    rid = session.scalar(select(Incident.id).where(Incident.token == token))
+    # Through the owner's-rights lookup of migration 0013: the public reads no case table.
+    rid = session.scalar(select(func.incident_id_for_token(token)))
     if rid is None:
-        raise NotFound(f"token {token} 不存在")
+        raise NotFound("token 不存在")
     return _render(
         request,
         fmt,

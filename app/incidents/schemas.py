@@ -21,6 +21,8 @@ class CategoryBase(BaseModel):
     open_condition: str = ""
     close_condition: str = ""
     active: bool = True
+    # Kept off public surfaces (docs/public.md#sensitive-categories); unsaid = sensitive.
+    sensitive: bool = True
 
     @model_validator(mode="after")
     def _small_class_has_limit(self) -> CategoryBase:
@@ -65,6 +67,31 @@ class DuplicateOut(BaseModel):
     state: str
     distance_m: float
     reported_at: dt.datetime
+
+
+class PublicDuplicate(BaseModel):
+    """A likely duplicate as the public may see it: that it exists, its case number and status."""
+
+    message: str = "附近已有同类事件"
+    case_no: str
+    state_label: str
+
+
+class IncidentReceipt(BaseModel):
+    """What a reporter who may not read the case gets back (anonymous residents, Open311-like
+    callers, staff outside the case's area): the case's public fields and the follow-up token;
+    never names, phones, the grid's staff, the address or the point (docs/public.md)."""
+
+    id: int
+    case_no: str
+    token: str
+    category_code: str
+    category_name: str | None = None
+    state: str
+    state_label: str
+    reported_at: dt.datetime
+    deadline: dt.datetime
+    duplicates: list[PublicDuplicate] = []
 
 
 class IncidentPublic(BaseModel):

@@ -32,10 +32,14 @@ def api(app_factory, county, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def report(api):  # type: ignore[no-untyped-def]
+def report(api, token_for):  # type: ignore[no-untyped-def]
+    """A case reported by a county dispatcher, who may read it: the answer is the whole case.
+    (Anonymous reporters get a receipt: tests/incidents/test_intake.py, tests/public/.)"""
+    staff = token_for("dispatcher")
+
     def make(category: str = "0401", where: dict | None = None, **extra):  # type: ignore[no-untyped-def]
         body = {"category_code": category, "description": "垃圾堆积", **(where or IN_G11), **extra}
-        r = api.post("/api/v1/incidents", json=body)
+        r = api.post("/api/v1/incidents", json=body, headers=staff)
         assert r.status_code == 201, r.text
         return r.json()
 

@@ -4,39 +4,66 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import C1, G11, G21, TOWNSHIP
+from tests.factories import C1, C2, G11, G21, TOWNSHIP
 from tests.incidents.conftest import IN_G11, IN_G21
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+# A resident's report with their name, phone and address.
+RESIDENT = {
+    "category_code": "0401",
+    "description": "垃圾堆积，王明家门口",
+    "address": "阳光花园3号楼",
+    "reporter_name": "王明",
+    "reporter_phone": "13812345678",
+    **IN_G11,
+}
+
+
 def test_intake_routes_to_grid_and_commits_history(api, token_for):
-    r = api.post(
-        "/api/v1/incidents",
-        json={
-            "category_code": "0401",
-            "description": "垃圾堆积",
-            "reporter_phone": "13812345678",
-            **IN_G11,
-        },
-    )
+    dispatcher = token_for("dispatcher")
+    r = api.post("/api/v1/incidents", json=RESIDENT)
     assert r.status_code == 201, r.text
-    case = r.json()
+    receipt = r.json()
+    case = api.get(f"/api/v1/incidents/{receipt['id']}", headers=dispatcher).json()
     assert (case["grid_code"], case["community_code"], case["township_code"]) == (G11, C1, TOWNSHIP)
     assert case["leader_name"] == "张伟"
     assert case["state"] == "reported" and case["version"] == 1 and case["tier"] == "grid"
-    assert case["reporter_phone"] == "138****5678"  # anonymous caller sees it masked
+    assert case["reporter_phone"] == "13812345678"  # a dispatcher of the area sees it in full
     assert case["deadline"] > case["reported_at"]
-    hist = api.get(
-        f"/api/v1/incidents/{case['id']}/history", headers=token_for("dispatcher")
-    ).json()
+    hist = api.get(f"/api/v1/incidents/{case['id']}/history", headers=dispatcher).json()
     assert [(e["action"], e["to_state"]) for e in hist] == [("report", "reported")]
 
 
-def test_intake_by_address_uses_the_geocoder(api):
+def test_anonymous_reporter_gets_a_receipt_with_public_fields_only(api):
+    r = api.post("/api/v1/incidents", json=RESIDENT)
+    assert r.status_code == 201, r.text
+    receipt = r.json()
+    assert set(receipt) == {
+        "id", "case_no", "token", "category_code", "category_name", "state", "state_label",
+        "reported_at", "deadline", "duplicates",
+    }  # fmt: skip
+    assert (receipt["category_name"], receipt["state_label"]) == ("垃圾堆积", "已上报")
+    for secret in ("张伟", "王明", "13812345678", "138****5678", "阳光花园", G11, "113.002"):
+        assert secret not in r.text
+
+
+def test_staff_outside_the_area_gets_a_receipt_too(api, token_for):
+    r = api.post(
+        "/api/v1/incidents",
+        json={"category_code": "0401", "description": "x", **IN_G11},
+        headers=token_for("dispatcher", C2),
+    )
+    assert r.status_code == 201, r.text
+    assert "leader_name" not in r.json() and "张伟" not in r.text
+
+
+def test_intake_by_address_uses_the_geocoder(api, token_for):
     r = api.post(
         "/api/v1/incidents",
         json={"category_code": "0401", "description": "x", "address": "阳光花园3号楼"},
+        headers=token_for("dispatcher"),
     )
     assert r.status_code == 201, r.text
     assert r.json()["grid_code"] == G11
@@ -49,27 +76,80 @@ def test_idempotency_key_returns_the_original(api):
     other = api.post("/api/v1/incidents", json=body, headers={"Idempotency-Key": "k-2"})
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
     assert again.json()["id"] == first.json()["id"] != other.json()["id"]
+    assert again.json()["token"] == first.json()["token"]
 
 
-def test_duplicate_suggestion_same_category_nearby(api, report):
+def test_idempotency_key_is_scoped_to_the_caller(api, token_for):
+    body = {"category_code": "0401", "description": "重试", "reporter_name": "王明", **IN_G11}
+    phone_a = {"Idempotency-Key": "k-1", "X-Device-Id": "phone-a"}
+    mine = api.post("/api/v1/incidents", json=body, headers=phone_a)
+    assert mine.status_code == 201
+    # Another device (same address), and a logged-in user, sending the same key: new reports.
+    theirs = api.post(
+        "/api/v1/incidents", json=body, headers={"Idempotency-Key": "k-1", "X-Device-Id": "phone-b"}
+    )
+    planner = {"Idempotency-Key": "k-1", **token_for("planner", username="p1")}
+    user = api.post("/api/v1/incidents", json=body, headers=planner)
+    assert theirs.status_code == user.status_code == 201
+    ids = {mine.json()["id"], theirs.json()["id"], user.json()["id"]}
+    assert len(ids) == 3
+    assert mine.json()["token"] not in theirs.text + user.text
+    # The same user again: their own case, nobody else's.
+    again = api.post("/api/v1/incidents", json=body, headers=planner)
+    assert again.status_code == 200 and again.json()["id"] == user.json()["id"]
+
+
+def test_anonymous_replay_shows_only_public_fields(api):
+    body = {"category_code": "0401", "description": "重试", "reporter_name": "王明",
+            "reporter_phone": "13812345678", **IN_G11}  # fmt: skip
+    headers = {"Idempotency-Key": "k-9", "X-Device-Id": "phone-a"}
+    first = api.post("/api/v1/incidents", json=body, headers=headers)
+    again = api.post("/api/v1/incidents", json=body, headers=headers)
+    assert again.status_code == 200
+    same = ("id", "case_no", "token", "category_code", "category_name", "state", "state_label")
+    assert set(again.json()) == set(first.json())
+    assert {k: again.json()[k] for k in same} == {k: first.json()[k] for k in same}
+    assert "leader_name" not in again.json() and "reporter_name" not in again.json()
+    for secret in ("王明", "张伟", "13812345678", "138****5678", G11):
+        assert secret not in again.text
+
+
+def test_a_key_reused_for_another_report_is_409(api):
+    headers = {"Idempotency-Key": "k-3"}
+    body = {"category_code": "0401", "description": "第一份", **IN_G11}
+    assert api.post("/api/v1/incidents", json=body, headers=headers).status_code == 201
+    r = api.post("/api/v1/incidents", json={**body, "description": "第二份"}, headers=headers)
+    assert r.status_code == 409 and "Idempotency-Key" in r.json()["detail"]
+    assert "第一份" not in r.text
+
+
+def test_duplicate_suggestion_same_category_nearby(api, report, token_for):
+    staff = token_for("dispatcher")
     first = report("0401")
     near = {"lng": 113.0025, "lat": 34.005, "crs": "cgcs2000"}  # ~46 m east
-    second = api.post(
-        "/api/v1/incidents", json={"category_code": "0401", "description": "y", **near}
-    ).json()
+
+    def post(body):  # type: ignore[no-untyped-def]
+        return api.post("/api/v1/incidents", json=body, headers=staff).json()
+
+    second = post({"category_code": "0401", "description": "y", **near})
     assert [d["id"] for d in second["duplicates"]] == [first["id"]]
     assert 30 < second["duplicates"][0]["distance_m"] < 60
-    other_cat = api.post(
-        "/api/v1/incidents", json={"category_code": "0402", "description": "z", **near}
-    ).json()
-    assert other_cat["duplicates"] == []
+    assert post({"category_code": "0402", "description": "z", **near})["duplicates"] == []
     far = {"lng": 113.004, "lat": 34.005, "crs": "cgcs2000"}  # ~185 m: beyond 100 m
-    assert (
-        api.post(
-            "/api/v1/incidents", json={"category_code": "0401", "description": "w", **far}
-        ).json()["duplicates"]
-        == []
-    )
+    assert post({"category_code": "0401", "description": "w", **far})["duplicates"] == []
+
+
+def test_the_public_is_told_only_that_a_similar_case_exists(api, report):
+    first = report("0401")
+    near = {"lng": 113.0025, "lat": 34.005, "crs": "cgcs2000"}
+    r = api.post("/api/v1/incidents", json={"category_code": "0401", "description": "y", **near})
+    assert r.json()["duplicates"] == [
+        {"message": "附近已有同类事件", "case_no": first["case_no"], "state_label": "已上报"}
+    ]
+    # A sensitive category (邻里纠纷): not even that.
+    report("0101")
+    r = api.post("/api/v1/incidents", json={"category_code": "0101", "description": "y", **near})
+    assert r.status_code == 201 and r.json()["duplicates"] == []
 
 
 @pytest.mark.parametrize(
@@ -100,7 +180,7 @@ def test_outside_every_grid_names_the_nearest(api):
     assert "最近的网格" in r.json()["detail"]
 
 
-def test_multipart_with_photo(api, tmp_path):
+def test_multipart_with_photo(api, tmp_path, token_for):
     r = api.post(
         "/api/v1/incidents",
         data={
@@ -113,7 +193,7 @@ def test_multipart_with_photo(api, tmp_path):
         files=[("photos", ("a.png", PNG, "image/png"))],
     )
     assert r.status_code == 201, r.text
-    case = r.json()
+    case = api.get(f"/api/v1/incidents/{r.json()['id']}", headers=token_for("dispatcher")).json()
     assert case["grid_code"] == G21
     (photo,) = case["photos"]
     assert photo["content_type"] == "image/png" and photo["bytes"] == len(PNG)
@@ -132,7 +212,8 @@ def test_dispatcher_sees_the_photo_and_others_do_not(api, token_for):
     assert got.status_code == 200 and got.content == PNG
     assert got.headers["content-type"] == "image/png"
     assert api.get(url).status_code == 401
-    assert api.get(url, headers=token_for("dispatcher", "419901002")).status_code == 403
+    outside = api.get(url, headers=token_for("dispatcher", "419901002"))
+    assert outside.status_code == 404 and outside.json()["detail"] == "事件不存在"
     missing = api.get(url[:-1] + "1", headers=token_for("dispatcher", "419901"))
     assert missing.status_code == 404 and "第 2 张" in missing.json()["detail"]
 
@@ -244,7 +325,8 @@ def test_coordinate_reports_are_stored_on_the_loop_others_in_the_threadpool(
     api.app.state.engine = None  # no pool to check: never inline
     assert api.post("/api/v1/incidents", json=body).status_code == 201 and len(hops) == 2
     again = api.post("/api/v1/incidents", json=body)
-    assert again.json()["duplicates"][0]["id"] == inline.json()["id"]  # the inline one was stored
+    # the inline one was stored
+    assert again.json()["duplicates"][0]["case_no"] == inline.json()["case_no"]
 
 
 def test_a_category_edited_after_intake_cached_it_is_read_again(api, report, token_for):

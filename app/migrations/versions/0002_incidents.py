@@ -148,7 +148,11 @@ def upgrade() -> None:
     op.execute(_APPEND_ONLY)
     from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
 
-    upsert_categories(op.get_bind(), read_category_file(DEFAULT_FILE))
+    # The sensitive flag has no column yet: migration 0013 adds it and sets it from the same file.
+    rows = [
+        {k: v for k, v in r.items() if k != "sensitive"} for r in read_category_file(DEFAULT_FILE)
+    ]
+    upsert_categories(op.get_bind(), rows)
 
 
 def downgrade() -> None:

@@ -1,0 +1,5 @@
+"""The public surfaces run on the incident fixtures: the tiny county, an app, a reporting helper."""
+
+from tests.incidents.conftest import api, county, report
+
+__all__ = ["api", "county", "report"]
