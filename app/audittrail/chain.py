@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 GENESIS = "0" * 64
+PURGE_ACTION = "audit.purge"
 
 _ROWS = text(
     "SELECT id, at, actor, address, action, object, outcome, detail::text AS detail, "
@@ -59,58 +60,45 @@ class Verdict:
         )
 
 
-def verify_rows(rows: Iterable[Any], anchors: dict[int, str]) -> Verdict:
-    """Walk rows in id order; ``anchors`` maps a purged-through id to its hash."""
+def verify_rows(rows: Iterable[Any]) -> Verdict:
+    """Walk rows in id order (one snapshot). When older rows were purged, the first row's
+    ``prev_hash`` must be the ``through_hash`` of the purge anchor naming the id before it; that
+    anchor comes later in the chain (purges keep their anchor), so it is checked when reached."""
     prev: Any = None
+    first: Any = None
+    anchored = False
     checked = 0
-    first_id = None
     for row in rows:
         if prev is None:
-            first_id = row.id
-            expected_prev = GENESIS if row.id == 1 else anchors.get(row.id - 1)
-            if expected_prev is None:
-                return Verdict(
-                    False,
-                    checked,
-                    broken_at=row.id,
-                    reason=f"第 1–{row.id - 1} 条被删除，且没有清理锚点",
-                )
-        else:
-            if row.id != prev.id + 1:
-                return Verdict(
-                    False,
-                    checked,
-                    broken_at=prev.id + 1,
-                    reason=f"第 {prev.id + 1}–{row.id - 1} 条缺失（被删除）",
-                )
-            expected_prev = prev.hash
-        if row.prev_hash != expected_prev:
-            return Verdict(
-                False,
-                checked,
-                broken_at=row.id,
-                reason="前一条哈希不符（前面的记录被删除、插入或修改）",
-            )
+            first = row
+            anchored = row.id == 1
+            if anchored and row.prev_hash != GENESIS:
+                return _broken(checked, row.id, "首条记录的前一条哈希不是初始值")
+        elif row.id != prev.id + 1:
+            return _broken(checked, prev.id + 1, f"第 {prev.id + 1}–{row.id - 1} 条缺失（被删除）")
+        elif row.prev_hash != prev.hash:
+            return _broken(checked, row.id, "前一条哈希不符（前面的记录被删除、插入或修改）")
         if row.hash != row_hash(row.prev_hash, row):
-            return Verdict(False, checked, broken_at=row.id, reason="内容与哈希不符（记录被修改）")
+            return _broken(checked, row.id, "内容与哈希不符（记录被修改）")
+        if not anchored and row.action == PURGE_ACTION:
+            detail = json.loads(row.detail or "{}")
+            if detail.get("through_id") == first.id - 1:
+                if detail.get("through_hash") != first.prev_hash:
+                    return _broken(checked, first.id, "与清理锚点记下的哈希不符")
+                anchored = True
         checked += 1
         prev = row
     if prev is None:
         return Verdict(True, 0)
-    return Verdict(True, checked, first_id=first_id, last_id=prev.id, last_hash=prev.hash)
+    if not anchored:
+        return _broken(checked, first.id, f"第 1–{first.id - 1} 条被删除，且没有清理锚点")
+    return Verdict(True, checked, first_id=first.id, last_id=prev.id, last_hash=prev.hash)
+
+
+def _broken(checked: int, at: int, reason: str) -> Verdict:
+    return Verdict(False, checked, broken_at=at, reason=reason)
 
 
 def verify(session: Session) -> Verdict:
-    """Check the whole chain as stored (streamed; anchors read first)."""
-    anchors = {
-        int(r.through_id): r.through_hash
-        for r in session.execute(
-            text(
-                "SELECT (detail->>'through_id')::bigint AS through_id, "
-                "detail->>'through_hash' AS through_hash "
-                "FROM audit_events WHERE action = 'audit.purge'"
-            )
-        )
-    }
-    rows = session.execute(_ROWS.execution_options(yield_per=2000))
-    return verify_rows(rows, anchors)
+    """Check the whole chain as stored, streamed in one statement (one consistent snapshot)."""
+    return verify_rows(session.execute(_ROWS.execution_options(yield_per=2000)))

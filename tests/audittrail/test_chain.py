@@ -215,3 +215,16 @@ def test_cli_purge_keeps_the_retention_period(engine, capsys):
 def test_retention_below_six_months_is_refused():
     with pytest.raises(ValueError, match="180"):
         Settings(environment="test", audit_retention_days=90)
+
+
+def test_a_second_purge_may_delete_the_first_anchor(db):
+    _append(db, 2)
+    purge(db, before=dt.datetime.now(dt.UTC), purged_by="cli:ops")
+    _append(db, 2)
+    purge(db, before=dt.datetime.now(dt.UTC), purged_by="cli:ops")
+    rows = db.execute(text("SELECT action FROM audit_events ORDER BY id")).scalars().all()
+    assert rows == ["audit.purge"]  # the newest anchor alone
+    _append(db, 1)
+    verdict = verify(db)
+    assert verdict.ok, verdict.message()
+    assert verdict.checked == 2
