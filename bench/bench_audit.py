@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import migrate
 from app.audits import loaders
 from app.audits.service import run_audit
-from app.auth.policy import Principal
+from app.auth.policy import system_principal
+from app.auth.scope import scope_of
 from app.embedded import EmbeddedCluster
 from app.visits import rollup, rollup_sql
 from app.visits.coverage import coverage as visit_coverage
-from app.visits.coverage import resolve_area
 from gis.coverage import CoverageTolerances
 
 COLS, ROWS = 60, 50  # grid lattice: 3,000 cells
@@ -157,7 +157,7 @@ def run(engine) -> None:  # type: ignore[no-untyped-def]
     timed("1,000 single-visit INSERTs, rollup triggers on", lambda: _inserts(engine, True))
     timed("1,000 single-visit INSERTs, rollup triggers off", lambda: _inserts(engine, False))
 
-    admin = Principal(username="bench", role="county_admin", jurisdiction_code="", user_id=0)
+    county = scope_of(system_principal("bench")).narrow("419901")
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     print("measured (load average {:.2f} {:.2f} {:.2f}):".format(*os.getloadavg()))
     with Session(engine) as session:
@@ -165,15 +165,13 @@ def run(engine) -> None:  # type: ignore[no-untyped-def]
             "full audit of the county (run_audit, stored)",
             lambda: run_audit(
                 session,
-                area_code="419901",
-                principal=admin,
+                scope=county,
                 tolerances=CoverageTolerances(band=(250, 500)),
                 now=now,
             ),
         )
         session.rollback()
-        area = resolve_area(session, "419901")
-        year = {"area": area, "start": dt.date(2025, 1, 1), "end": dt.date(2026, 1, 1)}
+        year = {"scope": county, "start": dt.date(2025, 1, 1), "end": dt.date(2026, 1, 1)}
         rollup.clear_caches()
         cold, cold_s = timed(
             "visit coverage, county, 2025, cold (nothing cached)",
@@ -187,11 +185,11 @@ def run(engine) -> None:  # type: ignore[no-untyped-def]
         timed(
             "visit coverage, county, 2025-03-15..08-20 (past: lookups)",
             lambda: visit_coverage(
-                session, area=area, start=dt.date(2025, 3, 15), end=dt.date(2025, 8, 20)
+                session, scope=county, start=dt.date(2025, 3, 15), end=dt.date(2025, 8, 20)
             ),
         )
-        grids = loaders.load_grids(session, "419901")
-        households = loaders.load_households(session, "419901", "419901")
+        grids = loaders.load_grids(session, county)
+        households = loaders.load_households(session, county)
     print("anchors (same data, same run):")
     geoms = grids.geometry.to_numpy()
     timed("GEOS coverage validator, 3,000 grids", lambda: shapely.coverage_invalid_edges(geoms))

@@ -23,27 +23,27 @@ def cmd_audit(args: argparse.Namespace, settings: Any) -> int:
     from app.audits import export
     from app.audits.service import report_base, run_audit
     from app.auth.policy import system_principal
+    from app.auth.scope import scope_of
     from app.cli import database
     from app.db import unit_of_work
     from app.errors import GridgovError
     from app.visits.settings import get_visit_settings
     from gis.coverage import CoverageTolerances
 
-    operator = system_principal("cli")
+    operator = scope_of(system_principal("cli")).narrow(args.area)
     with database(settings) as engine:
         try:
             with unit_of_work(engine) as session:
                 audit = run_audit(
                     session,
-                    area_code=args.area,
-                    principal=operator,
+                    scope=operator,
                     tolerances=CoverageTolerances(band=settings.household_band),
                     coverage_target=get_visit_settings().coverage_target,
                 )
                 if args.format == "html":
                     from app.audits.report import render_html
 
-                    body = render_html(audit, report_base(session, audit.area_code))
+                    body = render_html(audit, report_base(session, operator, audit.area_code))
         except GridgovError as exc:
             print(f"审计失败：{exc.message}", file=sys.stderr)
             return 2

@@ -14,6 +14,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.scope import AreaScope
 from app.visits.cadence import CadenceRule, interval_sql, rule_for
 from app.visits.coverage import grid_coverage
 from app.visits.service import BEIJING, GROUP_LABELS
@@ -35,17 +36,17 @@ def _row(kind: str, severity: str, objects: list[str], wkb: Any, message: str) -
     }
 
 
-def leaderless_grids(session: Session, prefix: str, today: dt.date) -> list[Row]:
+def leaderless_grids(session: Session, scope: AreaScope, today: dt.date) -> list[Row]:
     rows = session.execute(
         text(
             "SELECT g.code, g.name, ST_AsBinary(g.geom) AS wkb, "
             "  (SELECT max(a.end_date) FROM staff_assignments a WHERE a.grid_code = g.code "
             "   AND a.role = 'leader' AND a.end_date < :d) AS ended "
-            "FROM grids g WHERE g.status = 'active' AND g.code LIKE :p AND NOT EXISTS ("
+            f"FROM grids g WHERE g.status = 'active' AND {scope.sql('g.code')} AND NOT EXISTS ("
             "  SELECT 1 FROM staff_assignments a WHERE a.grid_code = g.code AND a.role = 'leader' "
             "  AND a.start_date <= :d AND (a.end_date IS NULL OR a.end_date >= :d)) ORDER BY g.code"
         ),
-        {"p": prefix + "%", "d": today},
+        {"d": today, **scope.params()},
     ).all()
     out = []
     for r in rows:
@@ -60,7 +61,7 @@ def leaderless_grids(session: Session, prefix: str, today: dt.date) -> list[Row]
 
 def low_visit_coverage(
     session: Session,
-    prefix: str,
+    scope: AreaScope,
     today: dt.date,
     target: float,
     rules: tuple[CadenceRule, ...],
@@ -68,7 +69,7 @@ def low_visit_coverage(
     """Grids whose share of households visited in the last 365 days is below ``target``."""
     start = today - dt.timedelta(days=365)
     rows = grid_coverage(
-        session, prefix=prefix, start=start, end=today + dt.timedelta(days=1), rules=rules
+        session, scope=scope, start=start, end=today + dt.timedelta(days=1), rules=rules
     )
     low = [r for r in rows if r.households and (r.visited_share or 0) < target]
     if not low:
@@ -146,16 +147,16 @@ def incidents_available(session: Session) -> bool:
     return cols >= _INCIDENT_COLUMNS
 
 
-def overdue_cases(session: Session, prefix: str, now: dt.datetime) -> list[Row] | None:
+def overdue_cases(session: Session, scope: AreaScope, now: dt.datetime) -> list[Row] | None:
     if not incidents_available(session):
         return None
     rows = session.execute(
         text(
             "SELECT i.id, i.case_no, i.grid_code, i.state, i.deadline, ST_AsBinary(i.location) AS wkb "
-            "FROM incidents i WHERE i.grid_code LIKE :p AND i.deadline < :now "
+            f"FROM incidents i WHERE {scope.sql('i.grid_code')} AND i.deadline < :now "
             "AND NOT (i.state = ANY(:done)) ORDER BY i.deadline"
         ),
-        {"p": prefix + "%", "now": now, "done": list(_OPEN_CASE_EXCLUDED)},
+        {"now": now, "done": list(_OPEN_CASE_EXCLUDED), **scope.params()},
     ).all()
     out = []
     for r in rows:

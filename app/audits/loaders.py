@@ -11,6 +11,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.scope import AreaScope
 from app.base import SRID
 
 _AREA = "(SELECT geom FROM areas WHERE code = :area AND valid_to IS NULL)"
@@ -25,42 +26,43 @@ def _frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=SRID), crs=SRID)
 
 
-def load_communities(session: Session, prefix: str) -> gpd.GeoDataFrame:
+def load_communities(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
     rows = session.execute(
         text(
             "SELECT code, name, ST_AsBinary(geom) FROM areas WHERE level = 'community' "
-            "AND valid_to IS NULL AND code LIKE :p ORDER BY code"
+            f"AND valid_to IS NULL AND {scope.sql('code')} ORDER BY code"
         ),
-        {"p": prefix + "%"},
+        scope.params(),
     ).all()
     return _frame(rows, ["code", "name"])
 
 
-def load_grids(session: Session, prefix: str) -> gpd.GeoDataFrame:
+def load_grids(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
     rows = session.execute(
         text(
             "SELECT code, name, community_code, type, ST_AsBinary(geom) FROM grids "
-            "WHERE status = 'active' AND code LIKE :p ORDER BY code"
+            f"WHERE status = 'active' AND {scope.sql('code')} ORDER BY code"
         ),
-        {"p": prefix + "%"},
+        scope.params(),
     ).all()
     return _frame(rows, ["code", "name", "community_code", "type"])
 
 
-def load_buildings(session: Session, area_code: str, prefix: str) -> gpd.GeoDataFrame:
-    """Buildings of the area's communities, and any other building standing inside the area."""
+def load_buildings(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
+    """Buildings of the area's communities, and any other building standing inside the area
+    (the scope's area, ``scope.prefix``)."""
     rows = session.execute(
         text(
             "SELECT b.code, ST_AsBinary(coalesce(b.footprint, b.location)) FROM buildings b "
-            "WHERE b.community_code LIKE :p "
+            f"WHERE {scope.sql('b.community_code')} "
             f"OR ST_Intersects({_AREA}, b.location)"
         ),
-        {"p": prefix + "%", "area": area_code},
+        {"area": scope.prefix, **scope.params()},
     ).all()
     return _frame(rows, ["code"])
 
 
-def load_households(session: Session, area_code: str, prefix: str) -> gpd.GeoDataFrame:
+def load_households(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
     """Households inside the area, plus those of the area's buildings that lie outside it.
 
     A county holds a million households: they travel as one packed binary value (id, x, y), not
@@ -72,10 +74,10 @@ def load_households(session: Session, area_code: str, prefix: str) -> gpd.GeoDat
             "  || float8send(ST_Y(h.location)), ''::bytea) FROM ("
             f"  SELECT h.id, h.location FROM households h WHERE ST_Intersects({_AREA}, h.location) "
             "  UNION ALL SELECT h.id, h.location FROM households h "
-            "  JOIN buildings b ON b.id = h.building_id WHERE b.community_code LIKE :p "
+            f"  JOIN buildings b ON b.id = h.building_id WHERE {scope.sql('b.community_code')} "
             f"  AND NOT ST_Intersects({_AREA}, h.location)) h"
         ),
-        {"p": prefix + "%", "area": area_code},
+        {"area": scope.prefix, **scope.params()},
     )
     rows = np.frombuffer(packed or b"", dtype=_POINT)
     return gpd.GeoDataFrame(

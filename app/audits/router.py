@@ -10,21 +10,21 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from app.audits import export
 from app.audits.schemas import AuditPublic
 from app.audits.service import get_audit, report_base, run_audit
-from app.auth.deps import require_roles
-from app.auth.policy import Principal
+from app.auth.policy import Action, Resource
+from app.auth.scope import AreaScope, access, access_whole
 from app.db import SessionDep
 from app.params import Id
 from gis.coverage import CoverageTolerances
 
 router = APIRouter(prefix="/api/v1/audits", tags=["audits 覆盖审计"])
 
-Auditor = Annotated[
-    Principal, Depends(require_roles("county_admin", "auditor", "planner", "dispatcher"))
-]
+# Running an audit stores it (CREATE); reading a stored run is READ (app/auth/policy.py).
+Runner = Annotated[AreaScope, Depends(access(Resource.AUDIT, Action.CREATE))]
+Reader = Annotated[AreaScope, Depends(access_whole(Resource.AUDIT))]
 Format = Annotated[Literal["json", "geojson", "csv", "html"], Query(alias="f")]
 
 
-def _respond(audit: AuditPublic, f: str, session: SessionDep) -> Response:
+def _respond(audit: AuditPublic, f: str, session: SessionDep, scope: AreaScope) -> Response:
     if f == "geojson":
         return JSONResponse(export.to_geojson(audit), media_type="application/geo+json")
     if f == "csv":
@@ -39,7 +39,7 @@ def _respond(audit: AuditPublic, f: str, session: SessionDep) -> Response:
         # A download, opened from disk: its inline scripts (offline map) never run in our origin,
         # whose policy allows no inline script (app/http/headers.py).
         return HTMLResponse(
-            render_html(audit, report_base(session, audit.area_code)),
+            render_html(audit, report_base(session, scope, audit.area_code)),
             headers={"Content-Disposition": f'attachment; filename="audit_{audit.id}.html"'},
         )
     return JSONResponse(audit.model_dump(mode="json"))
@@ -49,22 +49,21 @@ def _respond(audit: AuditPublic, f: str, session: SessionDep) -> Response:
 def audit_area(
     request: Request,
     session: SessionDep,
-    principal: Auditor,
-    area: Annotated[str, Query(description="county, township, community or grid code")],
+    scope: Runner,
     f: Format = "json",
 ) -> Response:
-    """Run (and store) an audit of ``area``; the answer compares it with the previous run."""
+    """Run (and store) an audit of ``area`` (county, township, community or grid code; default:
+    the caller's jurisdiction); the answer compares it with the previous run."""
     settings = request.app.state.settings
     audit = run_audit(
         session,
-        area_code=area,
-        principal=principal,
+        scope=scope,
         tolerances=CoverageTolerances(band=settings.household_band),
         coverage_target=settings.visits.coverage_target,
     )
-    return _respond(audit, f, session)
+    return _respond(audit, f, session, scope)
 
 
 @router.get("/{run_id}", response_model=AuditPublic)
-def read_audit(run_id: Id, session: SessionDep, principal: Auditor, f: Format = "json") -> Response:
-    return _respond(get_audit(session, run_id=run_id, principal=principal), f, session)
+def read_audit(run_id: Id, session: SessionDep, scope: Reader, f: Format = "json") -> Response:
+    return _respond(get_audit(session, run_id=run_id, scope=scope), f, session, scope)

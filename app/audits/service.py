@@ -17,10 +17,10 @@ from app.audits import db_findings, loaders
 from app.audits.kinds import KIND_LABELS
 from app.audits.models import AuditRun
 from app.audits.schemas import AuditPublic, CheckStatus, Comparison, FindingPublic, FixedFinding
-from app.auth.policy import Principal
+from app.auth.scope import AreaScope, scope_of
 from app.errors import NotFound
 from app.visits.cadence import load_rules
-from app.visits.coverage import AreaInfo, check_area_access, resolve_area
+from app.visits.coverage import AreaInfo, resolve_area
 from app.visits.service import BEIJING
 from gis.coverage import CoverageTolerances, audit_coverage
 
@@ -33,30 +33,38 @@ def finding_key(kind: str, objects: list[str]) -> str:
     return kind + ":" + ",".join(objects)
 
 
+def audited(scope: AreaScope, area_code: str) -> AreaScope:
+    """What an audit of ``area_code`` looks at: the area itself, or for a grid its community (a
+    grid is audited within its community; only findings touching the grid are kept), within the
+    caller's jurisdiction (403 outside it)."""
+    looked_at = area_code[:12] if len(area_code) == 15 else area_code
+    return scope_of(scope.principal, app_filters=scope.app_filters).narrow(looked_at)
+
+
 def collect_findings(
     session: Session,
     *,
     area: AreaInfo,
+    scope: AreaScope,
     tolerances: CoverageTolerances,
     coverage_target: float,
     now: dt.datetime,
 ) -> tuple[list[Row], list[CheckStatus]]:
-    """Geometry findings (gis.coverage over data loaded from PostGIS) plus database findings."""
-    # A grid is audited within its community; only findings touching the grid are kept.
-    scope = area.code[:12] if area.level == "grid" else area.code
+    """Geometry findings (gis.coverage over data loaded from PostGIS) plus database findings,
+    over what ``scope`` covers (``audited``)."""
     today = now.astimezone(BEIJING).date()
     rules = load_rules()
     found = audit_coverage(
         loaders.load_communities(session, scope),
         loaders.load_grids(session, scope),
-        buildings=loaders.load_buildings(session, scope, scope),
-        households=loaders.load_households(session, scope, scope),
+        buildings=loaders.load_buildings(session, scope),
+        households=loaders.load_households(session, scope),
         tolerances=tolerances,
     )
     rows: list[Row] = found.to_dict("records")
     rows += db_findings.leaderless_grids(session, scope, today)
     rows += db_findings.low_visit_coverage(session, scope, today, coverage_target, rules)
-    rows += db_findings.overdue_special_households(session, scope, today, rules)
+    rows += db_findings.overdue_special_households(session, scope.prefix, today, rules)
     checks = [
         CheckStatus(
             check="geometry", label="边界几何（缝隙、重叠、碎片、越界、无效图形）", status="ok"
@@ -105,19 +113,23 @@ def _within_grid(session: Session, rows: list[Row], grid_code: str) -> list[Row]
 def run_audit(
     session: Session,
     *,
-    area_code: str,
-    principal: Principal,
+    scope: AreaScope,
     tolerances: CoverageTolerances = CoverageTolerances(),
     coverage_target: float = 0.9,
     now: dt.datetime | None = None,
 ) -> AuditPublic:
-    """Audit an area (county … grid), store the run and its findings, return it with a comparison."""
-    area = resolve_area(session, area_code)
-    check_area_access(principal, area)
+    """Audit the scope's area (the one asked for, or the caller's jurisdiction; county … grid),
+    store the run and its findings, return it with a comparison."""
+    area = resolve_area(session, scope.prefix)
     now = now or dt.datetime.now(dt.UTC)
     began = time.perf_counter()
     rows, checks = collect_findings(
-        session, area=area, tolerances=tolerances, coverage_target=coverage_target, now=now
+        session,
+        area=area,
+        scope=audited(scope, area.code),
+        tolerances=tolerances,
+        coverage_target=coverage_target,
+        now=now,
     )
     previous = session.scalar(
         select(AuditRun.id)
@@ -131,7 +143,7 @@ def run_audit(
         area_name=area.name,
         started_at=now,
         seconds=0.0,
-        run_by=principal.username,
+        run_by=scope.principal.username,
         summary={"counts": dict(counts), "checks": [c.model_dump() for c in checks]},
         previous_run_id=previous,
     )
@@ -140,7 +152,7 @@ def run_audit(
     _store_findings(session, run.id, rows)
     run.seconds = round(time.perf_counter() - began, 3)
     session.flush()
-    return get_audit(session, run_id=run.id, principal=principal)
+    return get_audit(session, run_id=run.id, scope=scope)
 
 
 def _store_findings(session: Session, run_id: int, rows: list[Row]) -> None:
@@ -178,11 +190,13 @@ def _store_findings(session: Session, run_id: int, rows: list[Row]) -> None:
     )
 
 
-def get_audit(session: Session, *, run_id: int, principal: Principal) -> AuditPublic:
+def get_audit(session: Session, *, run_id: int, scope: AreaScope) -> AuditPublic:
+    """A stored run; one of an area outside ``scope`` is answered exactly like a missing one."""
+    missing = f"找不到审计记录 {run_id}"
     run = session.get(AuditRun, run_id)
     if run is None:
-        raise NotFound(f"找不到审计记录 {run_id}", run_id=run_id)
-    check_area_access(principal, AreaInfo(code=run.area_code, level="", name=run.area_name))
+        raise NotFound(missing, run_id=run_id)
+    scope.require(run.area_code, missing=missing)
     findings = _findings(session, run.id)
     previous = session.get(AuditRun, run.previous_run_id) if run.previous_run_id else None
     before = _findings(session, previous.id) if previous else []
@@ -248,9 +262,9 @@ def _findings(session: Session, run_id: int) -> list[Row]:
     ]
 
 
-def report_base(session: Session, area_code: str) -> dict[str, Any]:
+def report_base(session: Session, scope: AreaScope, area_code: str) -> dict[str, Any]:
     """Communities and grids drawn under the findings on the report's map."""
-    scope = area_code[:12] if len(area_code) == 15 else area_code
+    scope = audited(scope, area_code)
     return {
         "communities": loaders.load_communities(session, scope),
         "grids": loaders.load_grids(session, scope),

@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.policy import Principal
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.auth.scope import AreaScope
+from app.errors import InvalidInput, NotFound
 from app.visits import rollup
 from app.visits.cadence import CadenceRule, load_rules
 from app.visits.schemas import CoveragePublic, CoverageRow, WorkerCoverage, WorkerMonth
@@ -53,25 +53,20 @@ def resolve_area(session: Session, code: str) -> AreaInfo:
     return AreaInfo(code=code, level=level, name=name)
 
 
-def check_area_access(principal: Principal, area: AreaInfo) -> None:
-    if not principal.covers(area.code):
-        raise Forbidden(f"区域 {area.code} 不在您的辖区（{principal.jurisdiction_code}）内")
-
-
 def grid_coverage(
     session: Session,
     *,
-    prefix: str,
+    scope: AreaScope,
     start: dt.date,
     end: dt.date,
     rules: tuple[CadenceRule, ...],
 ) -> list[CoverageRow]:
-    """One row per active grid under ``prefix`` with households and visits in [start, end).
+    """One row per active grid in ``scope`` with households and visits in [start, end).
 
     A household counts in every grid it intersects (as PostGIS ``ST_Intersects``); see
     app.visits.rollup for why the work is split between the database and numpy.
     """
-    codes, hh = rollup.grid_households(session, prefix=prefix, rules=rules)
+    codes, hh = rollup.grid_households(session, scope=scope, rules=rules)
     period = {"start": _beijing(start), "end": _beijing(end)}
     visited = rollup.visited_households(session, ids=hh.id, **period)
     on_cadence = np.zeros(len(hh.id), dtype=bool)
@@ -91,11 +86,11 @@ def grid_coverage(
 
 
 def worker_coverage(
-    session: Session, *, prefix: str, start: dt.date, end: dt.date
+    session: Session, *, scope: AreaScope, start: dt.date, end: dt.date
 ) -> list[WorkerCoverage]:
     """Visits and field days (days with at least one visit) per worker and month."""
     out = []
-    for worker_id, name, rows in rollup.worker_months(session, prefix=prefix, start=start, end=end):
+    for worker_id, name, rows in rollup.worker_months(session, scope=scope, start=start, end=end):
         months = [WorkerMonth(month=m, visits=n, field_days=days) for m, n, days in rows]
         out.append(
             WorkerCoverage(
@@ -112,13 +107,18 @@ def worker_coverage(
 def coverage(
     session: Session,
     *,
-    area: AreaInfo,
+    scope: AreaScope,
     start: dt.date,
     end: dt.date,
     by: str = "grid",
     rules: tuple[CadenceRule, ...] | None = None,
 ) -> CoveragePublic:
-    """Coverage of ``area`` over [start, end), rolled up to ``by`` (grid … county)."""
+    """Coverage of the scope's area (the one asked for, or the caller's jurisdiction) over
+    [start, end), rolled up to ``by`` (grid … county)."""
+    area = resolve_area(session, scope.prefix)
+    # The area is what is being counted, so it is filtered on even where no jurisdiction filter
+    # applies (AreaScope.narrowed).
+    scope = scope.narrow(area.code)
     if end <= start:
         raise InvalidInput("end: 结束日期须晚于开始日期", field="end")
     if by not in LENGTH_BY_LEVEL or LENGTH_BY_LEVEL[by] < len(area.code):
@@ -127,9 +127,7 @@ def coverage(
             field="by",
         )
     began = time.perf_counter()
-    grids = grid_coverage(
-        session, prefix=area.code, start=start, end=end, rules=rules or load_rules()
-    )
+    grids = grid_coverage(session, scope=scope, start=start, end=end, rules=rules or load_rules())
     width = LENGTH_BY_LEVEL[by]
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for g in grids:
@@ -140,7 +138,7 @@ def coverage(
             acc[i] += v
     rows = [_row(code, *acc) for code, acc in sorted(sums.items())]
     total = _row(area.code, *(sum(a[i] for a in sums.values()) for i in range(4)))
-    workers = worker_coverage(session, prefix=area.code, start=start, end=end)
+    workers = worker_coverage(session, scope=scope, start=start, end=end)
     return CoveragePublic(
         area=area.code,
         level=by,

@@ -32,6 +32,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.scope import AreaScope
 from app.visits.cadence import CadenceRule, interval_sql
 from gis.pointindex import PolygonIndex
 
@@ -52,19 +53,19 @@ class Households:
 
 
 def grid_households(
-    session: Session, *, prefix: str, rules: tuple[CadenceRule, ...]
+    session: Session, *, scope: AreaScope, rules: tuple[CadenceRule, ...]
 ) -> tuple[list[str], Households]:
-    """Active grid codes under ``prefix`` and every (household, grid) pair where they intersect.
+    """Active grid codes in ``scope`` and every (household, grid) pair where they intersect.
 
     Cached per exact grid set (codes and geometries), households revision and cadence rules, so a
     repeated request fetches only the grids; the arrays returned are read-only.
     """
     rows = session.execute(
         text(
-            "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND code LIKE :p "
-            "ORDER BY code"
+            "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' "
+            f"AND {scope.sql('code')} ORDER BY code"
         ),
-        {"p": prefix + "%"},
+        scope.params(),
     ).all()
     codes = [r[0] for r in rows]
     if not rows:
@@ -265,7 +266,7 @@ def visit_counts(
 
 
 def worker_months(
-    session: Session, *, prefix: str, start: dt.date, end: dt.date
+    session: Session, *, scope: AreaScope, start: dt.date, end: dt.date
 ) -> list[tuple[int, str, list[tuple[str, int, int]]]]:
     """Per worker: id, name and ("YYYY-MM", visits, field days) for [start, end) in Beijing time.
 
@@ -283,10 +284,11 @@ def worker_months(
             f"  SELECT w.worker_id, {month} AS m, sum(w.visits)::bigint AS n, "
             f"    bit_or(1::bigint << ({day} - (CAST(:first AS int[]))[{month}])) AS days "
             "  FROM worker_visit_days w "
-            "  WHERE w.day >= :start AND w.day < :end AND w.grid_code LIKE :p GROUP BY 1, 2) d "
+            f"  WHERE w.day >= :start AND w.day < :end AND {scope.sql('w.grid_code')} "
+            "  GROUP BY 1, 2) d "
             "JOIN staff s ON s.id = d.worker_id GROUP BY 1, 2 ORDER BY 1"
         ),
-        {"start": start, "end": end, "p": prefix + "%", "first": first},
+        {"start": start, "end": end, "first": first, **scope.params()},
     ).all()
     return [
         (

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.auth.deps import CurrentUser, require_roles
-from app.auth.policy import Principal
+from app.auth.policy import Action, Resource
+from app.auth.scope import AreaScope, access, access_whole
 from app.db import SessionDep
 from app.visits import coverage as cov
 from app.visits import service
@@ -16,25 +16,24 @@ from app.visits.schemas import CoveragePublic, DueList, VisitCreate, VisitPublic
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits 走访"])
 
-Reader = Annotated[
-    Principal,
-    Depends(require_roles("county_admin", "dispatcher", "grid_worker", "auditor", "planner")),
-]
+Recorder = Annotated[AreaScope, Depends(access_whole(Resource.VISIT, Action.CREATE))]
+Reader = Annotated[AreaScope, Depends(access_whole(Resource.VISIT))]
+Coverage = Annotated[AreaScope, Depends(access(Resource.VISIT_COVERAGE))]
 
 
 @router.post("", response_model=VisitPublic, status_code=201)
 def create_visit(
-    request: Request, data: VisitCreate, session: SessionDep, principal: CurrentUser
+    request: Request, data: VisitCreate, session: SessionDep, scope: Recorder
 ) -> VisitPublic:
     return service.create_visit(
-        session, data=data, principal=principal, settings=request.app.state.settings.visits
+        session, data=data, scope=scope, settings=request.app.state.settings.visits
     )
 
 
 @router.get("/due", response_model=DueList)
 def due(
     session: SessionDep,
-    principal: Reader,
+    scope: Reader,
     grid: Annotated[
         str | None,
         Query(pattern=r"^[0-9]{15}$", description="15-digit grid code; omitted: all of my grids"),
@@ -42,19 +41,17 @@ def due(
 ) -> DueList:
     """Households due a visit today, most overdue first: one grid, or a worker's whole list."""
     if grid is None:
-        return service.due_list_for_worker(session, principal=principal)
-    return service.due_list(session, grid_code=grid, principal=principal)
+        return service.due_list_for_worker(session, scope=scope)
+    return service.due_list(session, grid_code=grid, scope=scope)
 
 
 @router.get("/coverage", response_model=CoveragePublic)
 def coverage(
     session: SessionDep,
-    principal: Reader,
-    area: str,
+    scope: Coverage,
     start: dt.date,
     end: dt.date,
     by: Literal["grid", "community", "township", "county"] = "grid",
 ) -> CoveragePublic:
-    info = cov.resolve_area(session, area)
-    cov.check_area_access(principal, info)
-    return cov.coverage(session, area=info, start=start, end=end, by=by)
+    """Coverage of ``area`` (default: the caller's jurisdiction) over [start, end)."""
+    return cov.coverage(session, scope=scope, start=start, end=end, by=by)

@@ -12,7 +12,8 @@ from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.policy import ROLE_LABELS, Principal
+from app.auth.policy import Principal, Role
+from app.auth.scope import AreaScope
 from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.locate.service import check_coordinates, coord_system, to_storage
 from app.staff.models import Staff
@@ -22,7 +23,6 @@ from app.visits.schemas import DueHousehold, DueList, VisitCreate, VisitPublic, 
 from app.visits.settings import VisitSettings
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-RECORDING_ROLES = ("grid_worker", "dispatcher", "county_admin")
 GROUP_LABELS = {
     "hardship": "困难家庭",
     "critically_ill": "危重病人家庭",
@@ -39,8 +39,11 @@ def aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
-def household_grid(session: Session, household_id: int) -> tuple[Any, str | None]:
-    """The household row and the active grid it lies in (the routing rule), or 404."""
+def household_grid(
+    session: Session, household_id: int, *, scope: AreaScope
+) -> tuple[Any, str | None]:
+    """The household row and the active grid it lies in (the routing rule), or 404 (also for a
+    household in a grid outside the caller's area: the same answer as a missing one)."""
     row = session.execute(
         text(
             "SELECT h.id, h.special_groups, ST_X(h.location) AS x, ST_Y(h.location) AS y, "
@@ -50,8 +53,11 @@ def household_grid(session: Session, household_id: int) -> tuple[Any, str | None
         ),
         {"id": household_id},
     ).one_or_none()
+    missing = f"找不到住户 {household_id}"
     if row is None:
-        raise NotFound(f"找不到住户 {household_id}", household_id=household_id)
+        raise NotFound(missing, household_id=household_id)
+    if row.grid_code is not None:
+        scope.require(row.grid_code, missing=missing)
     return row, row.grid_code
 
 
@@ -71,11 +77,9 @@ def worker_grids(session: Session, staff_id: int, on: dt.date) -> list[str]:
 
 
 def _resolve_worker(session: Session, data: VisitCreate, principal: Principal) -> Staff:
-    if principal.role not in RECORDING_ROLES:
-        raise Forbidden(
-            f"登记走访仅限网格员或调度员；当前角色为{ROLE_LABELS.get(principal.role, principal.role)}"
-        )
-    if principal.role == "grid_worker":
+    """Whose visit this is: a grid worker records their own; others (the policy says who may
+    record: VISIT CREATE) name the worker."""
+    if principal.role == Role.GRID_WORKER:
         if principal.staff_id is None:
             raise Forbidden("当前账号未关联网格员档案，无法登记走访")
         if data.worker_id not in (None, principal.staff_id):
@@ -125,10 +129,11 @@ def create_visit(
     session: Session,
     *,
     data: VisitCreate,
-    principal: Principal,
+    scope: AreaScope,
     settings: VisitSettings,
     now: dt.datetime | None = None,
 ) -> VisitPublic:
+    principal = scope.principal
     now = now or dt.datetime.now(dt.UTC)
     visited_at = aware(data.visited_at)
     if visited_at > now + dt.timedelta(seconds=settings.future_tolerance_s):
@@ -140,14 +145,12 @@ def create_visit(
     system = coord_system(data.crs)
     x, y = to_storage(data.lng, data.lat, system)
     staff = _resolve_worker(session, data, principal)
-    _household, grid_code = household_grid(session, data.household_id)
+    _household, grid_code = household_grid(session, data.household_id, scope=scope)
     if grid_code is None:
         raise Forbidden(
             f"住户 {data.household_id} 不在任何在用网格内，无法确定负责的网格员",
             household_id=data.household_id,
         )
-    if principal.role != "grid_worker" and not principal.covers(grid_code):
-        raise Forbidden(f"住户所在网格 {grid_code} 不在您的辖区内", grid_code=grid_code)
     grids = worker_grids(session, staff.id, visited_at.astimezone(BEIJING).date())
     if grid_code not in grids:
         mine = "、".join(grids) if grids else "无"
@@ -213,31 +216,37 @@ def create_visit(
     )
 
 
-def check_grid_access(session: Session, grid_code: str, principal: Principal, on: dt.date) -> None:
+def check_grid_access(session: Session, grid_code: str, scope: AreaScope, on: dt.date) -> None:
+    """An active grid in the caller's area (outside it: the same 404 as a missing grid); a grid
+    worker's own list covers only the grids they serve that day."""
+    missing = f"找不到在用网格 {grid_code}"
     exists = session.scalar(
         text("SELECT 1 FROM grids WHERE code = :c AND status = 'active'"), {"c": grid_code}
     )
     if not exists:
-        raise NotFound(f"找不到在用网格 {grid_code}", grid_code=grid_code)
-    if principal.role == "grid_worker" and principal.staff_id is not None:
-        if grid_code not in worker_grids(session, principal.staff_id, on):
-            raise Forbidden(f"网格 {grid_code} 不是您负责的网格")
-    elif not principal.covers(grid_code):
-        raise Forbidden(f"网格 {grid_code} 不在您的辖区内")
+        raise NotFound(missing, grid_code=grid_code)
+    scope.require(grid_code, missing=missing)
+    principal = scope.principal
+    if (
+        principal.role == Role.GRID_WORKER
+        and principal.staff_id is not None
+        and grid_code not in worker_grids(session, principal.staff_id, on)
+    ):
+        raise Forbidden(f"网格 {grid_code} 不是您负责的网格")
 
 
 def due_list(
     session: Session,
     *,
     grid_code: str,
-    principal: Principal,
+    scope: AreaScope,
     today: dt.date | None = None,
     rules: tuple[CadenceRule, ...] | None = None,
 ) -> DueList:
     """Households of a grid whose next visit is due by today, most overdue first."""
     today = today or dt.datetime.now(BEIJING).date()
     rules = rules or load_rules()
-    check_grid_access(session, grid_code, principal, today)
+    check_grid_access(session, grid_code, scope, today)
     case, params = interval_sql(rules)
     rows = session.execute(
         text(
@@ -293,21 +302,20 @@ def _most_overdue_first(due: list[DueHousehold]) -> None:
 
 
 def due_list_for_worker(
-    session: Session, *, principal: Principal, today: dt.date | None = None
+    session: Session, *, scope: AreaScope, today: dt.date | None = None
 ) -> DueList:
     """A grid worker's whole list today: every grid they serve (a part-time worker may serve
     several), merged and ordered by how overdue, so the phone page needs no GPS fix to show it."""
     today = today or dt.datetime.now(BEIJING).date()
-    if principal.role != "grid_worker" or principal.staff_id is None:
+    principal = scope.principal
+    if principal.role != Role.GRID_WORKER or principal.staff_id is None:
         raise InvalidInput("grid: 请指定网格编码（只有登记了人员信息的网格员可省略）", field="grid")
     grids = sorted(worker_grids(session, principal.staff_id, today))
     rules = load_rules()
     due = [
         h
         for code in grids
-        for h in due_list(
-            session, grid_code=code, principal=principal, today=today, rules=rules
-        ).households
+        for h in due_list(session, grid_code=code, scope=scope, today=today, rules=rules).households
     ]
     _most_overdue_first(due)
     return DueList(grid_code=None, grid_codes=grids, date=today, count=len(due), households=due)

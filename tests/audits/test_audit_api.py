@@ -57,7 +57,8 @@ def test_geojson_and_csv(client, messy, auditor):
 @pytest.mark.parametrize(
     "url, role, jurisdiction, status",
     [
-        ("/api/v1/audits?area=419999", "auditor", "419901", 404),
+        ("/api/v1/audits?area=419901999", "auditor", "419901", 404),
+        ("/api/v1/audits?area=419999", "auditor", "419901", 403),
         ("/api/v1/audits/999999", "auditor", "419901", 404),
         ("/api/v1/audits?area=41", "auditor", "419901", 422),
         ("/api/v1/audits?area=419901", "auditor", "419902", 403),
@@ -106,10 +107,10 @@ def test_html_report_is_self_contained_and_draws_the_findings(
 def test_report_rendered_outside_the_api_is_offline_too(db, messy):
     from app.audits.report import render_html
     from app.audits.service import report_base, run_audit
-    from app.auth.policy import Principal
+    from app.auth.policy import system_principal
+    from app.auth.scope import scope_of
 
-    audit = run_audit(
-        db, area_code="419901", principal=Principal("cli", "county_admin", "", user_id=None)
-    )
-    html = render_html(audit, report_base(db, "419901"))
+    scope = scope_of(system_principal("cli")).narrow("419901")
+    audit = run_audit(db, scope=scope)
+    html = render_html(audit, report_base(db, scope, "419901"))
     assert _external_refs(html) == [] and "finding-gap" in html

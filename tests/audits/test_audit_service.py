@@ -9,7 +9,8 @@ from shapely.geometry import Polygon
 from sqlalchemy import text
 
 from app.audits.service import run_audit
-from app.auth.policy import Principal
+from app.auth.policy import Principal, system_principal
+from app.auth.scope import scope_of
 from app.errors import Forbidden, InvalidInput, NotFound
 from gis.coverage import CoverageTolerances
 from tests.audits.conftest import G1, G2, G3, NOW, C, ll
@@ -24,7 +25,7 @@ def summary(audit):
 
 
 def test_finds_exactly_the_planted_problems(db, messy):
-    audit = run_audit(db, area_code="419901", principal=ADMIN, tolerances=LOOSE, now=NOW)
+    audit = run_audit(db, scope=scope_of(ADMIN).narrow("419901"), tolerances=LOOSE, now=NOW)
     hh_out, hardship = messy["ids"][2], messy["ids"][3]
     assert summary(audit) == [
         ("gap", [C, G1]),
@@ -47,7 +48,7 @@ def test_finds_exactly_the_planted_problems(db, messy):
 
 
 def test_second_run_says_what_was_fixed_and_what_is_new(db, messy):
-    first = run_audit(db, area_code="419901", principal=ADMIN, tolerances=LOOSE, now=NOW)
+    first = run_audit(db, scope=scope_of(ADMIN).narrow("419901"), tolerances=LOOSE, now=NOW)
     db.execute(
         text(
             "INSERT INTO staff_assignments (staff_id, grid_code, role, start_date) "
@@ -56,7 +57,7 @@ def test_second_run_says_what_was_fixed_and_what_is_new(db, messy):
         {"s": messy["leader"], "g": G3},
     )
     later = NOW + dt.timedelta(days=30)
-    second = run_audit(db, area_code="419901", principal=ADMIN, tolerances=LOOSE, now=later)
+    second = run_audit(db, scope=scope_of(ADMIN).narrow("419901"), tolerances=LOOSE, now=later)
     assert second.comparison.previous_run_id == first.id
     assert [(f.kind, f.objects) for f in second.comparison.fixed] == [("no_leader", [G3])]
     # 30 days on, everyone visited 10 days before the first run is still within the year: the
@@ -67,14 +68,14 @@ def test_second_run_says_what_was_fixed_and_what_is_new(db, messy):
 
 def test_low_visit_coverage_is_a_finding(db, messy):
     db.execute(text("DELETE FROM visits WHERE household_id = ANY(:h)"), {"h": messy["ids"][:2]})
-    audit = run_audit(db, area_code="419901", principal=ADMIN, tolerances=LOOSE, now=NOW)
+    audit = run_audit(db, scope=scope_of(ADMIN).narrow("419901"), tolerances=LOOSE, now=NOW)
     low = [f for f in audit.findings if f.kind == "low_visit_coverage"]
     assert [f.objects for f in low] == [[G1]]
     assert "0.0%（0/2 户）" in low[0].message
 
 
 def test_grid_audit_keeps_what_touches_the_grid(db, messy):
-    audit = run_audit(db, area_code=G3, principal=ADMIN, tolerances=LOOSE, now=NOW)
+    audit = run_audit(db, scope=scope_of(ADMIN).narrow(G3), tolerances=LOOSE, now=NOW)
     assert {f.kind for f in audit.findings} == {"sliver", "building_split", "no_leader"}
 
 
@@ -86,19 +87,20 @@ def test_broken_geometry_is_a_finding_not_a_failure(db, messy):
         text("UPDATE grids SET geom = ST_Multi(ST_GeomFromText(:wkt, 4490)) WHERE code = :g"),
         {"g": G3, "wkt": ll(Polygon([(200, 0), (300, 100), (300, 0), (200, 100)])).wkt},
     )
-    audit = run_audit(db, area_code="419901", principal=ADMIN, tolerances=LOOSE, now=NOW)
+    audit = run_audit(db, scope=scope_of(ADMIN).narrow("419901"), tolerances=LOOSE, now=NOW)
     assert ("invalid_geometry", [G3]) in summary(audit)
 
 
 @pytest.mark.parametrize(
     "code, principal, error",
     [
-        ("419999", ADMIN, NotFound),
+        ("419999", system_principal("cli"), NotFound),
         ("419901009", ADMIN, NotFound),
-        ("41990", ADMIN, InvalidInput),
+        ("41990", system_principal("cli"), InvalidInput),
+        ("419999", ADMIN, Forbidden),
         ("419901", Principal("x", "auditor", "419902", user_id=2), Forbidden),
     ],
 )
 def test_bad_areas(db, messy, code, principal, error):
     with pytest.raises(error):
-        run_audit(db, area_code=code, principal=principal, now=NOW)
+        run_audit(db, scope=scope_of(principal).narrow(code), now=NOW)

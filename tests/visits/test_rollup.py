@@ -12,6 +12,8 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import select
 
+from app.auth.policy import system_principal
+from app.auth.scope import AreaScope, scope_of
 from app.buildings.models import Building, Household
 from app.staff.models import Staff
 from app.visits.cadence import load_rules
@@ -19,6 +21,12 @@ from app.visits.coverage import grid_coverage, worker_coverage
 from app.visits.models import Visit
 from app.visits.rollup import _locate, visit_counts, visited_households
 from tests.factories import C1, G11, G12, G21, tiny_county
+
+
+def _area(code: str) -> AreaScope:
+    """The whole of ``code``, as a system job sees it (no jurisdiction filter)."""
+    return scope_of(system_principal("test")).narrow(code)
+
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 
@@ -62,7 +70,11 @@ def test_household_counts_in_every_grid_it_intersects(db, x, y, grids):
     tiny_county(db)
     _home(db, x, y, "BX")
     rows = grid_coverage(
-        db, prefix="419901", start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1), rules=load_rules()
+        db,
+        scope=_area("419901"),
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2026, 1, 1),
+        rules=load_rules(),
     )
     assert {r.code: r.households for r in rows} == grids
 
@@ -129,7 +141,9 @@ def test_worker_months_follow_beijing_days(db):
     ):
         _visit(db, worker, home, moment)
     _visit(db, worker, home, dt.datetime(2025, 2, 2, tzinfo=BJ), grid="419902001001001")
-    out = worker_coverage(db, prefix="419901", start=dt.date(2025, 1, 15), end=dt.date(2025, 3, 1))
+    out = worker_coverage(
+        db, scope=_area("419901"), start=dt.date(2025, 1, 15), end=dt.date(2025, 3, 1)
+    )
     assert len(out) == 1 and out[0].visits == 4 and out[0].field_days == 3
     assert [(m.month, m.visits, m.field_days) for m in out[0].months] == [
         ("2025-01", 3, 2),

@@ -10,12 +10,20 @@ import numpy as np
 import pytest
 from sqlalchemy import select, text
 
+from app.auth.policy import system_principal
+from app.auth.scope import AreaScope, scope_of
 from app.staff.models import Staff
 from app.visits.cadence import load_rules
 from app.visits.coverage import grid_coverage, worker_coverage
 from app.visits.rollup import visited_households
 from tests.factories import G11, G12, tiny_county
 from tests.visits.test_rollup import _home, _visit
+
+
+def _area(code: str) -> AreaScope:
+    """The whole of ``code``, as a system job sees it (no jurisdiction filter)."""
+    return scope_of(system_principal("test")).narrow(code)
+
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 
@@ -141,12 +149,16 @@ def test_worker_months_from_rollups_count_field_days_once_across_grids(db, count
     _visit(db, worker, a, _at(2025, 2, 1, 18), grid=G11)  # same day, other grid: one field day
     _visit(db, worker, a, _at(2025, 2, 28, 23, 59), grid=G11)
     _visit(db, worker, a, _at(2025, 3, 1), grid=G11)  # the end is exclusive
-    out = worker_coverage(db, prefix="419901", start=dt.date(2025, 1, 31), end=dt.date(2025, 3, 1))
+    out = worker_coverage(
+        db, scope=_area("419901"), start=dt.date(2025, 1, 31), end=dt.date(2025, 3, 1)
+    )
     assert [(m.month, m.visits, m.field_days) for m in out[0].months] == [
         ("2025-01", 1, 1),
         ("2025-02", 3, 2),
     ]
-    grid_only = worker_coverage(db, prefix=G12, start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
+    grid_only = worker_coverage(
+        db, scope=_area(G12), start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1)
+    )
     assert [(m.month, m.visits, m.field_days) for m in grid_only[0].months] == [("2025-02", 1, 1)]
 
 
@@ -155,7 +167,7 @@ def test_household_cache_sees_new_and_changed_households(db, county):
     period = {"start": dt.date(2025, 1, 1), "end": dt.date(2026, 1, 1), "rules": load_rules()}
 
     def g11() -> tuple[int, int]:
-        row = next(r for r in grid_coverage(db, prefix="419901", **period) if r.code == G11)
+        row = next(r for r in grid_coverage(db, scope=_area("419901"), **period) if r.code == G11)
         return row.households, row.special_households
 
     before = g11()

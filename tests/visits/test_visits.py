@@ -234,9 +234,63 @@ def test_coverage_per_grid_and_rollup(client, db, county):
     )
     assert [row["code"] for row in r.json()["rows"]] == ["419901001001", "419901001002"]
     r = client.get(
-        f"/api/v1/visits/coverage?area=419999&start={start}&end={end}", headers=headers("auditor")
+        f"/api/v1/visits/coverage?area=419901999&start={start}&end={end}",
+        headers=headers("auditor"),
     )
     assert r.status_code == 404
+    r = client.get(
+        f"/api/v1/visits/coverage?area=419999&start={start}&end={end}", headers=headers("auditor")
+    )
+    assert r.status_code == 403 and r.json()["detail"] == "区域 419999 不在您的辖区内"
+    # Without an area: the caller's jurisdiction (community C2 holds only grid G21).
+    r = client.get(
+        f"/api/v1/visits/coverage?start={start}&end={end}", headers=headers("auditor", C2)
+    )
+    assert r.status_code == 200 and r.json()["area"] == C2
+    assert [row["code"] for row in r.json()["rows"]] == [G21]
+    assert r.json()["workers"] == []  # S2's visits were all in G11
+
+
+def test_outside_jurisdiction_is_answered_as_missing(client, county):
+    """A household or grid outside the caller's area gets the same 404 as one that does not exist
+    (the caller named it; nothing else about it is said)."""
+    dispatcher = headers("dispatcher", C2)
+    home = county["homes"]["101"]  # in G11, community C1
+    r = client.post(
+        "/api/v1/visits", json=body(home, worker_id=county["worker"]), headers=dispatcher
+    )
+    gone = client.post(
+        "/api/v1/visits", json=body(999_999, worker_id=county["worker"]), headers=dispatcher
+    )
+    assert (r.status_code, r.json()["detail"]) == (404, f"找不到住户 {home}")
+    assert gone.status_code == 404 and G11 not in r.text
+    r = client.get(f"/api/v1/visits/due?grid={G11}", headers=dispatcher)
+    assert (r.status_code, r.json()["detail"]) == (404, f"找不到在用网格 {G11}")
+    missing_grid = C2 + "999"
+    r = client.get(f"/api/v1/visits/due?grid={missing_grid}", headers=dispatcher)
+    assert (r.status_code, r.json()["detail"]) == (404, f"找不到在用网格 {missing_grid}")
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [
+        ("planner", f"/api/v1/visits/due?grid={G11}", 403),  # planners read no household
+        ("public", f"/api/v1/visits/due?grid={G11}", 403),
+        ("public", "/api/v1/visits/coverage?start=2026-01-01&end=2026-02-01", 403),
+        ("planner", "/api/v1/visits/coverage?start=2026-01-01&end=2026-02-01", 200),  # counts
+    ],
+)
+def test_who_may_read(client, county, role, path, status):
+    assert client.get(path, headers=headers(role)).status_code == status
+
+
+def test_a_county_admin_does_not_record_visits(client, county):
+    r = client.post(
+        "/api/v1/visits",
+        json=body(county["homes"]["101"], worker_id=county["worker"]),
+        headers=headers("county_admin"),
+    )
+    assert r.status_code == 403 and r.json()["detail"].startswith("此操作仅限指挥调度员、网格员")
 
 
 def test_cadence_rules_are_validated():
