@@ -148,6 +148,8 @@ def run_worker(
                 engine, settings, channels, name=name, started_at=started_at
             )
         except CONNECTION_ERRORS as exc:  # other errors are bugs: exit, `gridgov run` restarts
+            if once:  # one pass was asked for (e.g. from cron): fail now, exit non-zero
+                raise
             if outage_since is None:
                 outage_since = time.monotonic()
                 log.error(
