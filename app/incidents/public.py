@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, Numeric, String, column, select, table
 from sqlalchemy.orm import Session
 
 from app.incidents import statemachine as sm
+from app.incidents.calendar import TZ
 from app.incidents.categories import CategoryRule
 from app.incidents.models import Incident
 from app.incidents.schemas import DuplicateOut, IncidentReceipt, PublicDuplicate
@@ -122,8 +123,9 @@ def to_receipt(
         category_name=category.name if category else None,
         state=incident.state,
         state_label=sm.STATE_LABELS[incident.state],
-        reported_at=incident.reported_at,
-        deadline=incident.deadline,
+        # Beijing time, whether the case was just filed or read back for a replay.
+        reported_at=incident.reported_at.astimezone(TZ),
+        deadline=incident.deadline.astimezone(TZ),
         duplicates=[
             PublicDuplicate(case_no=d.case_no, state_label=sm.STATE_LABELS[d.state]) for d in shown
         ],

@@ -106,9 +106,7 @@ def test_anonymous_replay_shows_only_public_fields(api):
     first = api.post("/api/v1/incidents", json=body, headers=headers)
     again = api.post("/api/v1/incidents", json=body, headers=headers)
     assert again.status_code == 200
-    same = ("id", "case_no", "token", "category_code", "category_name", "state", "state_label")
-    assert set(again.json()) == set(first.json())
-    assert {k: again.json()[k] for k in same} == {k: first.json()[k] for k in same}
+    assert again.json() == {**first.json(), "duplicates": []}
     assert "leader_name" not in again.json() and "reporter_name" not in again.json()
     for secret in ("王明", "张伟", "13812345678", "138****5678", G11):
         assert secret not in again.text
