@@ -24,8 +24,9 @@ class BodyLimitError(HTTPException):
     HTTPException, so FastAPI's body parsing passes it on instead of calling it a parse error)."""
 
 
-def _size(n: int) -> str:
-    return f"{n / _MIB:.0f} MB" if n >= _MIB else f"{max(n // 1024, 1)} KB"
+def human_size(n: float) -> str:
+    """Bytes as people read them in a message: "200 MB", "64 KB"."""
+    return f"{n / _MIB:.0f} MB" if n >= _MIB else f"{max(n // 1024, 1):.0f} KB"
 
 
 def body_limit(settings: Any, method: str, path: str) -> int:
@@ -42,7 +43,7 @@ def body_limit(settings: Any, method: str, path: str) -> int:
 
 
 def too_large_message(limit: int) -> str:
-    return f"请求内容超过 {_size(limit)} 上限；请缩小文件、减少照片或分批提交"
+    return f"请求内容超过 {human_size(limit)} 上限；请缩小文件、减少照片或分批提交"
 
 
 # A JSON string (JSON's own grammar: a quote, escaped or plain bytes, a closing quote); an

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import UploadFile
 
 from app.errors import InvalidInput, PayloadTooLarge
+from app.http.limits import human_size
 from app.imports.readers import FORMATS
 
 _MIB = 1 << 20
@@ -19,10 +20,6 @@ _MIB = 1 << 20
 _DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv")
 # Tiny members compress absurdly well (a blank .dbf); only members bigger than this are ratio-checked.
 _RATIO_FLOOR = _MIB
-
-
-def _mb(n: float) -> str:
-    return f"{n / _MIB:.0f} MB" if n >= _MIB else f"{n / 1024:.0f} KB"
 
 
 async def receive_upload(file: UploadFile, directory: Path, settings: Any) -> Path:
@@ -41,7 +38,7 @@ async def receive_upload(file: UploadFile, directory: Path, settings: Any) -> Pa
         while chunk := await file.read(_MIB):
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge(f"文件超过 {_mb(limit)} 上限")
+                raise PayloadTooLarge(f"文件超过 {human_size(limit)} 上限")
             out.write(chunk)
     if suffix != ".zip":
         return target
@@ -72,7 +69,7 @@ def check_zip(zf: zipfile.ZipFile, *, max_bytes: int, max_ratio: float, max_file
     total = sum(i.file_size for i in members)
     if total > max_bytes:
         raise PayloadTooLarge(
-            f"ZIP 解压后共 {_mb(total)}，超过 {_mb(max_bytes)} 上限；请只打包需要导入的图层"
+            f"ZIP 解压后共 {human_size(total)}，超过 {human_size(max_bytes)} 上限；请只打包需要导入的图层"
         )
     for info in members:
         if info.file_size > _RATIO_FLOOR:
