@@ -141,6 +141,8 @@ def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     from app import migrate
+    from app.auth.policy import Principal, Role
+    from app.auth.scope import scope_of
     from app.embedded import EmbeddedCluster
     from app.main import create_app
     from app.settings import Settings
@@ -162,11 +164,12 @@ def main() -> None:
         print(f"data: 3,000 grids, {N_CASES:,} open cases built in {time.perf_counter() - t:.1f} s")
 
         cx, cy = X0 + CELL * 30, Y0 + CELL * 25
+        county = scope_of(Principal("bench", Role.DISPATCHER, COUNTY))
         with Session(engine) as s:
             for z, anchor in ((14, 10), (12, 50)):
                 x, y = tile_xy(cx, cy, z)
-                size = len(tile_bytes(s, "grids", z, x, y, COUNTY))
-                ms = timed(lambda z=z, x=x, y=y: tile_bytes(s, "grids", z, x, y, COUNTY), 20)
+                size = len(tile_bytes(s, "grids", z, x, y, county))
+                ms = timed(lambda z=z, x=x, y=y: tile_bytes(s, "grids", z, x, y, county), 20)
                 print(
                     f"MVT grids z{z} tile: {ms:6.1f} ms median ({size:,} bytes)   anchor ~{anchor} ms"
                 )

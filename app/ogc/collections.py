@@ -4,6 +4,11 @@ Each collection is a table, a geometry column, the properties it shows and, for 
 the validity columns that ``datetime`` filters on (a grid is valid at t when valid_from <= t and
 (valid_to IS NULL or valid_to > t), mapit-style generations). Identifiers are fixed here; user input
 only ever reaches the queries as bound parameters.
+
+Who sees which collection is the policy table's answer (``app.auth.policy``): the outline map
+(areas, grids, buildings: ``Resource.PUBLIC_MAP``) for anyone; open incidents (``INCIDENT``) and
+plans (``PLAN``) for the roles that read them, limited to the caller's ``AreaScope`` (and again by
+row-level security), so a case outside it is missing, by list and by id alike.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.areas.models import Area
-from app.auth.policy import Principal
+from app.auth.policy import Action, Resource
+from app.auth.scope import AreaScope
 from app.base import SRID
 from app.buildings.models import Building
 from app.grids.models import Grid
@@ -120,8 +126,8 @@ def _plan(plan: Plan) -> Collection:
 _NOT_OPEN = ("closed", "evaluated", "rejected", "voided")
 
 
-def _incidents() -> Collection:
-    """Open incidents; reporters' names and phones are never shown here."""
+def _incidents(scope: AreaScope) -> Collection:
+    """Open incidents in the caller's area; reporters' names and phones are never shown here."""
     return Collection(
         id="incidents",
         title="未结事件",
@@ -137,27 +143,27 @@ def _incidents() -> Collection:
             "supervised": Incident.supervised,
             "deadline": Incident.deadline,
         },
-        where=[Incident.state.not_in(_NOT_OPEN)],
+        where=[Incident.state.not_in(_NOT_OPEN), scope.clause(Incident.grid_code)],
     )
 
 
-def available(session: Session, principal: Principal) -> list[Collection]:
-    """Public: areas, grids, buildings. Logged-in staff also see plans and open incidents."""
-    out = [_areas(), _grids(), _buildings()]
-    if principal.is_anonymous or principal.role == "public":
-        return out
-    out.append(_incidents())
-    plans = session.scalars(
-        select(Plan)
-        .where(Plan.community_code.startswith(principal.jurisdiction_code))
-        .order_by(Plan.id)
-    )
-    out += [_plan(p) for p in plans]
+def available(session: Session, scope: AreaScope) -> list[Collection]:
+    """The outline map for anyone; open incidents and plans in the caller's area for the roles
+    that read them."""
+    who = scope.principal
+    out = [_areas(), _grids(), _buildings()] if who.may(Resource.PUBLIC_MAP, Action.READ) else []
+    if who.may(Resource.INCIDENT, Action.READ):
+        out.append(_incidents(scope))
+    if who.may(Resource.PLAN, Action.READ):
+        plans = session.scalars(
+            select(Plan).where(scope.clause(Plan.community_code)).order_by(Plan.id)
+        )
+        out += [_plan(p) for p in plans]
     return out
 
 
-def find(session: Session, principal: Principal, collection_id: str) -> Collection | None:
-    return next((c for c in available(session, principal) if c.id == collection_id), None)
+def find(session: Session, scope: AreaScope, collection_id: str) -> Collection | None:
+    return next((c for c in available(session, scope) if c.id == collection_id), None)
 
 
 # --------------------------------------------------------------------------- queries

@@ -9,16 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.policy import Resource
+from app.auth.scope import AreaScope, access_whole
 from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.ogc import collections as cols
 from app.params import BigId, Offset, max_id
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
+
+# Anyone may read the outline map; which other collections a caller sees, and which of their
+# features, follows from their role and area (app/ogc/collections.py).
+MapScope = Annotated[AreaScope, Depends(access_whole(Resource.PUBLIC_MAP))]
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -85,8 +90,8 @@ def _describe(request: Request, session: SessionDep, c: cols.Collection) -> dict
 
 
 @router.get("/collections")
-def collections(request: Request, session: SessionDep, who: CurrentPrincipal) -> JSONResponse:
-    found = cols.available(session, who)
+def collections(request: Request, session: SessionDep, scope: MapScope) -> JSONResponse:
+    found = cols.available(session, scope)
     return JSONResponse(
         {
             "collections": [_describe(request, session, c) for c in found],
@@ -95,8 +100,8 @@ def collections(request: Request, session: SessionDep, who: CurrentPrincipal) ->
     )
 
 
-def _collection(session: SessionDep, who: CurrentPrincipal, collection_id: str) -> cols.Collection:
-    c = cols.find(session, who, collection_id)
+def _collection(session: SessionDep, scope: AreaScope, collection_id: str) -> cols.Collection:
+    c = cols.find(session, scope, collection_id)
     if c is None:
         raise NotFound(f"没有名为 {collection_id} 的数据集合（或无权查看）")
     return c
@@ -104,9 +109,9 @@ def _collection(session: SessionDep, who: CurrentPrincipal, collection_id: str) 
 
 @router.get("/collections/{collection_id}")
 def collection(
-    request: Request, session: SessionDep, who: CurrentPrincipal, collection_id: str
+    request: Request, session: SessionDep, scope: MapScope, collection_id: str
 ) -> JSONResponse:
-    return JSONResponse(_describe(request, session, _collection(session, who, collection_id)))
+    return JSONResponse(_describe(request, session, _collection(session, scope, collection_id)))
 
 
 def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
@@ -151,14 +156,14 @@ def parse_datetime(raw: str | None) -> cols.Interval | None:
 def items(
     request: Request,
     session: SessionDep,
-    who: CurrentPrincipal,
+    scope: MapScope,
     collection_id: str,
     bbox: str | None = None,
     datetime: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
     offset: Offset = 0,
 ) -> JSONResponse:
-    c = _collection(session, who, collection_id)
+    c = _collection(session, scope, collection_id)
     features, matched = cols.items(
         session,
         c,
@@ -194,11 +199,11 @@ def items(
 def item(
     request: Request,
     session: SessionDep,
-    who: CurrentPrincipal,
+    scope: MapScope,
     collection_id: str,
     feature_id: BigId,
 ) -> JSONResponse:
-    c = _collection(session, who, collection_id)
+    c = _collection(session, scope, collection_id)
     # A single feature is found by id whatever its validity (history stays addressable).
     c_any = cols.Collection(
         id=c.id, title=c.title, description=c.description, id_col=c.id_col, geom=c.geom,

@@ -14,22 +14,58 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.auth.deps import COOKIE, principal_from_token
-from app.auth.policy import ROLE_LABELS, Principal
-from app.errors import Forbidden, Unauthorized
+from app.auth.policy import (
+    ROLE_LABELS,
+    Action,
+    Principal,
+    Resource,
+    Role,
+    allowed_roles,
+    roles_label,
+)
+from app.auth.scope import check_area_code, scope_of
+from app.errors import Forbidden, InvalidInput, Unauthorized
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 
-# Which pages each role sees in the navigation bar (the API still enforces every action).
-NAV = [
-    ("/console", "调度台", {"county_admin", "dispatcher"}),
-    ("/maps/coverage", "覆盖地图", {"county_admin", "planner", "dispatcher", "auditor"}),
-    ("/maps/visits", "走访地图", {"county_admin", "auditor", "dispatcher"}),
-    ("/maps/cases", "案件地图", {"county_admin", "dispatcher", "auditor", "planner"}),
-    ("/planner", "边界编辑", {"county_admin", "planner"}),
-    ("/dashboard", "考核看板", {"county_admin", "auditor", "dispatcher"}),
-    ("/m/", "网格员", {"grid_worker", "county_admin"}),
+# The pages and what each shows, as (resource, action) of the policy table: a role sees a page in
+# the navigation bar, and may open it, when the policy lets it do that (the API still enforces every
+# action and area on the data the page loads).
+NAV: list[tuple[str, str, Resource, Action]] = [
+    ("/console", "调度台", Resource.INCIDENT, Action.READ),
+    ("/maps/coverage", "覆盖地图", Resource.REGISTRY, Action.READ),
+    ("/maps/visits", "走访地图", Resource.VISIT, Action.READ),
+    ("/maps/cases", "案件地图", Resource.INCIDENT, Action.READ),
+    ("/planner", "边界编辑", Resource.PLAN, Action.UPDATE),
+    ("/dashboard", "考核看板", Resource.KPI, Action.READ),
+    ("/m/", "网格员", Resource.VISIT, Action.CREATE),
 ]
+_PAGES = {href: (resource, action) for href, _, resource, action in NAV}
+
+# Where a role lands after signing in when not its first page in NAV's order (role-specific
+# behaviour, not a permission: the page itself is still checked).
+_LANDING: dict[str, str] = {Role.GRID_WORKER: "/m/", Role.AUDITOR: "/maps/coverage"}
+
+
+def nav_for(principal: Principal) -> list[tuple[str, str]]:
+    """The pages ``principal`` may open, in the navigation bar's order."""
+    return [(href, label) for href, label, res, act in NAV if principal.may(res, act)]
+
+
+def landing_page(principal: Principal) -> str:
+    pages = [href for href, _ in nav_for(principal)]
+    first = _LANDING.get(principal.role)
+    if first in pages:
+        return first
+    return pages[0] if pages else "/maps/coverage"
+
+
+def require_page(principal: Principal, href: str) -> None:
+    """A page the policy does not open to ``principal``: a 403 page naming who may use it."""
+    resource, action = _PAGES[href]
+    if not principal.may(resource, action):
+        raise PageError(403, f"此页面仅限{roles_label(allowed_roles(resource, action))}使用")
 
 
 class LoginRequired(Exception):
@@ -59,7 +95,7 @@ def page_principal(request: Request) -> Principal:
         raise LoginRequired(next_url) from exc
     except Forbidden as exc:  # a session that may only enrol its second factor
         raise PageError(403, exc.message) from exc
-    if principal.role == "public":
+    if principal.is_public:
         raise PageError(403, "公众账号无权使用工作台")
     return principal
 
@@ -93,14 +129,16 @@ def area_crumbs(session: Session, jurisdiction: str, code: str) -> list[dict[str
 
 
 def checked_area(principal: Principal, area: str | None) -> str:
-    """The area a page shows: the one asked for if the caller may see it, else a 403 page."""
-    if not area:
-        return principal.jurisdiction_code
-    if not area.isdigit() or len(area) not in (6, 9, 12, 15):
-        raise PageError(422, f"区划编码“{area}”格式有误（6、9、12或15位数字）")
-    if not principal.covers(area):
-        raise PageError(403, f"您无权查看区域 {area}：您的辖区为 {principal.jurisdiction_code}")
-    return area
+    """The area a page shows: the one asked for if the caller may see it (``AreaScope.narrow``),
+    else an error page (422 for a malformed code, 403 outside the jurisdiction)."""
+    try:
+        if area:
+            check_area_code(area)
+        return scope_of(principal).narrow(area).prefix
+    except InvalidInput as exc:
+        raise PageError(422, exc.message) from exc
+    except Forbidden as exc:
+        raise PageError(403, f"您无权查看：{exc.message}") from exc
 
 
 AreaQuery = Annotated[str | None, Query(description="area or grid code; default: own jurisdiction")]
@@ -121,7 +159,7 @@ def page_context(request: Request, principal: Principal, **extra: Any) -> dict[s
         "request": request,
         "user": principal,
         "role_label": ROLE_LABELS.get(principal.role, principal.role),
-        "nav": [(href, label) for href, label, roles in NAV if principal.role in roles],
+        "nav": nav_for(principal),
         "basemap_url": settings.basemap_url,
         "basemap_attribution": settings.basemap_attribution,
         "band": list(settings.household_band),

@@ -1,5 +1,8 @@
 """Map layers for the pages (and anyone else): GeoJSON for what fits, Mapbox vector tiles for what
-does not. Every query is scoped by the caller's jurisdiction (code prefix) before anything is drawn.
+does not. Each layer declares the resource it shows (``app.auth.policy``: the registry layers here,
+cases in cases.py, visits and household points in visits_layer.py) and filters through the caller's
+``AreaScope`` (their jurisdiction, narrowed to ``area``); row-level security holds the same line in
+the database for the scoped tables (households, staff assignments).
 
 - ``GET /api/v1/layers/grids?f=geojson&area=CODE``: active grids with households per grid (households
   whose point lies in the grid), band status and the current leader (phone masked unless allowed).
@@ -14,36 +17,41 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser
-from app.auth.policy import Principal, mask_phone
+from app.auth.policy import Field, Resource, mask_phone
+from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
 from app.db import SessionDep
-from app.errors import Forbidden, InvalidInput
+from app.errors import InvalidInput
 from app.locate.registry import today
 
 router = APIRouter(tags=["map layers"])
 
-CodeQuery = Annotated[str | None, Query(pattern=r"^[0-9]{6}([0-9]{3}){0,3}$")]
+CodeQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN)]
+RegistryScope = Annotated[AreaScope, Depends(access(Resource.REGISTRY))]
+RegistryWhole = Annotated[AreaScope, Depends(access_whole(Resource.REGISTRY))]
+
+GRID_CODE_LENGTH = 15
 
 
-def scope(principal: Principal, area: str | None) -> str:
-    """The code prefix a layer is limited to: the asked area if the caller covers it."""
-    if not area:
-        return principal.jurisdiction_code
-    if not principal.covers(area):
-        raise Forbidden(f"您无权查看区域 {area}：您的辖区为 {principal.jurisdiction_code}")
-    return area
+def community_filter(scope: AreaScope, community_code: str, point: str) -> str:
+    """Text SQL: a row that carries its community's code (a building, a household through its
+    building) lies in the scope. For a grid-sized scope, its ``point`` lies in that active grid."""
+    if len(scope.prefix) == GRID_CODE_LENGTH and not scope.everything:
+        return (
+            "EXISTS (SELECT 1 FROM grids sg WHERE sg.status = 'active' AND "
+            f"{scope.sql('sg.code')} AND ST_Intersects(sg.geom, {point}))"
+        )
+    return scope.sql(community_code)
 
 
 def _feature_collection(features: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features, **meta}
 
 
-_GRIDS_SQL = text(
-    """
+_GRIDS_SQL = """
     SELECT g.code, g.name, g.type, g.community_code, c.name AS community_name,
            ST_AsGeoJSON(g.geom, 6) AS geojson,
            (SELECT count(*) FROM households h WHERE ST_Intersects(g.geom, h.location)) AS households,
@@ -54,10 +62,9 @@ _GRIDS_SQL = text(
              ON a.grid_code = g.code AND a.role = 'leader'
             AND a.start_date <= :day AND (a.end_date IS NULL OR a.end_date >= :day)
       LEFT JOIN staff s ON s.id = a.staff_id
-     WHERE g.status = 'active' AND g.code LIKE :prefix
+     WHERE g.status = 'active' AND {scope}
      ORDER BY g.code
     """
-)
 
 
 def _band(grid_type: str, n: int, lo: int, hi: int) -> str:
@@ -69,13 +76,16 @@ def _band(grid_type: str, n: int, lo: int, hi: int) -> str:
 
 
 def grid_features(
-    session: Session, principal: Principal, prefix: str, band: tuple[int, int]
+    session: Session, scope: AreaScope, band: tuple[int, int]
 ) -> list[dict[str, Any]]:
     lo, hi = band
     features = []
-    for r in session.execute(_GRIDS_SQL, {"prefix": prefix + "%", "day": today()}):
+    sql = text(_GRIDS_SQL.format(scope=scope.sql("g.code")))
+    for r in session.execute(sql, {"day": today(), **scope.params()}):
         n = int(r.households)
-        phone = r.leader_phone if principal.sees_phone_of(r.code) else mask_phone(r.leader_phone)
+        phone = (
+            r.leader_phone if scope.sees(Field.STAFF_PHONE, r.code) else mask_phone(r.leader_phone)
+        )
         features.append(
             {
                 "type": "Feature",
@@ -102,38 +112,42 @@ def grid_features(
 def grids_layer(
     request: Request,
     session: SessionDep,
-    principal: CurrentUser,
-    area: CodeQuery = None,
+    scope: RegistryScope,
     f: Annotated[str, Query(pattern="^(geojson|json)$")] = "geojson",
 ) -> dict[str, Any]:
-    prefix = scope(principal, area)
+    """Active grids with households per grid (counted over the household rows the caller's
+    jurisdiction reaches), band status and the current leader (phone masked unless allowed)."""
     band = request.app.state.settings.household_band
-    features = grid_features(session, principal, prefix, band)
-    return _feature_collection(features, area=prefix, band=list(band), numberMatched=len(features))
+    features = grid_features(session, scope, band)
+    return _feature_collection(
+        features, area=scope.prefix, band=list(band), numberMatched=len(features)
+    )
 
 
-_AREAS_SQL = text(
-    """
+_AREAS_SQL = """
     SELECT a.code, a.name, a.level, ST_AsGeoJSON(a.geom, 6) AS geojson,
            (SELECT count(*) FROM grids g
-             WHERE g.status = 'active' AND g.code LIKE a.code || '%') AS grids,
+             WHERE g.status = 'active' AND starts_with(g.code, a.code)) AS grids,
            (SELECT count(*) FROM households h WHERE ST_Intersects(a.geom, h.location)) AS households
       FROM areas a
      WHERE a.valid_to IS NULL AND (a.parent_code = :parent OR (:self AND a.code = :parent))
+       AND {scope}
      ORDER BY a.code
     """
-)
 
 
 @router.get("/api/v1/layers/areas")
 def areas_layer(
     session: SessionDep,
-    principal: CurrentUser,
+    whole: RegistryWhole,
     parent: CodeQuery = None,
     include_self: bool = False,
 ) -> dict[str, Any]:
     """The children of ``parent`` (default: the caller's jurisdiction) for drill-down."""
-    code = scope(principal, parent)
+    scope = whole.narrow(parent)
+    code = scope.prefix
+    sql = text(_AREAS_SQL.format(scope=scope.sql("a.code")))
+    params = {"parent": code, "self": include_self, **scope.params()}
     features = [
         {
             "type": "Feature",
@@ -147,7 +161,7 @@ def areas_layer(
                 "households": int(r.households),
             },
         }
-        for r in session.execute(_AREAS_SQL, {"parent": code, "self": include_self})
+        for r in session.execute(sql, params)
     ]
     return _feature_collection(features, parent=code)
 
@@ -155,52 +169,50 @@ def areas_layer(
 # Names of the units a KPI table is grouped by (the KPI API answers with codes only). Grids include
 # retired ones: a period's cases may sit in a grid that has since been replaced.
 _NAMES_SQL = {
-    "township": "SELECT code, name FROM areas WHERE level = 'township' AND code LIKE :prefix "
+    "township": "SELECT code, name FROM areas WHERE level = 'township' AND {scope} "
     "ORDER BY code, valid_to DESC NULLS FIRST",
-    "community": "SELECT code, name FROM areas WHERE level = 'community' AND code LIKE :prefix "
+    "community": "SELECT code, name FROM areas WHERE level = 'community' AND {scope} "
     "ORDER BY code, valid_to DESC NULLS FIRST",
-    "grid": "SELECT code, name FROM grids WHERE code LIKE :prefix ORDER BY code, version DESC",
-    "category": "SELECT code, name FROM incident_categories ORDER BY code",
+    "grid": "SELECT code, name FROM grids WHERE {scope} ORDER BY code, version DESC",
+    "category": "SELECT code, name FROM incident_categories WHERE {scope} ORDER BY code",
 }
-_NAMES = {k: text(v) for k, v in _NAMES_SQL.items()}
 
 
 @router.get("/api/v1/layers/names")
 def unit_names(
     session: SessionDep,
-    principal: CurrentUser,
+    scope: RegistryScope,
     level: Annotated[str, Query(pattern="^(township|community|grid|category)$")],
-    area: CodeQuery = None,
 ) -> dict[str, Any]:
     """``{"names": {code: name}}`` for the townships, communities, grids or case categories of an
     area, so that tables grouped by code can show names."""
-    prefix = scope(principal, area)
+    # Categories are the same everywhere: the scope limits areas and grids only.
+    where = "true" if level == "category" else scope.sql("code")
     names: dict[str, str] = {}
-    for r in session.execute(_NAMES[level], {"prefix": prefix + "%"}):
+    for r in session.execute(text(_NAMES_SQL[level].format(scope=where)), scope.params()):
         names.setdefault(r.code, r.name)  # the current (first) row wins
-    return {"level": level, "area": prefix, "names": names}
+    return {"level": level, "area": scope.prefix, "names": names}
 
 
-_BUILDINGS_SQL = text(
-    """
+_BUILDINGS_SQL = """
     SELECT b.id, b.code, b.name, b.compound, b.household_count,
            ST_X(b.location) AS lng, ST_Y(b.location) AS lat
       FROM buildings b
-     WHERE b.community_code LIKE :prefix
+     WHERE {scope}
      ORDER BY b.code
      LIMIT :limit
     """
-)
 
 
 @router.get("/api/v1/layers/buildings")
 def buildings_layer(
     session: SessionDep,
-    principal: CurrentUser,
-    area: CodeQuery = None,
+    scope: RegistryScope,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 20_000,
 ) -> dict[str, Any]:
-    prefix = scope(principal, area)[:12]
+    sql = text(
+        _BUILDINGS_SQL.format(scope=community_filter(scope, "b.community_code", "b.location"))
+    )
     features = [
         {
             "type": "Feature",
@@ -214,12 +226,13 @@ def buildings_layer(
                 "households": r.household_count,
             },
         }
-        for r in session.execute(_BUILDINGS_SQL, {"prefix": prefix + "%", "limit": limit})
+        for r in session.execute(sql, {"limit": limit, **scope.params()})
     ]
-    return _feature_collection(features, area=prefix)
+    return _feature_collection(features, area=scope.prefix)
 
 
-# Tile layers: (table-specific SELECT list, geometry column, scoping column, extra filter).
+# Tile layers: (table-specific SELECT list, geometry column, scoping column, extra filter, table).
+# A building carries its community's code: community_filter handles a grid-sized scope.
 _TILE_LAYERS = {
     "grids": (
         "g.code, g.name, g.community_code",
@@ -232,15 +245,16 @@ _TILE_LAYERS = {
     "buildings": (
         "g.code, g.name, g.household_count",
         "coalesce(g.footprint, g.location)",
-        "g.community_code",
+        "",
         "TRUE",
         "buildings g",
     ),
 }
 
 
-def _tile_sql(layer: str) -> str:
+def _tile_sql(layer: str, scope: AreaScope) -> str:
     cols, geom, code_col, where, table = _TILE_LAYERS[layer]
+    scoped = scope.sql(code_col) if code_col else community_filter(scope, "g.community_code", geom)
     # The envelope is built in 3857 and compared in 4490 so the GiST index on geom is used.
     return f"""
     WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
@@ -248,41 +262,33 @@ def _tile_sql(layer: str) -> str:
       SELECT {cols},
              ST_AsMVTGeom(ST_Transform({geom}, 3857), env.e, 4096, 64, true) AS geom
         FROM {table}, env
-       WHERE {where} AND {code_col} LIKE :prefix
+       WHERE {where} AND {scoped}
          AND {geom} && ST_Transform(env.e, 4490)
     )
     SELECT ST_AsMVT(rows.*, '{layer}', 4096, 'geom') FROM rows WHERE rows.geom IS NOT NULL
     """
 
 
-_TILE_SQL = {name: text(_tile_sql(name)) for name in _TILE_LAYERS}
-
-
-def tile_bytes(session: Session, layer: str, z: int, x: int, y: int, prefix: str) -> bytes:
-    if layer not in _TILE_SQL:
-        raise InvalidInput(f"未知图层“{layer}”，可选：{'、'.join(_TILE_SQL)}")
+def tile_bytes(session: Session, layer: str, z: int, x: int, y: int, scope: AreaScope) -> bytes:
+    if layer not in _TILE_LAYERS:
+        raise InvalidInput(f"未知图层“{layer}”，可选：{'、'.join(_TILE_LAYERS)}")
     if x >= 2**z or y >= 2**z:
         raise InvalidInput(f"瓦片坐标超出范围：z={z} 时 x、y 须小于 {2**z}")
-    data = session.execute(
-        _TILE_SQL[layer], {"z": z, "x": x, "y": y, "prefix": prefix + "%"}
-    ).scalar()
+    sql = text(_tile_sql(layer, scope))
+    data = session.execute(sql, {"z": z, "x": x, "y": y, **scope.params()}).scalar()
     return bytes(data or b"")
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", tags=["map layers"])
 def tile(
     session: SessionDep,
-    principal: CurrentUser,
+    scope: RegistryScope,
     layer: str,
     z: Annotated[int, Path(ge=0, le=22)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
-    area: CodeQuery = None,
 ) -> Response:
-    prefix = scope(principal, area)
-    if layer == "buildings":
-        prefix = prefix[:12]
-    body = tile_bytes(session, layer, z, x, y, prefix)
+    body = tile_bytes(session, layer, z, x, y, scope)
     return Response(
         body,
         media_type="application/vnd.mapbox-vector-tile",

@@ -15,14 +15,13 @@ from fastapi.routing import APIRoute
 
 from app.auth import service as auth_service
 from app.auth.deps import CurrentPrincipal
-from app.auth.policy import ROLE_LABELS
+from app.auth.policy import Action, Resource
 from app.auth.router import client_address
 from app.db import SessionDep
 from app.errors import GridgovError
 from app.http.cookies import cookie_options
 from app.web.deps import (
     COOKIE,
-    NAV,
     AreaQuery,
     LoginRequired,
     PageError,
@@ -30,9 +29,11 @@ from app.web.deps import (
     area_crumbs,
     area_info,
     checked_area,
+    landing_page,
     login_redirect,
     page_context,
     render,
+    require_page,
     templates,
 )
 
@@ -175,8 +176,7 @@ def totp_confirm(
 @router.get("/")
 def home(principal: PagePrincipal) -> Response:
     """Each role lands on its own first page."""
-    first = next((href for href, _, roles in NAV if principal.role in roles), "/maps/coverage")
-    return RedirectResponse(first, status_code=303)
+    return RedirectResponse(landing_page(principal), status_code=303)
 
 
 def _map_page(
@@ -184,69 +184,69 @@ def _map_page(
     session: SessionDep,
     principal: PagePrincipal,
     area: str | None,
+    page: str,
     name: str,
     **extra: object,
 ) -> Response:
+    """``page`` (its path in NAV) for ``area``, if the policy opens it to the caller."""
+    require_page(principal, page)
     code = checked_area(principal, area)
     info = area_info(session, code[:12] if len(code) == 15 else code)
     crumbs = area_crumbs(session, principal.jurisdiction_code, code)
     ctx = page_context(request, principal, area=code, area_info=info, crumbs=crumbs, **extra)
     ctx["cfg"]["crumbs"] = crumbs
     ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
-    ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
+    ctx["cfg"]["may_approve"] = bool(extra.get("may_approve"))
     return render(request, name, ctx)
-
-
-def _require(principal: PagePrincipal, *roles: str) -> None:
-    if principal.role not in roles:
-        allowed = "、".join(ROLE_LABELS[r] for r in roles)
-        raise PageError(403, f"此页面仅限{allowed}使用")
 
 
 @router.get("/console")
 def console(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    _require(principal, "county_admin", "dispatcher")
-    return _map_page(request, session, principal, area, "console.html")
+    return _map_page(request, session, principal, area, "/console", "console.html")
 
 
 @router.get("/maps/coverage")
 def coverage_map(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    return _map_page(request, session, principal, area, "coverage.html")
+    return _map_page(request, session, principal, area, "/maps/coverage", "coverage.html")
 
 
 @router.get("/maps/visits")
 def visits_map(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    return _map_page(request, session, principal, area, "visits.html")
+    return _map_page(request, session, principal, area, "/maps/visits", "visits.html")
 
 
 @router.get("/maps/cases")
 def cases_map(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    return _map_page(request, session, principal, area, "console.html", readonly=True)
+    return _map_page(
+        request, session, principal, area, "/maps/cases", "console.html", readonly=True
+    )
 
 
 @router.get("/planner")
 def planner(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    _require(principal, "county_admin", "planner")
-    return _map_page(request, session, principal, area, "planner.html")
+    may_approve = principal.may(Resource.PLAN, Action.APPROVE)
+    return _map_page(
+        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve
+    )
 
 
 @router.get("/dashboard")
 def dashboard(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    return _map_page(request, session, principal, area, "dashboard.html")
+    return _map_page(request, session, principal, area, "/dashboard", "dashboard.html")
 
 
 @router.get("/m/")
 def worker(request: Request, session: SessionDep, principal: PagePrincipal) -> Response:
-    return _map_page(request, session, principal, None, "worker.html")
+    return _map_page(request, session, principal, None, "/m/", "worker.html")

@@ -9,47 +9,49 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser
+from app.auth.policy import Field, Resource
+from app.auth.scope import AreaScope, access
 from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.incidents.calendar import TZ
-from app.web.layers import CodeQuery, scope
+from app.web.layers import community_filter
 
 router = APIRouter(tags=["map layers"])
 
-_SEES_SPECIAL = frozenset({"county_admin", "auditor", "grid_worker"})
+VisitScope = Annotated[AreaScope, Depends(access(Resource.VISIT))]
+HouseholdPointScope = Annotated[AreaScope, Depends(access(Resource.HOUSEHOLD_POINT))]
 
-_VISITS_SQL = text(
-    """
+_VISITS_SQL = """
     SELECT v.id, v.grid_code, v.kind, v.visited_at, v.far_from_household,
            ST_X(v.location) AS lng, ST_Y(v.location) AS lat
       FROM visits v
-     WHERE v.grid_code LIKE :prefix AND v.location IS NOT NULL
+     WHERE {scope} AND v.location IS NOT NULL
        AND v.visited_at >= :start AND v.visited_at < :end
      ORDER BY v.visited_at
      LIMIT :limit
     """
-)
 
-# Households in the area (community by code, a grid by its polygon), each with "visited in period".
-_HOUSEHOLDS_SQL = text(
-    """
+# Households in the area (by their building's community, a grid by its polygon), each with "visited
+# in period". A special-group household also gets the grid it lies in (its community outside every
+# grid), so that the flag is shown only where the caller sees special groups (a grid worker: in the
+# grids they serve); the lookup runs for those few households only.
+_HOUSEHOLDS_SQL = """
     SELECT h.id, cardinality(h.special_groups) > 0 AS special,
+           CASE WHEN cardinality(h.special_groups) > 0 THEN coalesce(
+                (SELECT g.code FROM grids g WHERE g.status = 'active'
+                    AND ST_Intersects(g.geom, h.location) ORDER BY g.code LIMIT 1),
+                b.community_code) END AS special_in,
            ST_X(h.location) AS lng, ST_Y(h.location) AS lat,
            EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
                     AND v.visited_at >= :start AND v.visited_at < :end) AS visited
       FROM households h JOIN buildings b ON b.id = h.building_id
-     WHERE b.community_code LIKE :community
-       AND (CAST(:grid AS text) IS NULL OR EXISTS (
-             SELECT 1 FROM grids g WHERE g.code = :grid AND g.status = 'active'
-                AND ST_Intersects(g.geom, h.location)))
+     WHERE {scope}
      LIMIT :limit
     """
-)
 
 
 def _period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -78,18 +80,15 @@ def _point(fid: int, lng: float, lat: float, props: dict[str, Any]) -> dict[str,
 @router.get("/api/v1/layers/visits")
 def visits_layer(
     session: SessionDep,
-    principal: CurrentUser,
+    scope: VisitScope,
     start: dt.date,
     end: dt.date,
-    area: CodeQuery = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 50_000,
 ) -> dict[str, Any]:
-    prefix = scope(principal, area)
     _require_visits(session)
     t0, t1 = _period(start, end)
-    rows = session.execute(
-        _VISITS_SQL, {"prefix": prefix + "%", "start": t0, "end": t1, "limit": limit}
-    )
+    sql = text(_VISITS_SQL.format(scope=scope.sql("v.grid_code")))
+    rows = session.execute(sql, {"start": t0, "end": t1, "limit": limit, **scope.params()})
     features = [
         _point(
             r.id,
@@ -110,27 +109,29 @@ def visits_layer(
 @router.get("/api/v1/layers/households")
 def households_layer(
     session: SessionDep,
-    principal: CurrentUser,
+    scope: HouseholdPointScope,
     start: dt.date,
     end: dt.date,
-    area: CodeQuery = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 50_000,
 ) -> dict[str, Any]:
     """Household points with ``visited`` for the period; unvisited ones are what the map highlights."""
-    prefix = scope(principal, area)
     _require_visits(session)
     t0, t1 = _period(start, end)
-    params = {
-        "community": prefix[:12] + "%",
-        "grid": prefix if len(prefix) == 15 else None,
-        "start": t0,
-        "end": t1,
-        "limit": limit,
-    }
-    sees_special = principal.role in _SEES_SPECIAL
+    sql = text(
+        _HOUSEHOLDS_SQL.format(scope=community_filter(scope, "b.community_code", "h.location"))
+    )
+    params = {"start": t0, "end": t1, "limit": limit, **scope.params()}
     features = [
-        _point(r.id, r.lng, r.lat, {"visited": r.visited, "special": sees_special and r.special})
-        for r in session.execute(_HOUSEHOLDS_SQL, params)
+        _point(
+            r.id,
+            r.lng,
+            r.lat,
+            {
+                "visited": r.visited,
+                "special": r.special and scope.sees(Field.SPECIAL_GROUPS, r.special_in),
+            },
+        )
+        for r in session.execute(sql, params)
     ]
     visited = sum(1 for f in features if f["properties"]["visited"])
     return {

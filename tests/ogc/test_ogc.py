@@ -41,7 +41,16 @@ def test_collections_public_and_staff(db, client, token_for) -> None:  # type: i
     plan_id = r.json()["id"]
     staff = client.get(f"{OGC}/collections", headers=token_for("planner")).json()["collections"]
     ids = {c["id"] for c in staff}
-    assert {"incidents", f"plan-{plan_id}"} <= ids
+    # Planners draw boundaries: plans yes, cases no (the policy table).
+    assert ids == {"areas", "grids", "buildings", f"plan-{plan_id}"}
+    dispatcher = client.get(f"{OGC}/collections", headers=token_for("dispatcher")).json()
+    assert {c["id"] for c in dispatcher["collections"]} == {
+        "areas",
+        "grids",
+        "buildings",
+        "incidents",
+        f"plan-{plan_id}",
+    }
     grids = next(c for c in staff if c["id"] == "grids")
     assert grids["extent"]["spatial"]["bbox"] == [[113.0, 34.0, 113.02, 34.01]]
     assert any(link["rel"] == "items" for link in grids["links"])

@@ -52,7 +52,7 @@
     el("plan").hidden = false;
     el("plan-title").textContent = p.name;
     el("plan-meta").textContent = p.community_code + " · 状态 " + status(p.status) + " · 第 " + p.version + " 版" + (p.lock && p.lock.locked_by ? " · 编辑锁：" + p.lock.locked_by : "");
-    el("approve-box").hidden = !(cfg.role === "county_admin" && p.status === "submitted");
+    el("approve-box").hidden = !(cfg.may_approve && p.status === "submitted");
     gridsLayer.clearLayers();
     for (const g of p.grids) {
       const layer = L.geoJSON({ type: "Feature", geometry: g.geometry, properties: g }, { style: () => gridStyle(g), pmIgnore: false }).getLayers()[0];
