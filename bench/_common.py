@@ -147,7 +147,7 @@ def uvicorn_server(engine: Engine, port: int, workers: int = 2) -> subprocess.Po
     )
     import urllib.request
 
-    for _ in range(200):
+    for _ in range(900):  # up to 90 s: importing the app is slow on a busy 2-core machine
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
