@@ -17,9 +17,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
+from app.auth.scope import AreaScope
 from app.base import SRID
 from app.buildings.models import Building, Household
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.grids.models import Grid
 from app.incidents.models import Incident
 from app.incidents.service import record as record_incident
@@ -85,11 +86,9 @@ def _grid_of_point(geoms: list[tuple[str, BaseGeometry]], x: float, y: float) ->
     return next((code for code, g in geoms if g.intersects(p)), None)
 
 
-def impact(session: Session, *, plan_id: int, principal: Principal) -> ImpactPublic:
+def impact(session: Session, *, plan_id: int, scope: AreaScope) -> ImpactPublic:
     """Who and what changes grid if this plan is approved, listed and counted."""
-    plan = get_plan(session, plan_id)
-    if not principal.covers(plan.community_code):
-        raise Forbidden(f"社区 {plan.community_code} 不在您的管辖范围内")
+    plan = get_plan(session, plan_id, scope=scope)
     grids = plan_grids(session, plan)
     swap = plan_swap(session, plan, grids)
     new_label = {pg.id: pg.code or f"新网格#{pg.id}" for pg in grids}
@@ -250,13 +249,12 @@ def approve(
     session: Session,
     *,
     plan_id: int,
-    principal: Principal,
+    scope: AreaScope,
     effective_date: dt.date,
     reason: str,
 ) -> ApprovalPublic:
-    plan = get_plan(session, plan_id, for_update=True)
-    if not principal.covers(plan.community_code):
-        raise Forbidden(f"社区 {plan.community_code} 不在您的管辖范围内")
+    principal = scope.principal
+    plan = get_plan(session, plan_id, scope=scope, for_update=True)
     if plan.status != "submitted":
         raise Conflict(f"方案状态为 {plan.status}，只有已提交的方案可以审批")
     grids = plan_grids(session, plan)

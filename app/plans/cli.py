@@ -18,21 +18,22 @@ def _band(raw: str) -> tuple[int, int]:
 
 
 def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth.policy import Principal
+    from app.auth.policy import Role, system_principal
+    from app.auth.scope import scope_of
     from app.cli import database
     from app.db import unit_of_work
     from app.errors import GridgovError
     from app.plans.service import create_plan, plan_public
 
     # The command line acts as the county's planner for this community.
-    who = Principal(username="cli", role="planner", jurisdiction_code=args.community, user_id=0)
+    who = scope_of(system_principal("cli", Role.PLANNER)).narrow(args.community)
     with database(settings) as engine:
         try:
             with unit_of_work(engine) as session:
                 plan, notes = create_plan(
                     session,
                     community_code=args.community,
-                    principal=who,
+                    scope=who,
                     source="partition",
                     name=args.name,
                     target=args.target,

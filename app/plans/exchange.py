@@ -13,9 +13,9 @@ import pyogrio
 from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
-from app.auth.policy import Principal
+from app.auth.scope import AreaScope
 from app.base import SRID
-from app.errors import Forbidden, InvalidInput
+from app.errors import InvalidInput
 from app.imports.geometry import in_china, polygonal
 from app.imports.readers import read_any
 from app.plans.models import Plan
@@ -49,11 +49,13 @@ def plan_frame(session: Session, plan: Plan) -> gpd.GeoDataFrame:
     )
 
 
-def export_plan(session: Session, *, plan_id: int, fmt: str) -> tuple[bytes, str, str]:
+def export_plan(
+    session: Session, *, plan_id: int, scope: AreaScope, fmt: str
+) -> tuple[bytes, str, str]:
     """(content, media type, file name) of the plan's grids."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"不支持的导出格式 {fmt}；支持：gpkg、geojson")
-    plan = get_plan(session, plan_id)
+    plan = get_plan(session, plan_id, scope=scope)
     frame = plan_frame(session, plan)
     name = f"plan_{plan.id}_{plan.community_code}.{fmt}"
     if fmt == "geojson":
@@ -69,7 +71,7 @@ def import_plan(
     *,
     path: Path,
     community_code: str,
-    principal: Principal,
+    scope: AreaScope,
     crs: str | None = None,
     layer: str | None = None,
     name: str | None = None,
@@ -78,8 +80,7 @@ def import_plan(
 
     A feature keeps its ``code`` when it names a grid of this community; anything else becomes a new
     grid. Geometry is repaired and reported; features outside China are refused (wrong CRS)."""
-    if not principal.covers(community_code):
-        raise Forbidden(f"社区 {community_code} 不在您的管辖范围内")
+    scope.narrow(community_code)  # the caller named it: 403 outside their jurisdiction
     community = community_geom(session, community_code)
     read = read_any(path, crs=crs, layer=layer)
     notes = list(read.notes)
@@ -107,7 +108,11 @@ def import_plan(
     if not rows:
         raise InvalidInput("文件中没有可用的网格面", notes=notes)
     plan = _new_plan(
-        session, community_code=community_code, name=name, source="upload", user=principal.username
+        session,
+        community_code=community_code,
+        name=name,
+        source="upload",
+        user=scope.principal.username,
     )
     add_grids(session, plan, rows, community_buildings(session, community_code, community))
     notes.append(f"导入 {len(rows)} 个网格")

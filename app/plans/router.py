@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy import select
 
-from app.auth.deps import require_roles
-from app.auth.policy import Principal
+from app.auth.policy import Action, Resource, allowed_roles, roles_label
+from app.auth.scope import AreaScope, access, access_whole
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.imports.upload import receive_upload
@@ -39,25 +39,24 @@ from app.plans.schemas import (
 router = APIRouter(tags=["plans"])
 P = "/api/v1/plans"
 
-Planner = Annotated[Principal, Depends(require_roles("county_admin", "planner"))]
-CountyAdmin = Annotated[Principal, Depends(require_roles("county_admin"))]
-Reader = Annotated[
-    Principal, Depends(require_roles("county_admin", "planner", "auditor", "dispatcher"))
-]
+# Who may do what: the policy table (app/auth/policy.py). A plan outside the caller's area is
+# answered like a missing one (service.get_plan).
+Lister = Annotated[AreaScope, Depends(access(Resource.PLAN))]
+Reader = Annotated[AreaScope, Depends(access_whole(Resource.PLAN))]
+Creator = Annotated[AreaScope, Depends(access_whole(Resource.PLAN, Action.CREATE))]
+Planner = Annotated[AreaScope, Depends(access_whole(Resource.PLAN, Action.UPDATE))]
+Approver = Annotated[AreaScope, Depends(access_whole(Resource.PLAN, Action.APPROVE))]
 
 
-def _readable(session: SessionDep, plan_id: int, who: Principal) -> Plan:
-    plan = service.get_plan(session, plan_id)
-    if not who.covers(plan.community_code):
-        raise Forbidden(f"社区 {plan.community_code} 不在您的管辖范围内")
-    return plan
+def _readable(session: SessionDep, plan_id: int, who: AreaScope) -> Plan:
+    return service.get_plan(session, plan_id, scope=who)
 
 
 @router.get(P, response_model=PlansPublic)
 def list_plans(
-    session: SessionDep, who: Reader, community_code: str | None = None, status: str | None = None
+    session: SessionDep, who: Lister, community_code: str | None = None, status: str | None = None
 ) -> PlansPublic:
-    stmt = select(Plan).where(Plan.community_code.startswith(who.jurisdiction_code))
+    stmt = select(Plan).where(who.clause(Plan.community_code))
     if community_code:
         stmt = stmt.where(Plan.community_code == community_code)
     if status:
@@ -77,11 +76,11 @@ def list_plans(
 
 
 @router.post(P, response_model=PlanPublic, status_code=201)
-def create_plan(session: SessionDep, who: Planner, body: PlanCreate) -> PlanPublic:
+def create_plan(session: SessionDep, who: Creator, body: PlanCreate) -> PlanPublic:
     plan, notes = service.create_plan(
         session,
         community_code=body.community_code,
-        principal=who,
+        scope=who,
         source=body.source,
         name=body.name,
         target=body.target,
@@ -94,7 +93,7 @@ def create_plan(session: SessionDep, who: Planner, body: PlanCreate) -> PlanPubl
 async def upload_plan(
     request: Request,
     session: SessionDep,
-    who: Planner,
+    who: Creator,
     file: Annotated[UploadFile, File(description="GeoPackage, GeoJSON, zipped Shapefile, KML")],
     community_code: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
     crs: Annotated[str | None, Form()] = None,
@@ -107,7 +106,7 @@ async def upload_plan(
             session,
             path=target,
             community_code=community_code,
-            principal=who,
+            scope=who,
             crs=crs,
             layer=layer,
             name=name,
@@ -130,8 +129,7 @@ def validate_plan(session: SessionDep, who: Reader, plan_id: Id) -> ValidationPu
 def export_plan(
     session: SessionDep, who: Reader, plan_id: Id, f: Annotated[str, Query()] = "gpkg"
 ) -> Response:
-    _readable(session, plan_id, who)
-    content, media, name = exchange.export_plan(session, plan_id=plan_id, fmt=f)
+    content, media, name = exchange.export_plan(session, plan_id=plan_id, scope=who, fmt=f)
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -152,28 +150,27 @@ def read_lock(session: SessionDep, who: Reader, plan_id: Id) -> LockPublic:
 
 @router.post(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
 def take_lock(session: SessionDep, who: Planner, plan_id: Id) -> LockPublic:
-    plan = service.get_plan(session, plan_id, for_update=True)
-    _readable(session, plan_id, who)
-    service.acquire_lock(plan, who)
+    plan = service.get_plan(session, plan_id, scope=who, for_update=True)
+    service.acquire_lock(plan, who.principal)
     return _lock(plan)
 
 
 @router.delete(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
 def release_lock(session: SessionDep, who: Planner, plan_id: Id, force: bool = False) -> LockPublic:
-    """Release your lock; ``force=true`` breaks someone else's (county admin only)."""
-    if force and who.role != "county_admin":
-        raise Forbidden("只有县级管理员可以强制解除他人的锁")
-    plan = service.get_plan(session, plan_id, for_update=True)
-    _readable(session, plan_id, who)
-    service.release_lock(plan, who, force=force)
+    """Release your lock; ``force=true`` breaks someone else's (those who approve plans)."""
+    if force and not who.principal.may(Resource.PLAN, Action.APPROVE):
+        breakers = roles_label(allowed_roles(Resource.PLAN, Action.APPROVE))
+        raise Forbidden(f"只有{breakers}可以强制解除他人的锁")
+    plan = service.get_plan(session, plan_id, scope=who, for_update=True)
+    service.release_lock(plan, who.principal, force=force)
     return _lock(plan)
 
 
 # --------------------------------------------------------------------------- edits
 def _edited(
-    session: SessionDep, who: Principal, plan_id: Id, version: int, fn: service.EditFn
+    session: SessionDep, who: AreaScope, plan_id: Id, version: int, fn: service.EditFn
 ) -> PlanPublic:
-    plan = service.apply_edit(session, plan_id=plan_id, version=version, principal=who, edit=fn)
+    plan = service.apply_edit(session, plan_id=plan_id, version=version, scope=who, edit=fn)
     return service.plan_public(session, plan)
 
 
@@ -207,22 +204,22 @@ def move_buildings(
 # --------------------------------------------------------------------------- workflow
 @router.post(f"{P}/{{plan_id}}/submit", response_model=ValidationPublic)
 def submit(session: SessionDep, who: Planner, plan_id: Id, body: Edit) -> ValidationPublic:
-    return service.submit(session, plan_id=plan_id, version=body.version, principal=who)
+    return service.submit(session, plan_id=plan_id, version=body.version, scope=who)
 
 
 @router.get(f"{P}/{{plan_id}}/impact", response_model=ImpactPublic)
 def impact(session: SessionDep, who: Reader, plan_id: Id) -> ImpactPublic:
-    return approval.impact(session, plan_id=plan_id, principal=who)
+    return approval.impact(session, plan_id=plan_id, scope=who)
 
 
 @router.post(f"{P}/{{plan_id}}/approve", response_model=ApprovalPublic)
 def approve(
-    request: Request, session: SessionDep, who: CountyAdmin, plan_id: Id, body: ApproveIn
+    request: Request, session: SessionDep, who: Approver, plan_id: Id, body: ApproveIn
 ) -> ApprovalPublic:
     result = approval.approve(
         session,
         plan_id=plan_id,
-        principal=who,
+        scope=who,
         effective_date=body.effective_date,
         reason=body.reason,
     )

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from app.areas.models import Area
 from app.auth.policy import Principal
+from app.auth.scope import AreaScope
 from app.base import SRID
 from app.buildings.models import Building
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.grids.models import Grid
 from app.plans import editing
 from app.plans.models import Plan, PlanGrid
@@ -53,13 +54,16 @@ def community_geom(session: Session, code: str) -> BaseGeometry:
     return to_shape(area.geom)
 
 
-def get_plan(session: Session, plan_id: int, *, for_update: bool = False) -> Plan:
+def get_plan(session: Session, plan_id: int, *, scope: AreaScope, for_update: bool = False) -> Plan:
+    """A plan in the caller's area; one outside it is answered exactly like a missing one."""
     stmt = select(Plan).where(Plan.id == plan_id)
     if for_update:
         stmt = stmt.with_for_update()
     plan = session.scalar(stmt)
+    missing = f"方案 {plan_id} 不存在"
     if plan is None:
-        raise NotFound(f"方案 {plan_id} 不存在")
+        raise NotFound(missing)
+    scope.require(plan.community_code, missing=missing)
     return plan
 
 
@@ -93,11 +97,6 @@ def community_buildings(session: Session, code: str, geom: BaseGeometry) -> gpd.
         geometry=[shapely.from_wkb(bytes(r[3])) for r in rows],
         crs=SRID,
     )
-
-
-def _check_scope(principal: Principal, code: str) -> None:
-    if not principal.covers(code):
-        raise Forbidden(f"社区 {code} 不在您的管辖范围内")
 
 
 # --------------------------------------------------------------------------- assignment
@@ -269,7 +268,7 @@ def create_plan(
     session: Session,
     *,
     community_code: str,
-    principal: Principal,
+    scope: AreaScope,
     source: str = "current",
     name: str | None = None,
     target: int | None = None,
@@ -280,7 +279,7 @@ def create_plan(
     settings = get_settings()
     target = target or settings.household_target
     band = band or settings.household_band
-    _check_scope(principal, community_code)
+    scope.narrow(community_code)  # the caller named it: 403 outside their jurisdiction
     community = community_geom(session, community_code)
     buildings = community_buildings(session, community_code, community)
     notes: list[str] = []
@@ -316,7 +315,11 @@ def create_plan(
     else:
         raise InvalidInput(f"未知的方案来源 {source}")
     plan = _new_plan(
-        session, community_code=community_code, name=name, source=source, user=principal.username
+        session,
+        community_code=community_code,
+        name=name,
+        source=source,
+        user=scope.principal.username,
     )
     add_grids(session, plan, rows, buildings)
     return plan, notes
@@ -500,13 +503,13 @@ def apply_edit(
     *,
     plan_id: int,
     version: int,
-    principal: Principal,
+    scope: AreaScope,
     edit: EditFn,
 ) -> Plan:
     """The common frame of every edit: lock the row, check status, version and edit lock, apply the
     pure geometry change, write it back, re-assign buildings, bump the version."""
-    plan = get_plan(session, plan_id, for_update=True)
-    _check_scope(principal, plan.community_code)
+    principal = scope.principal
+    plan = get_plan(session, plan_id, scope=scope, for_update=True)
     if plan.status != "draft":
         raise Conflict(f"方案状态为 {plan.status}，只有草稿可以编辑")
     if version != plan.version:
@@ -638,11 +641,8 @@ def move_buildings_edit(session: Session, building_ids: list[int], to_grid_id: i
 
 
 # --------------------------------------------------------------------------- submit
-def submit(
-    session: Session, *, plan_id: int, version: int, principal: Principal
-) -> ValidationPublic:
-    plan = get_plan(session, plan_id, for_update=True)
-    _check_scope(principal, plan.community_code)
+def submit(session: Session, *, plan_id: int, version: int, scope: AreaScope) -> ValidationPublic:
+    plan = get_plan(session, plan_id, scope=scope, for_update=True)
     if plan.status != "draft":
         raise Conflict(f"方案状态为 {plan.status}，不能提交")
     if version != plan.version:

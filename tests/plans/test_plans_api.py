@@ -53,6 +53,46 @@ def test_create_needs_planner_role_and_jurisdiction(db, client, token_for) -> No
     assert client.post(P, json={"community_code": C1}, headers=other).status_code == 403
 
 
+def test_a_plan_outside_the_jurisdiction_is_answered_as_missing(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    """Every route that takes a plan id answers a plan of another area exactly like a plan that
+    does not exist (it names neither its community nor anything else)."""
+    tiny_county(db)
+    plan = _plan(client, token_for("planner"))
+    pid, missing = plan["id"], plan["id"] + 10_000
+    outside = {
+        "planner": token_for("planner", jurisdiction="419902"),
+        "county_admin": token_for("county_admin", jurisdiction="419902"),
+    }
+    line = {"type": "LineString", "coordinates": [[113.008, 33.999], [113.008, 34.011]]}
+    calls = [
+        ("get", "", None),
+        ("get", "/validation", None),
+        ("get", "/export", None),
+        ("get", "/lock", None),
+        ("get", "/impact", None),
+        ("post", "/lock", None),
+        ("delete", "/lock", None),
+        ("post", "/split", {"version": 1, "grid_id": _gid(plan, G12), "line": line}),
+        ("post", "/submit", {"version": 1}),
+        ("post", "/approve", {"effective_date": "2026-06-01", "reason": "调整"}),
+    ]
+    for role, headers in outside.items():
+        for method, path, body in calls:
+            if role == "planner" and path == "/approve":
+                continue  # planners may not approve at all (403 before any plan is looked at)
+            kw = {"headers": headers, **({"json": body} if body else {})}
+            r = client.request(method, f"{P}/{pid}{path}", **kw)
+            gone = client.request(method, f"{P}/{missing}{path}", **kw)
+            assert r.status_code == 404, (role, method, path, r.text)
+            assert r.json()["detail"] == gone.json()["detail"].replace(str(missing), str(pid))
+            assert C1 not in r.text
+    listed = client.get(P, headers=outside["planner"]).json()
+    assert listed == {"data": [], "count": 0}
+    # Unchanged by all that: still a draft at version 1, unlocked.
+    inside = client.get(f"{P}/{pid}", headers=token_for("planner")).json()
+    assert (inside["status"], inside["version"]) == ("draft", 1)
+
+
 def test_split_then_stale_edit_is_409(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
     tiny_county(db)
     h = token_for("planner")
@@ -190,7 +230,8 @@ def test_lock_blocks_others_expires_and_can_be_broken(db, client, token_for) -> 
     assert r.status_code == 409 and r.json()["context"]["locked_by"] == "alice"
     assert client.get(f"{url}/lock", headers=bob).json()["locked_by"] == "alice"
     # Bob may not break it; a county admin may.
-    assert client.delete(f"{url}/lock", params={"force": True}, headers=bob).status_code == 403
+    r = client.delete(f"{url}/lock", params={"force": True}, headers=bob)
+    assert r.status_code == 403 and r.json()["detail"] == "只有县级管理员可以强制解除他人的锁"
     assert client.delete(f"{url}/lock", headers=bob).status_code == 409
     admin = token_for("county_admin", username="chief")
     assert (
