@@ -27,18 +27,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.auth.deps import CurrentPrincipal
-from app.auth.policy import Principal
+from app.auth.policy import APP_ROLE, INTAKE_ROLE, SYSTEM_ROLE, Principal
 from app.settings import Settings
 
 # "The database is not there right now" (refused, restarted, network cut, pool exhausted), as
 # opposed to a query it refuses: worth waiting for, not a bug.
 CONNECTION_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
-
-# The database roles (created by migration 0012; docs/security.md#row-level-security).
-APP_ROLE = "gridgov_app"
-INTAKE_ROLE = "gridgov_intake"
-SYSTEM_ROLE = "gridgov_system"
-
 
 @dataclass(frozen=True)
 class DbAccess:

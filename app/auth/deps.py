@@ -9,15 +9,17 @@ expired sessions end every token at once).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from app.auth import sessions
 from app.auth.keys import signing_key
 from app.auth.models import ROLES
-from app.auth.policy import ANONYMOUS, ROLE_LABELS, Principal
+from app.auth.policy import ANONYMOUS, ROLE_LABELS, Principal, Role
 from app.auth.security import decode_access_token
 from app.errors import Forbidden, Unauthorized
 from app.http.cookies import SESSION_COOKIE
@@ -58,6 +60,17 @@ def _claims(token: str, secret: str) -> tuple[str, int, str, str, int | None, st
     return sub, uid, role, jur, staff, sess
 
 
+def _served_grids(db: Session, role: str, staff_id: int | None) -> frozenset[str]:
+    """The grids a grid worker serves today: their rights to residents' details stop there
+    (app/auth/policy.py: SERVED_GRIDS_ONLY)."""
+    if role != Role.GRID_WORKER or staff_id is None:
+        return frozenset()
+    from app.locate.registry import today
+    from app.visits.service import worker_grids
+
+    return frozenset(worker_grids(db, staff_id, today()))
+
+
 def principal_from_token(request: Request, token: str) -> Principal:
     """The caller a token stands for, or 401 (bad signature, a missing claim, an ended session).
     A session that may only enrol a second factor reaches nothing else (403)."""
@@ -66,17 +79,6 @@ def principal_from_token(request: Request, token: str) -> Principal:
         return cached[1]  # the API and the page dependency of one request share the lookup
     settings = request.app.state.settings
     username, uid, role, jur, staff, sess = _claims(token, signing_key(settings))
-    db = request.app.state.sessionmaker()
-    try:
-        row = sessions.live_session(
-            db, sess, user_id=uid, cfg=settings.auth, now=sessions.now_utc()
-        )
-        purpose = row.purpose
-        db.commit()
-    finally:
-        db.close()
-    if purpose == "enrol" and request.url.path not in ENROL_PATHS:
-        raise Forbidden(ENROL_FIRST)
     principal = Principal(
         username=username,
         role=role,
@@ -85,6 +87,21 @@ def principal_from_token(request: Request, token: str) -> Principal:
         staff_id=staff,
         session_id=sess,
     )
+    from app.db import access_for, request_session  # app.db depends on this module
+
+    # The lookup works with the caller's own database access (their jurisdiction), nothing more.
+    db = request_session(request, access_for(principal))
+    try:
+        row = sessions.live_session(
+            db, sess, user_id=uid, cfg=settings.auth, now=sessions.now_utc()
+        )
+        purpose = row.purpose
+        principal = replace(principal, served_grids=_served_grids(db, role, staff))
+        db.commit()
+    finally:
+        db.close()
+    if purpose == "enrol" and request.url.path not in ENROL_PATHS:
+        raise Forbidden(ENROL_FIRST)
     request.state.principal_for = (token, principal)
     return principal
 

@@ -170,6 +170,11 @@ def allowed_roles(resource: Resource, action: Action) -> frozenset[Role]:
     return POLICY.get((resource, action), frozenset())
 
 
+# The database roles each transaction works as (migration 0012; app/db.py declares them).
+APP_ROLE = "gridgov_app"  # a request, inside the caller's jurisdiction
+INTAKE_ROLE = "gridgov_intake"  # filing a case, for anyone, anywhere
+SYSTEM_ROLE = "gridgov_system"  # the worker, the CLI, start-up
+
 # ---- jurisdiction: the prefix rule --------------------------------------------------------------
 
 # Codes are digits, and '~' sorts after every digit, so [p, p || '~') holds exactly the codes that
