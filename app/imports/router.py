@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
-from app.auth.deps import require_roles
+from app.auth.policy import Action, Resource
+from app.auth.scope import access_whole
 from app.db import SessionDep
 from app.imports.service import run_import
 from app.imports.upload import receive_upload
@@ -12,7 +13,7 @@ from app.imports.upload import receive_upload
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
 
-@router.post("/{kind}", dependencies=[Depends(require_roles("county_admin", "planner"))])
+@router.post("/{kind}", dependencies=[Depends(access_whole(Resource.IMPORT, Action.CREATE))])
 async def upload(
     request: Request,
     session: SessionDep,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.auth.policy import Principal, mask_phone
+from app.auth.policy import Field, Principal, mask_phone
 from app.errors import InvalidInput
 from app.locate.registry import AreaRef, RegistrySnapshot, StaffRef
 from app.locate.schemas import LocatePublic
@@ -144,7 +144,7 @@ def locate_point_dict(
         d = index.edge_distance_m(i, x, y)
         if d <= index.edge_distance_threshold_m:
             edge_m = round(d, 1)
-    show = int(principal.sees_phone_of(frag.grid["code"]))
+    show = int(principal.sees(Field.STAFF_PHONE, frag.grid["code"]))
     answer.update(frag.areas)
     answer.update(
         found=True, grid=frag.grid, leader=frag.leader[show], workers=frag.workers[show],
