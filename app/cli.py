@@ -81,8 +81,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     for line in load_demo(session):
                         print(line)
         # Web workers and the background worker are separate processes: hand them the resolved
-        # database URL (so none starts a second embedded cluster).
-        os.environ["GRIDGOV_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        # database URL (so none starts a second embedded cluster). On the embedded cluster they log
+        # in as the service login, which owns nothing (app/service_login.py); on a server of your
+        # own, GRIDGOV_DATABASE_URL already names the login they use.
+        url = engine.url.render_as_string(hide_password=False)
+        if not settings.database_url:
+            from app.service_login import ensure_service_login
+
+            url = ensure_service_login(engine, settings.data_dir.resolve() / "service_login.json")
+        os.environ["GRIDGOV_DATABASE_URL"] = url
         _provide_secret_key(settings)
         stop_worker = threading.Event()
         supervisor = None
@@ -163,11 +170,11 @@ def _snapshot(engine: Engine, settings: Settings):  # type: ignore[no-untyped-de
 
 
 def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth.policy import Principal
+    from app.auth.policy import system_principal
     from app.errors import GridgovError
     from app.locate.service import locate_point
 
-    operator = Principal(username="cli", role="county_admin", jurisdiction_code="")
+    operator = system_principal("cli")
     with database(settings) as engine:
         try:
             answer = locate_point(
@@ -187,11 +194,11 @@ def cmd_locate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_geocode(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.orm import Session
 
-    from app.auth.policy import Principal
+    from app.auth.policy import system_principal
     from app.errors import GridgovError
     from app.geocode.service import geocode
 
-    operator = Principal(username="cli", role="county_admin", jurisdiction_code="")
+    operator = system_principal("cli")
     with database(settings) as engine, Session(engine) as session:
         try:
             answer = geocode(

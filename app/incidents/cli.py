@@ -19,9 +19,9 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
 
     signing_key(settings)  # like every start but `gridgov run`: no key, no start
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # The start-up migration check is routine; keep alembic's lines out of the worker's log.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    with database(settings) as engine:
+    # Migrating is `gridgov run`'s and `gridgov migrate`'s job: the worker may log in as the service
+    # login, which owns nothing and may not change the schema (app/service_login.py).
+    with database(settings, migrate=False) as engine:
         run_worker(
             engine, get_incident_settings(), once=args.once, name=args.name, parent_pid=args.parent
         )
