@@ -1,4 +1,4 @@
-"""Sign-in, sessions, accounts and the second factor (docs: README "Auth").
+"""Sign-in, sessions, accounts and the second factor (docs/security.md#identification-and-authentication).
 
 A refused sign-in or refresh is *answered*, not raised, so the request's transaction commits what
 the refusal must keep: the failure count, the audit record, a revoked session.
