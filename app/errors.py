@@ -319,17 +319,24 @@ def render(request: Request, problem: Problem) -> Response:
             return Response(_open311_xml(items), status, headers, "text/xml; charset=utf-8")
         return JSONResponse(items, status_code=status, headers=headers)
     if kind == "html":
-        from app.web.deps import templates  # the pages' own error page (imports this module)
-
-        context = {"request": request, "status": status, "message": problem.message, "nav": []}
-        return templates.TemplateResponse(
-            request, "error.html", context, status_code=status, headers=headers
-        )
+        return error_page(request, status, problem.message, headers)
     error = Error(
         detail=problem.message, code=problem.code, errors=problem.errors, context=problem.context
     )
     return JSONResponse(
         error.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers
+    )
+
+
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The pages' HTML error page (web/templates/error.html)."""
+    from app.web.deps import templates  # imports this module
+
+    context = {"request": request, "status": status, "message": message, "nav": []}
+    return templates.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers
     )
 
 

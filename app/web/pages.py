@@ -18,7 +18,7 @@ from app.auth.deps import CurrentPrincipal
 from app.auth.policy import Action, Resource
 from app.auth.router import client_address
 from app.db import SessionDep
-from app.errors import GridgovError
+from app.errors import GridgovError, error_page
 from app.http.cookies import cookie_options
 from app.web.deps import (
     COOKIE,
@@ -34,7 +34,6 @@ from app.web.deps import (
     page_context,
     render,
     require_page,
-    templates,
 )
 
 
@@ -50,12 +49,7 @@ class PageRoute(APIRoute):
             except LoginRequired as exc:
                 return login_redirect(exc.next_url)
             except PageError as exc:
-                return templates.TemplateResponse(
-                    request,
-                    "error.html",
-                    {"request": request, "status": exc.status, "message": exc.message, "nav": []},
-                    status_code=exc.status,
-                )
+                return error_page(request, exc.status, exc.message)
 
         return run
 

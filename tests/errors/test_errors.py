@@ -87,7 +87,7 @@ def test_ids_out_of_range_in_a_body_are_422(client, token_for):
     response = client.post(
         "/api/v1/visits",
         json={"household_id": int(HUGE), "visited_at": "2026-03-01T10:00", "lng": 113.6},
-        headers=token_for("county_admin"),
+        headers=token_for("grid_worker", "419901001"),
     )
     body = assert_error(response, 422)
     assert {"field": "household_id", "message": "应不大于 2147483647"} in body["errors"]
