@@ -12,7 +12,7 @@ import datetime as dt
 import hmac
 import uuid
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from app.auth.config import AuthSettings
@@ -21,6 +21,7 @@ from app.auth.security import create_access_token, digest, new_refresh_secret
 from app.errors import Unauthorized
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
+KEEP_ENDED = dt.timedelta(days=7)
 
 ENDED = "登录已失效，请重新登录"
 IDLE = "长时间未操作，登录已超时，请重新登录"
@@ -57,6 +58,16 @@ def open_session(
         row.refresh_hash = digest(secret)
         refresh = f"{row.id}.{secret}"
     session.add(row)
+    # The user's sessions that ended a week ago are of no further use (sign-ins are in the audit
+    # trail): removed here, so the table stays the size of the active user base.
+    session.execute(
+        delete(AuthSession).where(
+            AuthSession.user_id == user.id,
+            or_(
+                AuthSession.expires_at < now - KEEP_ENDED, AuthSession.revoked_at < now - KEEP_ENDED
+            ),
+        )
+    )
     session.flush()
     return row, refresh
 

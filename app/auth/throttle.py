@@ -111,6 +111,14 @@ def record_failure(
         ).scalar_one()
         if scope == "user":
             failures = n
+    # Counters whose window and lock are long over say nothing any more: keep the table small.
+    session.execute(
+        text(
+            "DELETE FROM login_throttle WHERE window_start < :old "
+            "AND (locked_until IS NULL OR locked_until < :now)"
+        ),
+        {"old": now - dt.timedelta(days=1), "now": now},
+    )
     return max(0, cfg.max_failures - failures)
 
 

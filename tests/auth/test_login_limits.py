@@ -153,3 +153,14 @@ def test_an_idle_page_session_goes_back_to_the_login(client, db, make_user):
     db.execute(text("UPDATE auth_sessions SET last_seen_at = now() - interval '31 minutes'"))
     r = client.get("/console", follow_redirects=False)
     assert r.status_code == 303 and "/login" in r.headers["location"]
+
+
+def test_old_counters_are_removed(client, db, county):
+    db.execute(
+        text(
+            "INSERT INTO login_throttle VALUES ('user', 'long-ago', 3, now() - interval '2 days', NULL)"
+        )
+    )
+    login(client, "someone", "wrong-password")
+    keys = set(db.execute(text("SELECT key FROM login_throttle")).scalars())
+    assert keys == {"someone", "testclient"}

@@ -150,3 +150,18 @@ def test_idle_timeout_is_a_setting(app_factory, db, make_user):
         token = login(c, "disp").json()["access_token"]
         _age(db, token, 6)
         assert c.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_sessions_ended_a_week_ago_are_removed_at_the_next_sign_in(client, db, make_user):
+    make_user("disp")
+    old = login(client, "disp").json()["access_token"]
+    client.post("/api/v1/auth/logout", headers=bearer(old))
+    db.execute(
+        text("UPDATE auth_sessions SET revoked_at = now() - interval '8 days' WHERE id = :id"),
+        {"id": _session_of(old)},
+    )
+    recent = login(client, "disp").json()["access_token"]
+    client.post("/api/v1/auth/logout", headers=bearer(recent))
+    login(client, "disp")
+    ids = {str(i) for i in db.execute(text("SELECT id FROM auth_sessions")).scalars()}
+    assert _session_of(old) not in ids and _session_of(recent) in ids
