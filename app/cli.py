@@ -228,6 +228,7 @@ def read_new_password(args: argparse.Namespace) -> str:
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError
 
+    from app.auth.passwords import password_problem
     from app.auth.schemas import UserCreate
     from app.auth.service import create_user
     from app.db import unit_of_work
@@ -252,6 +253,10 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     except ValidationError as exc:
         print(f"输入有误：{exc}", file=sys.stderr)
+        return 2
+    problem = password_problem(password, username=args.username, policy=settings.auth)
+    if problem:  # said before any database is started
+        print(problem, file=sys.stderr)
         return 2
     with database(settings) as engine:
         try:
@@ -285,6 +290,8 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.auth.policy import Role
+
     p = argparse.ArgumentParser(prog="gridgov", description="网格化服务管理平台 gridgov")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -331,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         required=True,
-        choices=["county_admin", "planner", "dispatcher", "grid_worker", "auditor", "public"],
+        choices=[r.value for r in Role],
     )
     add.add_argument("--jurisdiction", required=True, help="area code (6, 9 or 12 digits)")
     add.add_argument(

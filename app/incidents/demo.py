@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.policy import Role
 from app.incidents.calendar import default_calendar
 from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
 
@@ -153,7 +154,7 @@ def demo_incidents_step(session: Session) -> str:
                 {
                     "iid": cid, "action": "report" if k == 0 else ("resolve_on_spot" if final == "on_spot" else ACTION_INTO.get(s, s[:-2] if s != "rejected" else "reject")),
                     "frm": path[k - 1] if k else None, "to": s, "at": reported + step * k,
-                    "role": "public" if k == 0 else ("grid_worker" if s in ("handling", "handled") or final == "on_spot" else "dispatcher"),
+                    "role": Role.PUBLIC if k == 0 else (Role.GRID_WORKER if s in ("handling", "handled") or final == "on_spot" else Role.DISPATCHER),
                 }
             )  # fmt: skip
     session.execute(

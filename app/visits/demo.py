@@ -11,7 +11,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.policy import system_principal
+from app.auth.scope import scope_of
+
 COUNTY = "419901"
+# The demo county, as the demo loader (a system job) sees it.
+_DEMO = scope_of(system_principal("demo")).narrow(COUNTY)
 
 
 def _u(expr: str) -> str:
@@ -23,7 +28,7 @@ _VISITS = f"""
 WITH hh AS (
   SELECT h.id, h.special_groups, h.location, g.code AS grid_code
   FROM grids g JOIN households h ON ST_Intersects(g.geom, h.location)
-  WHERE g.status = 'active' AND g.code LIKE :county || '%'),
+  WHERE g.status = 'active' AND {_DEMO.sql("g.code")}),
 w AS (
   SELECT DISTINCT ON (grid_code) grid_code, staff_id FROM staff_assignments
   WHERE role IN ('worker', 'leader') AND (end_date IS NULL OR end_date >= CURRENT_DATE)
@@ -53,10 +58,10 @@ FROM draws WHERE hit < p
 
 def demo_visits_step(session: Session) -> str:
     existing = session.scalar(
-        text("SELECT count(*) FROM visits WHERE grid_code LIKE :c || '%'"), {"c": COUNTY}
+        text(f"SELECT count(*) FROM visits WHERE {_DEMO.sql('grid_code')}"), _DEMO.params()
     )
     if existing:
         return f"走访记录：已有 {existing} 条，跳过"
-    result: Any = session.execute(text(_VISITS), {"county": COUNTY})
+    result: Any = session.execute(text(_VISITS), _DEMO.params())
     inserted = result.rowcount
     return f"走访记录：新建近一年走访 {inserted} 条（部分网格走访不足，供覆盖审计演示）"
