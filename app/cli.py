@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 workers=args.workers,
                 log_level="warning",
                 access_log=False,
+                # The same proxies the app believes (app/http): none when the setting is empty.
+                forwarded_allow_ips=",".join(settings.trusted_proxies),
             )
         finally:
             stop_worker.set()
