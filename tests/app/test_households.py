@@ -136,3 +136,24 @@ def test_an_empty_grid_lists_nothing(client, county, token_for):
         "/api/v1/households", params={"grid": G12}, headers=token_for("grid_worker", "419901001")
     )
     assert r.json() == {"data": [], "count": 0}
+
+
+def test_the_database_alone_keeps_households_outside_the_area_missing(
+    app_factory, county, token_for, db
+):
+    """The test switch turns the application's jurisdiction filters off: row-level security alone
+    still shows a caller of another township none of these households, by grid or by id."""
+    from fastapi.testclient import TestClient
+
+    hid = db.scalar(text("SELECT id FROM households WHERE room = '102'"))
+    outside = token_for("dispatcher", "419901002")
+    with TestClient(app_factory(access_app_filters=False)) as bare:
+        r = bare.get("/api/v1/households", params={"grid": G11}, headers=outside)
+        assert r.status_code == 200 and r.json() == {"data": [], "count": 0}
+        r = bare.get(f"/api/v1/households/{hid}", headers=outside)
+        assert (r.status_code, r.json()["detail"]) == (404, "住户不存在")
+        log = bare.get("/api/v1/access-log", headers=token_for("auditor", "419901002")).json()
+        assert log == {"data": [], "count": 0}
+        assert _log_count(db) == 0  # nothing was shown, so nothing was logged
+        inside = bare.get("/api/v1/households", params={"grid": G11}, headers=token_for("auditor"))
+        assert inside.json()["count"] == 2

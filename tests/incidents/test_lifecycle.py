@@ -279,3 +279,25 @@ def test_transitions_write_outbox_in_same_transaction(api, db, report, token_for
         .all()
     )
     assert kinds == ["incident.report", "incident.accept"]
+
+
+def test_the_database_alone_keeps_a_case_outside_the_area_missing(
+    app_factory, report, token_for, tmp_path
+):
+    """With the application's jurisdiction filters switched off (the test switch), row-level
+    security alone answers an outside caller as before: no case listed, the case itself missing,
+    no move made; and an area named outside the jurisdiction lists nothing instead of a 403."""
+    from fastapi.testclient import TestClient
+
+    case = report()  # in community C1
+    h = token_for("dispatcher", C2)
+    with TestClient(app_factory(data_dir=tmp_path, access_app_filters=False)) as bare:
+        assert bare.get("/api/v1/incidents", headers=h).json() == {"count": 0, "data": []}
+        listed = bare.get("/api/v1/incidents", params={"area": C1}, headers=h)
+        assert listed.json() == {"count": 0, "data": []}
+        for path in ("", "/history"):
+            r = bare.get(f"/api/v1/incidents/{case['id']}{path}", headers=h)
+            assert (r.status_code, r.json()["detail"]) == (404, "事件不存在")
+        assert _move(bare, h, case, "accept").status_code == 404
+        inside = bare.get("/api/v1/incidents", headers=token_for("dispatcher", C1)).json()
+        assert [c["case_no"] for c in inside["data"]] == [case["case_no"]]
