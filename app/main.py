@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.audits.router import router as audits_router
 from app.audittrail.middleware import AuditWritesMiddleware
@@ -19,12 +19,19 @@ from app.audittrail.router import router as audittrail_router
 from app.auth.keys import signing_key
 from app.auth.router import router as auth_router
 from app.auth.startup import refuse_demo_passwords
-from app.db import make_engine, resolve_database_url, sync_registry_config, unit_of_work
+from app.db import (
+    access_sessionmaker,
+    make_engine,
+    resolve_database_url,
+    sync_registry_config,
+    system_factory,
+    unit_of_work,
+)
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
 from app.health.router import router as health_router
-from app.http import install as install_edge
 from app.households.router import router as households_router
+from app.http import install as install_edge
 from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
 from app.locate.registry import GridRegistry
@@ -67,7 +74,7 @@ def create_app(
             if own_engine
             else engine
         )
-        factory = session_factory or sessionmaker(eng, expire_on_commit=False)
+        factory = session_factory or access_sessionmaker(eng)
         app.state.sessionmaker = factory
         app.state.engine = eng
         if eng is not None and own_engine:
@@ -76,7 +83,7 @@ def create_app(
                 if settings.environment == "production":
                     refuse_demo_passwords(session)
         app.state.registry = GridRegistry(
-            factory,
+            system_factory(factory),
             refresh_seconds=settings.locate_refresh_seconds,
             edge_distance_m=settings.edge_distance_m,
         )

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # <data_dir>/secret_key; any other start needs GRIDGOV_SECRET_KEY (app/auth/keys.py).
     secret_key: str | None = Field(default=None, min_length=32)
 
+    # Test switch: False turns the application's jurisdiction filters off (app/auth/scope.py) so the
+    # tests can prove that row-level security alone keeps every caller inside their area.
+    access_app_filters: bool = True
+
     # Grid rules (DOMAIN.md §3)
     household_target: int = 300
     household_band_min: int = 250

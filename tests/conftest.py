@@ -76,14 +76,23 @@ def db(connection) -> Iterator[Session]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def app_factory(connection):  # type: ignore[no-untyped-def]
+    from app.db import AccessSession
     from app.main import create_app
     from app.settings import Settings
+
+    class _RequestSession(AccessSession):
+        """The app's sessions are savepoints in the test's transaction, so the database role and
+        scope they declare (SET LOCAL) would outlive them: put the test's own back on close."""
+
+        def close(self) -> None:
+            super().close()
+            connection.exec_driver_sql("RESET ROLE")
 
     def make(**overrides):  # type: ignore[no-untyped-def]
         settings = Settings(environment="test", locate_refresh_seconds=0, **overrides)
 
         def factory() -> Session:
-            return Session(
+            return _RequestSession(
                 bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
             )
 
