@@ -112,11 +112,11 @@ def _principal(request: Request, token: Annotated[str | None, Depends(oauth2_sch
     cookie = request.cookies.get(COOKIE)
     if not cookie:
         return ANONYMOUS
-    # The pages' cookie: an ended session is simply no session for the API (the pages themselves
-    # send the user to the login page).
+    # The pages' cookie: an ended (or enrolment-only) session is simply no session for the API and
+    # the login form (the pages themselves send the user to the login or enrolment page).
     try:
         return principal_from_token(request, cookie)
-    except Unauthorized:
+    except (Unauthorized, Forbidden):
         return ANONYMOUS
 
 

@@ -187,3 +187,21 @@ def test_the_pages_enrol_a_second_factor_and_then_ask_for_it(app_factory, make_u
             follow_redirects=False,
         )
         assert r.status_code == 303 and r.headers["location"] == "/planner"
+
+
+def test_an_abandoned_enrolment_does_not_block_the_login_form(app_factory, make_user):
+    import re
+
+    make_user("chief", role="county_admin")
+    app = app_factory()
+    app.state.settings = app.state.settings.model_copy(update={"environment": "production"})
+    with TestClient(app) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)  # type: ignore[union-attr]
+        form = {"username": "chief", "password": PASSWORD, "csrf_token": token}
+        assert c.post("/login", data=form).url.path == "/login/totp"
+        # The enrolment-only cookie is still there; the login form works as for anyone.
+        page = c.get("/login")
+        assert page.status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = c.post("/login", data={**form, "csrf_token": token})
+        assert r.url.path == "/login/totp"
