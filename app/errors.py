@@ -239,10 +239,13 @@ def _validation_message(err: dict[str, Any]) -> str:
         return template
 
 
+_LOCATIONS = ("query", "body", "path", "header", "cookie")
+
+
 def _validation_problem(exc: RequestValidationError) -> Problem:
     errors = [
         FieldError(
-            field=".".join(str(p) for p in err["loc"] if p not in ("query", "body", "path")),
+            field=".".join(str(p) for p in err["loc"] if p not in _LOCATIONS),
             message=_validation_message(err),
         )
         for err in exc.errors()

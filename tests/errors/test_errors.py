@@ -8,10 +8,13 @@ import logging
 import socket
 
 import jwt
+import psycopg
+import psycopg_pool
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
+from sqlalchemy import exc as sa_exc
 
 from app.errors import install_error_handlers
 from app.main import create_app
@@ -193,7 +196,30 @@ def _bare_app() -> FastAPI:
     def ogc_bug() -> None:
         raise KeyError("jur")
 
+    @app.get("/api/v1/unreachable/{kind}")
+    def unreachable(kind: str) -> None:
+        raise UNREACHABLE[kind]
+
     return app
+
+
+# What the driver, the pool and SQLAlchemy raise when the database is out of reach.
+UNREACHABLE: dict[str, Exception] = {
+    "psycopg": psycopg.OperationalError("connection refused"),
+    "psycopg-pool": psycopg_pool.PoolTimeout("couldn't get a connection after 30 sec"),
+    "sqlalchemy": sa_exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("gone")),
+    "queue-pool": sa_exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
+    "disconnection": sa_exc.DisconnectionError("connection invalidated"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNREACHABLE))
+def test_every_way_the_database_is_unreachable_is_a_503(kind):
+    with TestClient(_bare_app()) as client:
+        response = client.get(f"/api/v1/unreachable/{kind}")
+    body = assert_error(response, 503)
+    assert body["detail"] == "数据库暂时无法访问，请稍后重试"
+    assert response.headers["retry-after"] == "30"
 
 
 def test_a_recursion_error_is_a_422_as_a_last_line():
@@ -259,13 +285,20 @@ def test_unknown_addresses_are_404_in_the_shape_of_their_client(client):
     assert "没有这个地址" in page.text and "未找到" in page.text
 
 
-def test_validation_messages_are_in_chinese_field_by_field(client):
+def test_validation_messages_are_in_chinese_field_by_field(client, token_for):
     body = assert_error(client.get("/api/v1/locate?lng=abc&lat=91"), 422)
     assert body["errors"] == [
         {"field": "lng", "message": "应为数字"},
         {"field": "lat", "message": "应不大于 90"},
     ]
     assert body["detail"] == "输入有误：lng: 应为数字；lat: 应不大于 90"
+    response = client.post(
+        "/api/v1/incidents",
+        json={"category_code": "0101", "description": "井盖缺失", "lng": 113.6, "lat": 34.5},
+        headers={**token_for("dispatcher"), "Idempotency-Key": "k" * 129},
+    )
+    body = assert_error(response, 422)
+    assert body["errors"] == [{"field": "idempotency-key", "message": "至多 128 个字符"}]
 
 
 # --- the database out of reach ----------------------------------------------------------------
