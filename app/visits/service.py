@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.policy import Principal, Role
+from app.auth.policy import Field, Principal, Role
 from app.auth.scope import AreaScope
 from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.locate.service import check_coordinates, coord_system, to_storage
@@ -23,6 +23,7 @@ from app.visits.schemas import DueHousehold, DueList, VisitCreate, VisitPublic, 
 from app.visits.settings import VisitSettings
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
+MASKED_RULE = "按规定周期走访"  # the rule's label names the group (e.g. 信访户每两周走访)
 GROUP_LABELS = {
     "hardship": "困难家庭",
     "critically_ill": "危重病人家庭",
@@ -247,6 +248,7 @@ def due_list(
     today = today or dt.datetime.now(BEIJING).date()
     rules = rules or load_rules()
     check_grid_access(session, grid_code, scope, today)
+    groups = scope.sees(Field.SPECIAL_GROUPS, grid_code)
     case, params = interval_sql(rules)
     rows = session.execute(
         text(
@@ -267,6 +269,8 @@ def due_list(
         due_date = last.date() + dt.timedelta(days=rule.interval_days) if last else None
         if due_date is not None and due_date > today:
             continue
+        # Which special group a household is in (and so its visit rule) only for those the policy
+        # shows special groups to, there (a grid worker: the grids they serve).
         address = "".join(
             p for p in (r.compound, r.building, f"{r.unit}单元" if r.unit else "", r.room) if p
         )
@@ -275,8 +279,8 @@ def due_list(
                 household_id=r.id,
                 grid_code=grid_code,
                 address=address,
-                special_groups=[GROUP_LABELS.get(g, g) for g in r.special_groups],
-                rule=rule.label,
+                special_groups=[GROUP_LABELS.get(g, g) for g in r.special_groups] if groups else [],
+                rule=rule.label if groups else MASKED_RULE,
                 interval_days=rule.interval_days,
                 last_visited_at=last,
                 due_date=due_date,

@@ -336,3 +336,23 @@ def test_a_linked_township_cadre_may_record_visits_in_the_grid(client, db, count
     db.commit()
     r = client.get("/api/v1/visits/due", headers=headers("grid_worker", staff_id=cadre))
     assert r.status_code == 200 and r.json()["grid_codes"] == [G11]
+
+
+def test_due_list_shows_special_groups_only_to_those_who_see_them(client, county):
+    """The policy shows special groups to county admins, auditors and a grid worker in the grids
+    they serve; a dispatcher gets the list without the group or the rule that would name it."""
+    seen = {
+        role: {
+            h["household_id"]: h
+            for h in client.get(f"/api/v1/visits/due?grid={G11}", headers=headers(role)).json()[
+                "households"
+            ]
+        }
+        for role in ("auditor", "dispatcher")
+    }
+    hardship = county["homes"]["102"]
+    assert seen["auditor"][hardship]["special_groups"] == ["困难家庭"]
+    assert seen["auditor"][hardship]["rule"] == "特殊群体每月走访"
+    assert seen["dispatcher"][hardship]["special_groups"] == []
+    assert seen["dispatcher"][hardship]["rule"] == "按规定周期走访"
+    assert seen["dispatcher"][hardship]["interval_days"] == 30  # when it is due is still shown
