@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import Field, Principal, Role
 from app.auth.scope import AreaScope
+from app.buildings.queries import community_filter
 from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.locate.service import check_coordinates, coord_system, to_storage
 from app.staff.models import Staff
@@ -323,3 +325,98 @@ def due_list_for_worker(
     ]
     _most_overdue_first(due)
     return DueList(grid_code=None, grid_codes=grids, date=today, count=len(due), households=due)
+
+
+# ----------------------------------------------------------------------------- the visits map
+# Only what a map needs leaves the database: no names, phones or notes (docs/domain.md); whether a
+# household is in a special group is a yes/no, shown only where the caller sees special groups.
+
+
+@dataclass(frozen=True)
+class VisitPoint:
+    id: int
+    grid_code: str | None
+    kind: str
+    visited_at: dt.datetime
+    far_from_household: bool
+    lng: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class HouseholdPoint:
+    id: int
+    lng: float
+    lat: float
+    visited: bool  # visited at least once in the period
+    special: bool  # in a special group, and the caller sees special groups there
+
+
+def map_period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The days ``start`` to ``end`` (both included) as Beijing-time instants [from, to)."""
+    if end < start:
+        raise InvalidInput("结束日期早于开始日期", field="end")
+    return (
+        dt.datetime.combine(start, dt.time(0), BEIJING),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), BEIJING),
+    )
+
+
+_VISIT_POINTS_SQL = """
+    SELECT v.id, v.grid_code, v.kind, v.visited_at, v.far_from_household,
+           ST_X(v.location) AS lng, ST_Y(v.location) AS lat
+      FROM visits v
+     WHERE {scope} AND v.location IS NOT NULL
+       AND v.visited_at >= :start AND v.visited_at < :end
+     ORDER BY v.visited_at
+     LIMIT :limit
+    """
+
+
+def visit_points(
+    session: Session, *, scope: AreaScope, start: dt.date, end: dt.date, limit: int
+) -> list[VisitPoint]:
+    """Visits in ``scope`` on the days ``start`` to ``end`` that have a location, oldest first."""
+    t0, t1 = map_period(start, end)
+    sql = text(_VISIT_POINTS_SQL.format(scope=scope.sql("v.grid_code")))
+    rows = session.execute(sql, {"start": t0, "end": t1, "limit": limit, **scope.params()})
+    return [VisitPoint(**r._mapping) for r in rows]
+
+
+# A special-group household also gets the grid it lies in (its community when outside every grid),
+# so that the flag follows the policy per grid (a grid worker: the grids they serve); the lookup
+# runs for those few households only.
+_HOUSEHOLD_POINTS_SQL = """
+    SELECT h.id, cardinality(h.special_groups) > 0 AS special,
+           CASE WHEN cardinality(h.special_groups) > 0 THEN coalesce(
+                (SELECT g.code FROM grids g WHERE g.status = 'active'
+                    AND ST_Intersects(g.geom, h.location) ORDER BY g.code LIMIT 1),
+                b.community_code) END AS special_in,
+           ST_X(h.location) AS lng, ST_Y(h.location) AS lat,
+           EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
+                    AND v.visited_at >= :start AND v.visited_at < :end) AS visited
+      FROM households h JOIN buildings b ON b.id = h.building_id
+     WHERE {scope}
+     LIMIT :limit
+    """
+
+
+def household_points(
+    session: Session, *, scope: AreaScope, start: dt.date, end: dt.date, limit: int
+) -> list[HouseholdPoint]:
+    """Households in ``scope`` (by their building's community; a grid by its polygon), each with
+    whether it was visited on the days ``start`` to ``end``."""
+    t0, t1 = map_period(start, end)
+    where = community_filter(scope, "b.community_code", "h.location")
+    sql = text(_HOUSEHOLD_POINTS_SQL.format(scope=where))
+    rows = session.execute(sql, {"start": t0, "end": t1, "limit": limit, **scope.params()})
+    return [
+        HouseholdPoint(
+            id=r.id,
+            lng=r.lng,
+            lat=r.lat,
+            visited=r.visited,
+            special=r.special and scope.sees(Field.SPECIAL_GROUPS, r.special_in),
+        )
+        for r in rows
+    ]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
+from app.buildings.queries import community_filter
 from app.db import SessionDep
 from app.errors import InvalidInput
 from app.locate.registry import today
@@ -32,19 +33,6 @@ router = APIRouter(tags=["map layers"])
 CodeQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN)]
 RegistryScope = Annotated[AreaScope, Depends(access(Resource.REGISTRY))]
 RegistryWhole = Annotated[AreaScope, Depends(access_whole(Resource.REGISTRY))]
-
-GRID_CODE_LENGTH = 15
-
-
-def community_filter(scope: AreaScope, community_code: str, point: str) -> str:
-    """Text SQL: a row that carries its community's code (a building, a household through its
-    building) lies in the scope. For a grid-sized scope, its ``point`` lies in that active grid."""
-    if len(scope.prefix) == GRID_CODE_LENGTH and not scope.everything:
-        return (
-            "EXISTS (SELECT 1 FROM grids sg WHERE sg.status = 'active' AND "
-            f"{scope.sql('sg.code')} AND ST_Intersects(sg.geom, {point}))"
-        )
-    return scope.sql(community_code)
 
 
 def _feature_collection(features: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:

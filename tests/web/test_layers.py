@@ -1,5 +1,6 @@
-"""The cases layer's content: one GeoJSON text built by PostgreSQL from the incident service, with
-the API list's filters (state, category, area) and each case classed by its deadline.
+"""What the cases and visits layers hold: the cases as one GeoJSON text built by PostgreSQL in the
+incident service, with the API list's filters (state, category, area) and each case classed by its
+deadline; visit and household points from the visits service, with nothing personal on them.
 (Who may read which layer where: tests/access/test_surfaces.py.)"""
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from app.incidents.models import Incident, IncidentCategory
 from tests.factories import G11, G21, tiny_county
 
 URL = "/api/v1/layers/cases"
+TODAY = dt.date.today()
+BJ = dt.timezone(dt.timedelta(hours=8))
+WEEK = {"start": (TODAY - dt.timedelta(days=6)).isoformat(), "end": TODAY.isoformat()}
 
 
 @pytest.fixture
@@ -123,3 +127,87 @@ def test_no_case_is_an_empty_collection(client, token_for, cases) -> None:  # ty
 )
 def test_bad_parameters_are_422(client, token_for, cases, params) -> None:  # type: ignore[no-untyped-def]
     assert client.get(URL, params=params, headers=token_for("dispatcher")).status_code == 422
+
+
+# --------------------------------------------------------------------------- visits map
+@pytest.fixture
+def visited(db):  # type: ignore[no-untyped-def]
+    """The tiny county's two households (both in G11); the first visited yesterday, far away."""
+    from app.buildings.models import Household
+    from app.staff.models import Staff
+    from app.visits.models import Visit
+
+    tiny_county(db)
+    home = db.query(Household).order_by(Household.id).first()
+    worker = db.query(Staff).filter_by(code="S2").one()
+    at = dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(9, 30), BJ)
+    db.add(
+        Visit(
+            worker_id=worker.id,
+            household_id=home.id,
+            grid_code=G11,
+            visited_at=at,
+            kind="follow_up",
+            far_from_household=True,
+            recorded_by="t",
+            notes="家中老人身体不适",
+            location=from_shape(Point(113.0031234567, 34.005), srid=4490),
+        )
+    )
+    db.flush()
+    return home.id
+
+
+def test_visit_points_show_no_notes(client, token_for, visited) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/layers/visits", params=WEEK, headers=token_for("dispatcher"))
+    assert r.status_code == 200
+    (f,) = r.json()["features"]
+    assert f["geometry"]["coordinates"] == [113.003123, 34.005]
+    assert f["properties"] == {
+        "grid_code": G11,
+        "kind": "follow_up",
+        "visited_at": f["properties"]["visited_at"],
+        "far_from_household": True,
+    }
+    assert dt.datetime.fromisoformat(f["properties"]["visited_at"]).astimezone(BJ).hour == 9
+    assert "身体不适" not in r.text
+    # The period is whole days in Beijing time, both ends included.
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    one_day = {"start": yesterday, "end": yesterday}
+    assert (
+        len(
+            client.get(
+                "/api/v1/layers/visits", params=one_day, headers=token_for("dispatcher")
+            ).json()["features"]
+        )
+        == 1
+    )
+    today = {"start": TODAY.isoformat(), "end": TODAY.isoformat()}
+    assert (
+        client.get("/api/v1/layers/visits", params=today, headers=token_for("dispatcher")).json()[
+            "features"
+        ]
+        == []
+    )
+
+
+def test_household_points_visited_and_special(client, token_for, visited) -> None:  # type: ignore[no-untyped-def]
+    url = "/api/v1/layers/households"
+    admin = client.get(url, params=WEEK, headers=token_for("county_admin")).json()
+    assert (admin["numberMatched"], admin["visited"]) == (2, 1)
+    props = {f["id"]: f["properties"] for f in admin["features"]}
+    assert props[visited] == {"visited": True, "special": False}
+    (other,) = (p for i, p in props.items() if i != visited)
+    assert other == {"visited": False, "special": True}  # the hardship household
+    # Auditors see special groups too; dispatchers do not (the policy's UNMASKED table).
+    auditor = client.get(url, params=WEEK, headers=token_for("auditor")).json()
+    assert sum(f["properties"]["special"] for f in auditor["features"]) == 1
+    disp = client.get(url, params=WEEK, headers=token_for("dispatcher")).json()
+    assert [f["properties"]["special"] for f in disp["features"]] == [False, False]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/layers/visits", "/api/v1/layers/households"])
+def test_a_period_ending_before_it_starts_is_422(client, token_for, visited, path) -> None:  # type: ignore[no-untyped-def]
+    params = {"start": TODAY.isoformat(), "end": (TODAY - dt.timedelta(days=1)).isoformat()}
+    r = client.get(path, params=params, headers=token_for("county_admin"))
+    assert r.status_code == 422 and "结束日期早于开始日期" in r.text
