@@ -289,6 +289,8 @@ def problem_for(request: Request, exc: Exception) -> Problem | None:
     if isinstance(exc, DBAPIError | psycopg.Error):
         domain = database_error_to_domain(exc)
         return None if domain is None else problem_for(request, domain)
+    if isinstance(exc, ValueError) and ("NUL" in str(exc) or "null byte" in str(exc)):
+        return Problem(422, NUL_MESSAGE)  # a NUL the driver or the OS refused (a file name)
     if isinstance(exc, RecursionError):  # e.g. a JSON body nested thousands deep
         return Problem(422, "请求内容嵌套层数过多，无法解析")
     return None
@@ -394,6 +396,7 @@ HANDLED: tuple[type[Exception], ...] = (
     PoolTimeout,
     psycopg.Error,
     RecursionError,
+    ValueError,
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from pathlib import Path
 
 import jwt
 import psycopg
@@ -196,6 +197,10 @@ def _bare_app() -> FastAPI:
     def ogc_bug() -> None:
         raise KeyError("jur")
 
+    @app.get("/api/v1/file-name")
+    def file_name() -> None:
+        Path("upload\x00.csv").stat()  # what a NUL in an uploaded file's name would do
+
     @app.get("/api/v1/unreachable/{kind}")
     def unreachable(kind: str) -> None:
         raise UNREACHABLE[kind]
@@ -226,6 +231,12 @@ def test_a_recursion_error_is_a_422_as_a_last_line():
     with TestClient(_bare_app()) as client:
         body = assert_error(client.get("/api/v1/recursion"), 422)
     assert body["detail"] == "请求内容嵌套层数过多，无法解析"
+
+
+def test_a_nul_the_os_refuses_is_a_422():
+    with TestClient(_bare_app()) as client:
+        body = assert_error(client.get("/api/v1/file-name"), 422)
+    assert "空字符" in body["detail"]
 
 
 def test_an_unexpected_error_is_a_logged_500_without_the_trace(caplog):
