@@ -42,6 +42,19 @@ def test_headers_on_a_page_an_api_answer_a_static_file_and_errors(client, token_
         _assert_secured(r)
 
 
+def test_headers_on_an_unexpected_500(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory()
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    assert r.status_code == 500
+    _assert_secured(r)
+
+
 def test_basemap_host_may_serve_images(app_factory) -> None:  # type: ignore[no-untyped-def]
     app = app_factory(basemap_url="https://{s}.tiles.county.example/xyz/{z}/{x}/{y}.png")
     with TestClient(app) as c:
