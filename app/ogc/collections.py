@@ -28,6 +28,8 @@ from app.base import SRID
 from app.buildings.models import Building
 from app.grids.models import Grid
 from app.incidents.models import Incident
+from app.incidents.service import case_filters
+from app.incidents.statemachine import IN_PROGRESS_STATES
 from app.plans.models import Plan, PlanGrid
 
 Interval = tuple[dt.date | None, dt.date | None]
@@ -123,11 +125,9 @@ def _plan(plan: Plan) -> Collection:
     )
 
 
-_NOT_OPEN = ("closed", "evaluated", "rejected", "voided")
-
-
 def _incidents(scope: AreaScope) -> Collection:
-    """Open incidents in the caller's area; reporters' names and phones are never shown here."""
+    """Cases not yet closed in the caller's area, the console's list (the incident service's
+    ``case_filters``); reporters' names and phones are never shown here."""
     return Collection(
         id="incidents",
         title="未结事件",
@@ -143,7 +143,7 @@ def _incidents(scope: AreaScope) -> Collection:
             "supervised": Incident.supervised,
             "deadline": Incident.deadline,
         },
-        where=[Incident.state.not_in(_NOT_OPEN), scope.clause(Incident.grid_code)],
+        where=case_filters(scope, states=IN_PROGRESS_STATES),
     )
 
 

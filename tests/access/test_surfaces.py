@@ -90,7 +90,11 @@ def county(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     db.flush()
     now = dt.datetime.now(dt.UTC)
     cases = {}
-    for name, grid, x in (("A", G11, 113.002), ("B", GB, 113.03)):
+    for name, grid, x, state in (
+        ("A", G11, 113.002, "dispatched"),
+        ("B", GB, 113.03, "dispatched"),
+        ("A-closed", G11, 113.003, "closed"),  # on no map, in no open-case collection
+    ):
         inc = Incident(
             case_no=f"CASE-{name}-0001",
             token=f"token-{name}",
@@ -102,7 +106,7 @@ def county(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             locate={},
             reported_at=now,
             deadline=now + dt.timedelta(days=2),
-            state="dispatched",
+            state=state,
             assignee=f"处置人{name}",
             location=from_shape(Point(x, 34.005), srid=4490),
         )
