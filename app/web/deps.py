@@ -147,8 +147,8 @@ AreaQuery = Annotated[str | None, Query(description="area or grid code; default:
 def page_context(request: Request, principal: Principal, **extra: Any) -> dict[str, Any]:
     settings = request.app.state.settings
     cfg = {
-        "area": extra.get("area") or principal.jurisdiction_code,
-        "jurisdiction": principal.jurisdiction_code,
+        "area": extra.get("area") or principal.scope_prefix,
+        "jurisdiction": principal.scope_prefix,
         "role": principal.role,
         "band": list(settings.household_band),
         "basemap_url": settings.basemap_url,

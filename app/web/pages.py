@@ -186,7 +186,7 @@ def _map_page(
     require_page(principal, page)
     code = checked_area(principal, area)
     info = area_info(session, code[:12] if len(code) == 15 else code)
-    crumbs = area_crumbs(session, principal.jurisdiction_code, code)
+    crumbs = area_crumbs(session, principal.scope_prefix, code)
     ctx = page_context(request, principal, area=code, area_info=info, crumbs=crumbs, **extra)
     ctx["cfg"]["crumbs"] = crumbs
     ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
