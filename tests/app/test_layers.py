@@ -211,3 +211,43 @@ def test_a_period_ending_before_it_starts_is_422(client, token_for, visited, pat
     params = {"start": TODAY.isoformat(), "end": (TODAY - dt.timedelta(days=1)).isoformat()}
     r = client.get(path, params=params, headers=token_for("county_admin"))
     assert r.status_code == 422 and "结束日期早于开始日期" in r.text
+
+
+def test_a_grid_worker_sees_special_groups_only_in_the_grids_they_serve(
+    db,
+    client,
+    token_for,
+    visited,  # type: ignore[no-untyped-def]
+) -> None:
+    from app.buildings.models import Building, Household
+    from app.staff.models import Staff
+
+    # A special-group household in G21, which S2 (the worker of G11 and G12) does not serve.
+    b = Building(
+        code="B21",
+        name="21号楼",
+        community_code=G21[:12],
+        location=from_shape(Point(113.015, 34.005), srid=4490),
+    )
+    db.add(b)
+    db.flush()
+    db.add(
+        Household(
+            building_id=b.id, unit="1", room="1", location=b.location, special_groups=["disabled"]
+        )
+    )
+    db.flush()
+    s2 = db.query(Staff).filter_by(code="S2").one()
+    worker = token_for("grid_worker", "419901001", staff_id=s2.id)
+    body = client.get("/api/v1/layers/households", params=WEEK, headers=worker).json()
+    flags = sorted(
+        (tuple(f["geometry"]["coordinates"]), f["properties"]["special"]) for f in body["features"]
+    )
+    # G11's two households at B1 (one in a special group) and G21's household, a plain point.
+    assert flags == [
+        ((113.002, 34.005), False),
+        ((113.002, 34.005), True),
+        ((113.015, 34.005), False),
+    ]
+    admin = client.get("/api/v1/layers/households", params=WEEK, headers=token_for("county_admin"))
+    assert sum(f["properties"]["special"] for f in admin.json()["features"]) == 2
