@@ -8,16 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import tiny_county
+# The tiny county and a point inside its grid ...001001, as the incident tests have them.
+from tests.incidents.conftest import IN_G11, county
 
-# Inside grid ...001001 of the tiny county (tests/factories.py).
-IN_G11 = {"lng": 113.002, "lat": 34.005, "crs": "cgcs2000"}
-
-
-@pytest.fixture
-def county(db):  # type: ignore[no-untyped-def]
-    tiny_county(db)
-    db.commit()
+__all__ = ["IN_G11", "county"]
 
 
 @pytest.fixture
