@@ -25,10 +25,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.errors import RETRY_AFTER_SECONDS
+
 router = APIRouter(tags=["meta"])
 
 DATABASE_TIMEOUT_SECONDS = 2.0
-RETRY_AFTER_SECONDS = 10
 
 
 class DatabaseHealth(BaseModel):
