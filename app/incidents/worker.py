@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
 
+from app.audittrail.chain import chain_head
 from app.backoff import Backoff
 from app.db import CONNECTION_ERRORS, unit_of_work
 from app.health.models import beat
@@ -98,6 +99,9 @@ def _sweep_loop(engine: Engine, batch: int, moment: dt.datetime) -> int:
             return total
 
 
+AUDIT_HEAD_EVERY_SECONDS = 3600.0
+
+
 def work_once(
     engine: Engine,
     settings: IncidentSettings,
@@ -105,10 +109,16 @@ def work_once(
     *,
     name: str,
     started_at: dt.datetime,
+    log_audit_head: bool = False,
 ) -> tuple[int, int, int]:
-    """One loop iteration: heartbeat, escalation sweep, outbox delivery."""
+    """One loop iteration: heartbeat, escalation sweep, outbox delivery (and, when asked, the
+    audit trail's chain head to the log)."""
     with unit_of_work(engine) as session:
         beat(session, name, started_at)
+        if log_audit_head:
+            head = chain_head(session)
+            if head is not None:
+                log.info("audit trail head: id %d, hash %s", *head)
     escalated = sweep_once(engine, batch=settings.sweep_batch, workers=settings.sweep_workers)
     delivered, failed = deliver_outbox(engine, channels, max_attempts=settings.outbox_max_attempts)
     return escalated, delivered, failed
@@ -131,22 +141,48 @@ def run_worker(
     process (``gridgov run``'s supervisor) is gone, so a killed supervisor leaves no orphan.
     """
     stop = stop or threading.Event()
+    previous = {}
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        _loop(engine, settings, once=once, stop=stop, name=name, parent_pid=parent_pid)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _loop(
+    engine: Engine,
+    settings: IncidentSettings,
+    *,
+    once: bool,
+    stop: threading.Event,
+    name: str,
+    parent_pid: int | None,
+) -> None:
     channels = configured_channels(settings)
     log.info("worker started; channels: %s", [c.name for c in channels] or "none configured")
     started_at = dt.datetime.now(dt.UTC)
     backoff = Backoff(cap=settings.worker_retry_max_seconds)
     outage_since: float | None = None
+    next_head_log = time.monotonic()
     while not stop.is_set():
         if parent_pid is not None and os.getppid() != parent_pid:
             log.warning("supervisor %d is gone; worker stopping", parent_pid)
             return
         try:
+            head_due = time.monotonic() >= next_head_log
             escalated, delivered, failed = work_once(
-                engine, settings, channels, name=name, started_at=started_at
+                engine,
+                settings,
+                channels,
+                name=name,
+                started_at=started_at,
+                log_audit_head=head_due,
             )
+            if head_due:
+                next_head_log = time.monotonic() + AUDIT_HEAD_EVERY_SECONDS
         except CONNECTION_ERRORS as exc:  # other errors are bugs: exit, `gridgov run` restarts
             if once:  # one pass was asked for (e.g. from cron): fail now, exit non-zero
                 raise

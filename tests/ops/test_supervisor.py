@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -123,3 +124,27 @@ def test_run_worker_cli_accepts_the_supervisor_arguments():
 
     args = build_parser().parse_args(["worker", "--parent", "123", "--name", "w2"])
     assert (args.parent, args.name, args.once) == (123, "w2", False)
+
+
+def test_the_worker_logs_the_audit_chain_head(engine, caplog):
+    """Tail truncation leaves no break in the chain; the head in shipped logs reveals it."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import sessionmaker
+
+    from app.audittrail import record_event_now
+    from app.incidents.config import IncidentSettings
+    from app.incidents.worker import run_worker
+
+    factory = sessionmaker(engine)
+    record_event_now(
+        factory, actor="ops", address=None, action="test.head", object="x", outcome="success"
+    )
+    with factory() as s:
+        head_id, head_hash = s.execute(
+            text("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+        ).one()
+    caplog.set_level(logging.INFO, logger="gridgov.worker")
+    before = signal.getsignal(signal.SIGINT)
+    run_worker(engine, IncidentSettings(), once=True, name="head-test")
+    assert f"audit trail head: id {head_id}, hash {head_hash}" in caplog.text
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's Ctrl+C works again
