@@ -26,7 +26,7 @@ from shapely.geometry import Point
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from app.auth.policy import Principal
+from app.auth.policy import Principal, roles_label
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geocode.service import geocode
 from app.incidents import statemachine as sm
@@ -224,8 +224,12 @@ def intake(
         found = _replay(session, idempotency_scope, idempotency_key, data)
         if found is not None:
             return IntakeResult(found, False, [], _category(session, found.category_code))
-    if data.resolved_on_spot and principal.role != "grid_worker":
-        raise Forbidden("只有网格员可以自行处置（resolved_on_spot）", field="resolved_on_spot")
+    on_spot = sm.TRANSITIONS["resolve_on_spot"]
+    if data.resolved_on_spot and principal.role not in on_spot.roles:
+        raise Forbidden(
+            f"只有{roles_label(on_spot.roles)}可以自行处置（resolved_on_spot）",
+            field="resolved_on_spot",
+        )
     cat = get_category(session, data.category_code)
     answer = route(snapshot, session, data, principal)
     x, y = answer["point"]["lng"], answer["point"]["lat"]

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import secrets
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -23,8 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import require_roles
-from app.auth.policy import Principal
+from app.auth.policy import ANONYMOUS, Action, Resource
+from app.auth.scope import AreaScope, access_whole
 from app.db import SessionDep, intake_access, request_session
 from app.errors import InvalidInput, NotFound, Unauthorized
 from app.incidents import intake as intake_mod
@@ -212,7 +213,7 @@ async def post_request(
     _fmt(fmt)
     form = dict((await request.form()).items())
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    caller = Principal(username="open311", role="public", jurisdiction_code="")
+    caller = replace(ANONYMOUS, username="open311")
 
     def work() -> tuple[dict[str, Any], bool]:
         # Intake files a case anywhere for anyone, hence the intake database role.
@@ -249,7 +250,7 @@ def _file(
         )
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"输入有误：{exc}") from exc
-    principal = Principal(username=f"open311:{client.name}", role="public", jurisdiction_code="")
+    principal = replace(ANONYMOUS, username=f"open311:{client.name}")
     incident, created, _, _ = intake_mod.intake(
         session,
         snapshot,
@@ -354,7 +355,7 @@ class ClientCreate(BaseModel):
 def create_client(
     body: ClientCreate,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_roles("county_admin"))],
+    _: Annotated[AreaScope, Depends(access_whole(Resource.OPEN311_CLIENT, Action.CREATE))],
 ) -> dict[str, Any]:
     """Issue an Open311 api_key; it is shown once, only its hash is kept."""
     key = secrets.token_urlsafe(24)

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPrincipal
 from app.auth.policy import Action, Resource
-from app.auth.scope import AreaScope, access, access_whole
+from app.auth.scope import AreaScope, access, access_whole, scope_of
 from app.db import SessionDep, intake_access, request_session
 from app.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.incidents import intake as intake_mod
@@ -174,7 +174,10 @@ async def create_incident(
             session.commit()
         incident, category = result.incident, result.category
         out: IncidentPublic | IncidentReceipt
-        if principal.may(Resource.INCIDENT, Action.READ) and principal.covers(incident.grid_code):
+        # The whole case for a caller who may read it (its role and area), else a receipt.
+        reader_scope = scope_of(principal)
+        reads = principal.may(Resource.INCIDENT, Action.READ)
+        if reads and reader_scope.covers(incident.grid_code):
             name = category.name if category else None
             out = service.to_public(
                 incident, principal, category_name=name, duplicates=result.duplicates
