@@ -10,23 +10,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.audittrail.middleware import client_address
 from app.audittrail.schemas import AuditEventPublic, AuditTrailPage
 from app.audittrail.service import list_events, record_event
-from app.auth.deps import require_roles
-from app.auth.policy import Action, Principal, Resource, allowed_roles
+from app.auth.policy import Resource
+from app.auth.scope import AreaScope, access_whole
 from app.db import SessionDep
 from app.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["audit trail 安全审计"])
 
 # The same readers as the household access log (the policy table in app/auth/policy.py).
-OVERSEERS = tuple(sorted(allowed_roles(Resource.ACCESS_LOG, Action.READ)))
-Overseer = Annotated[Principal, Depends(require_roles(*OVERSEERS))]
+Overseer = Annotated[AreaScope, Depends(access_whole(Resource.ACCESS_LOG))]
 
 
 @router.get("/audit-trail", response_model=AuditTrailPage)
 def audit_trail(
     request: Request,
     session: SessionDep,
-    principal: Overseer,
+    scope: Overseer,
     user: Annotated[str | None, Query(max_length=64, description="username")] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. auth.login")] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure|refused|error)$")] = None,
@@ -54,7 +53,7 @@ def audit_trail(
     )
     record_event(
         session,
-        actor=principal.username,
+        actor=scope.principal.username,
         address=client_address(request.scope),
         action="audit.read",
         object="audit_events",
