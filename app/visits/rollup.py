@@ -57,8 +57,9 @@ def grid_households(
 ) -> tuple[list[str], Households]:
     """Active grid codes in ``scope`` and every (household, grid) pair where they intersect.
 
-    Cached per exact grid set (codes and geometries), households revision and cadence rules, so a
-    repeated request fetches only the grids; the arrays returned are read-only.
+    Cached per exact grid set (codes and geometries), households revision, cadence rules and the
+    caller's jurisdiction, so a repeated request fetches only the grids; the arrays returned are
+    read-only.
     """
     rows = session.execute(
         text(
@@ -73,7 +74,14 @@ def grid_households(
         return codes, Households(empty, empty, empty, np.empty(0, dtype=bool))
     wkb = [bytes(r[1]) for r in rows]
     revision = session.scalar(text("SELECT revision FROM households_revision WHERE id = 1"))
-    key = (_digest([c.encode() for c in codes] + wkb), revision, rules)
+    # Row-level security decides which households the session sees (by the caller's jurisdiction,
+    # not the area asked for), so the same grids read by two jurisdictions are two entries.
+    key = (
+        _digest([c.encode() for c in codes] + wkb),
+        revision,
+        rules,
+        scope.principal.scope_prefix,
+    )
     with _CACHE_LOCK:
         if key in _HOUSEHOLDS:
             _HOUSEHOLDS.move_to_end(key)
@@ -121,7 +129,7 @@ _CACHE: OrderedDict[bytes, PolygonIndex | None] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 # A county's located households are ~25 MB: a few areas' worth.
-_HOUSEHOLDS: OrderedDict[tuple[bytes, int | None, tuple[CadenceRule, ...]], Households] = (
+_HOUSEHOLDS: OrderedDict[tuple[bytes, int | None, tuple[CadenceRule, ...], str], Households] = (
     OrderedDict()
 )
 _HOUSEHOLDS_SIZE = 4
