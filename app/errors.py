@@ -187,7 +187,12 @@ class Problem:
 
     @property
     def code(self) -> str:
-        return _STATUS_CODES.get(self.status) or HTTPStatus(self.status).phrase.replace(" ", "")
+        if self.status in _STATUS_CODES:
+            return _STATUS_CODES[self.status]
+        try:
+            return HTTPStatus(self.status).phrase.replace(" ", "")  # e.g. 423 Locked
+        except ValueError:
+            return "Error"
 
 
 # Pydantic's validation errors, said in Chinese (the English ``msg`` stays for any other type).
