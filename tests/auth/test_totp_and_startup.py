@@ -23,8 +23,6 @@ from app.main import create_app
 from app.settings import Settings
 from tests.auth.conftest import PASSWORD, bearer, login
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 def _enrol(client, token: str) -> str:  # type: ignore[no-untyped-def]
     r = client.post("/api/v1/auth/totp/enrol", headers=bearer(token))
@@ -36,6 +34,7 @@ def _enrol(client, token: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_enrol_confirm_then_sign_in_needs_the_code(client, db, make_user):
+    now = dt.datetime.now(dt.UTC)  # the codes below are valid for about a minute around it
     make_user("chief", role="county_admin")
     token = login(client, "chief").json()["access_token"]
     secret = _enrol(client, token)
@@ -45,7 +44,7 @@ def test_enrol_confirm_then_sign_in_needs_the_code(client, db, make_user):
     r = client.post("/api/v1/auth/totp/confirm", json={"code": "000000"}, headers=bearer(token))
     assert r.status_code == 422 and "动态口令错误" in r.json()["detail"]
     r = client.post(
-        "/api/v1/auth/totp/confirm", json={"code": code_at(secret, NOW)}, headers=bearer(token)
+        "/api/v1/auth/totp/confirm", json={"code": code_at(secret, now)}, headers=bearer(token)
     )
     assert r.status_code == 200 and "重新登录" in r.json()["detail"]
     assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
@@ -54,7 +53,7 @@ def test_enrol_confirm_then_sign_in_needs_the_code(client, db, make_user):
     assert r.status_code == 401 and r.json()["detail"].startswith("请输入动态口令")
     r = login(client, "chief", totp="123456")
     assert r.status_code == 401 and "动态口令错误" in r.json()["detail"]
-    next_code = code_at(secret, NOW + dt.timedelta(seconds=30))
+    next_code = code_at(secret, now + dt.timedelta(seconds=30))
     r = login(client, "chief", totp=next_code)
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
@@ -66,6 +65,7 @@ def test_enrol_confirm_then_sign_in_needs_the_code(client, db, make_user):
 
 
 def test_in_production_an_admin_without_a_second_factor_may_only_enrol(app_factory, make_user):
+    now = dt.datetime.now(dt.UTC)  # the codes below are valid for about a minute around it
     make_user("chief", role="county_admin")
     app = app_factory()
     app.state.settings = app.state.settings.model_copy(update={"environment": "production"})
@@ -77,9 +77,9 @@ def test_in_production_an_admin_without_a_second_factor_may_only_enrol(app_facto
         assert r.status_code == 403 and r.json()["detail"].startswith("请先绑定动态口令")
         assert c.get("/api/v1/auth/me", headers=h).status_code == 200
         secret = _enrol(c, body["access_token"])
-        r = c.post("/api/v1/auth/totp/confirm", json={"code": code_at(secret, NOW)}, headers=h)
+        r = c.post("/api/v1/auth/totp/confirm", json={"code": code_at(secret, now)}, headers=h)
         assert r.status_code == 200
-        body = login(c, "chief", totp=code_at(secret, NOW + dt.timedelta(seconds=30))).json()
+        body = login(c, "chief", totp=code_at(secret, now + dt.timedelta(seconds=30))).json()
         assert body["totp_enrolment_required"] is False
         r = c.get(
             "/api/v1/households",
@@ -161,6 +161,7 @@ def test_run_prints_where_the_key_lives(tmp_path: Path, monkeypatch, capsys):
 
 
 def test_the_pages_enrol_a_second_factor_and_then_ask_for_it(app_factory, make_user):
+    now = dt.datetime.now(dt.UTC)  # the codes below are valid for about a minute around it
     import re
 
     def csrf(page: str) -> str:
@@ -176,11 +177,11 @@ def test_the_pages_enrol_a_second_factor_and_then_ask_for_it(app_factory, make_u
         secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', r.text).group(1)  # type: ignore[union-attr]
         # Until enrolled, the pages are closed to this session.
         assert c.get("/planner", follow_redirects=False).status_code == 403
-        r = c.post("/login/totp", data={"code": code_at(secret, NOW), "csrf_token": csrf(r.text)})
+        r = c.post("/login/totp", data={"code": code_at(secret, now), "csrf_token": csrf(r.text)})
         assert r.status_code == 200 and "动态口令已启用，请重新登录" in r.text
         r = c.post("/login", data={**form, "csrf_token": csrf(r.text)}, follow_redirects=False)
         assert r.status_code == 401 and "请输入动态口令" in r.text and 'value="chief"' in r.text
-        code = code_at(secret, NOW + dt.timedelta(seconds=30))
+        code = code_at(secret, now + dt.timedelta(seconds=30))
         r = c.post(
             "/login",
             data={**form, "totp": code, "csrf_token": csrf(r.text)},
