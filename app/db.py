@@ -34,6 +34,7 @@ from app.settings import Settings
 # opposed to a query it refuses: worth waiting for, not a bug.
 CONNECTION_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
+
 @dataclass(frozen=True)
 class DbAccess:
     """What one transaction may reach: a database role and a jurisdiction prefix ('' = none)."""

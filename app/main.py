@@ -74,7 +74,12 @@ def create_app(
             if own_engine
             else engine
         )
-        factory = session_factory or access_sessionmaker(eng)
+        if session_factory is not None:
+            factory = session_factory
+        elif eng is not None:
+            factory = access_sessionmaker(eng)
+        else:
+            raise ValueError("create_app needs an engine or a session_factory")
         app.state.sessionmaker = factory
         app.state.engine = eng
         if eng is not None and own_engine:
