@@ -90,6 +90,12 @@ def upgrade() -> None:
     )
     op.execute(PUBLIC_INCIDENTS)
     op.execute(TOKEN_LOOKUP)
+    # Least privilege: only the application's roles (migration 0012) may call it, not every login.
+    op.execute("REVOKE ALL ON FUNCTION incident_id_for_token(text) FROM PUBLIC")
+    op.execute(
+        "GRANT EXECUTE ON FUNCTION incident_id_for_token(text) "
+        "TO gridgov_app, gridgov_intake, gridgov_system"
+    )
 
 
 def downgrade() -> None:
