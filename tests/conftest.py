@@ -115,6 +115,16 @@ def token_for(connection):  # type: ignore[no-untyped-def]
     the test's transaction (which the app shares): logging out, deactivating the user or changing
     their role ends the token like any other. A name not given is unique per call; a name given
     twice is the same user (same role and jurisdiction required)."""
+    make, db = token_maker(connection)
+    try:
+        yield make
+    finally:
+        db.close()
+
+
+def token_maker(connection):  # type: ignore[no-untyped-def]
+    """``token_for``'s maker on any connection (a module-scoped one too), and the session it writes
+    with (the caller closes it)."""
     import itertools
 
     from sqlalchemy import select
@@ -159,10 +169,7 @@ def token_for(connection):  # type: ignore[no-untyped-def]
         )
         return {"Authorization": f"Bearer {token}"}
 
-    try:
-        yield make
-    finally:
-        db.close()
+    return make, db
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
