@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.audittrail.models import OUTCOMES, AuditEvent
+from app.db import _committing  # the one commit/rollback frame
 
 RETENTION_ROLE = "gridgov_audit_retention"
 
@@ -72,8 +73,7 @@ def record_event_now(
 ) -> None:
     """Append one event in its own transaction, committed at once: for failures whose request
     transaction rolls back (a wrong password, a refused write)."""
-    session = sessionmaker()
-    try:
+    with _committing(sessionmaker()) as session:
         record_event(
             session,
             actor=actor,
@@ -83,12 +83,6 @@ def record_event_now(
             outcome=outcome,
             detail=detail,
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def list_events(
