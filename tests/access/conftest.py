@@ -40,6 +40,7 @@ MARKERS: dict[str, dict[str, str]] = {
     "A": {
         "case_no": "MTX-A-0001",
         "case_text": "甲镇路灯坏了矩阵",
+        "case_note": "甲镇派遣备注",
         "reporter_phone": "13611119999",
         "head": "欧阳甲户",
         "head_masked": "欧**户",
@@ -58,6 +59,7 @@ MARKERS: dict[str, dict[str, str]] = {
     "B": {
         "case_no": "MTX-B-0001",
         "case_text": "乙镇井盖丢失矩阵",
+        "case_note": "乙镇派遣备注",
         "reporter_phone": "13622229999",
         "head": "上官乙户",
         "head_masked": "上**户",
@@ -113,7 +115,7 @@ def _build(db: Session) -> World:
     from app.auth.scope import scope_of
     from app.buildings.models import Building, Household
     from app.households.models import AccessLog
-    from app.incidents.models import Incident, IncidentCategory
+    from app.incidents.models import Incident, IncidentCategory, IncidentEvent
     from app.plans.models import Plan, PlanGrid
     from app.staff.models import Staff, StaffAssignment
     from app.visits.models import Visit
@@ -234,6 +236,17 @@ def _build(db: Session) -> World:
         )
         db.add(inc)
         db.flush()
+        db.add(
+            IncidentEvent(
+                incident_id=inc.id,
+                action="dispatch",
+                from_state="registered",
+                to_state="dispatched",
+                actor="matrix",
+                role="dispatcher",
+                note=m["case_note"],
+            )
+        )
         world.case[t], world.case_token[t] = inc.id, inc.token
 
     for t, community, grid, shape in (

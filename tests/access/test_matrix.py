@@ -43,7 +43,7 @@ PERSONAL = (
     "reporter_phone",
     "leader_phone",
 )
-CASE = ("case_no", "case_text")
+CASE = ("case_no", "case_text", "case_note")
 CODES = ("grid", "township")
 ALL = (*PERSONAL, *CASE, *CODES, "plan", "building", "building_code", "reader")
 # The county's outline map (areas, grids, buildings with their codes) is public by the policy
@@ -203,10 +203,10 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/api/v1/incidents/{incident_id}"): _detail(
         "/api/v1/incidents/{id}", lambda w: w.case, sees(CASE_READERS, "case_no", "case_text")
     ),
-    # The fixture's cases have no recorded history and no photo: only the outside case counts.
     (GET, "/api/v1/incidents/{incident_id}/history"): _detail(
-        "/api/v1/incidents/{id}/history", lambda w: w.case, {}
+        "/api/v1/incidents/{id}/history", lambda w: w.case, sees(CASE_READERS, "case_note")
     ),
+    # The fixture's cases have no photo: only the outside case counts.
     (GET, "/api/v1/incidents/{incident_id}/photos/{n}"): _detail(
         "/api/v1/incidents/{id}/photos/0", lambda w: w.case, {}
     ),
@@ -427,6 +427,7 @@ def test_matrix(
 FINDABLE: list[tuple[Callable[[World], Probe], tuple[str, ...]]] = [
     (lambda w: Probe("/api/v1/incidents"), ("case_no", "case_text")),
     (lambda w: Probe(f"/api/v1/incidents/{w.case['B']}"), ("case_no", "reporter_phone")),
+    (lambda w: Probe(f"/api/v1/incidents/{w.case['B']}/history"), ("case_note",)),
     (lambda w: Probe("/api/v1/households", {"grid": GRID_B}), ("head", "special_phone")),
     (lambda w: Probe("/api/v1/plans"), ("plan",)),
     (lambda w: Probe("/api/v1/access-log"), ("reader",)),
@@ -451,3 +452,30 @@ def test_outside_markers_are_findable(
         if r.status_code != 200 or absent:
             missing.append(f"{probe.path} {probe.params}: {r.status_code}, missing {absent}")
     assert not missing, "\n".join(missing)
+
+
+def test_rls_alone_counts_nothing_of_township_b(
+    matrix_clients: dict[str, TestClient],
+    matrix_tokens: dict[str, dict[str, str]],
+) -> None:
+    """With the application filters off, a dispatcher of A who names B still gets B's registry
+    (the county's map has no row-level security), but every count over households, visits and
+    staff assignments there is zero: those rows stay B's."""
+    client, who = matrix_clients["rls_only"], matrix_tokens["dispatcher"]
+
+    def ask(path: str, **params: Any) -> Any:
+        r = _ask(client, Probe(path, params), who)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    coverage = ask("/api/v1/visits/coverage", by="grid", area=TOWNSHIP_B, **PERIOD)
+    assert [(row["code"], row["households"], row["visited"]) for row in coverage["rows"]] == [
+        (GRID_B, 0, 0)
+    ]
+    assert coverage["workers"] == []
+    grids = ask("/api/v1/layers/grids", area=TOWNSHIP_B)["features"]
+    assert [(g["id"], g["properties"]["households"], g["properties"]["leader"]) for g in grids] == [
+        (GRID_B, 0, None)
+    ]
+    areas = ask("/api/v1/layers/areas", parent=TOWNSHIP_B)["features"]
+    assert [(a["id"], a["properties"]["households"]) for a in areas] == [(TOWNSHIP_B + "001", 0)]
