@@ -176,9 +176,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # ---- audits
     (GET, "/api/v1/audits"): _listing("/api/v1/audits", sees(AUDIT_READERS, "township")),
-    (GET, "/api/v1/audits/{run_id}"): _detail(
-        "/api/v1/audits/{id}", lambda w: w.audit, sees(AUDIT_READERS, "township")
-    ),
+    # Every format of a stored run: the HTML report draws its area's map, which must stop at A.
+    (GET, "/api/v1/audits/{run_id}"): lambda w: [
+        Probe(f"/api/v1/audits/{w.audit[t]}", {"f": f}, inside=sees(AUDIT_READERS, "township"))
+        if t == "A"
+        else Probe(f"/api/v1/audits/{w.audit[t]}", {"f": f})
+        for t in ("A", "B")
+        for f in ("json", "geojson", "csv", "html")
+    ],
     # ---- the caller, lookups
     (GET, "/api/v1/auth/me"): _static("/api/v1/auth/me"),
     (GET, "/api/v1/geocode"): lambda w: [
@@ -210,9 +215,14 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/api/v1/incidents/{incident_id}/photos/{n}"): _detail(
         "/api/v1/incidents/{id}/photos/0", lambda w: w.case, {}
     ),
-    (GET, "/api/v1/kpis"): _listing(
-        "/api/v1/kpis", sees(KPI_READERS, "grid"), group_by="grid", **PERIOD
-    ),
+    (GET, "/api/v1/kpis"): lambda w: [
+        *_listing("/api/v1/kpis", sees(KPI_READERS, "grid"), group_by="grid", **PERIOD)(w),
+        Probe(
+            "/api/v1/kpis",
+            {"group_by": "grid", "format": "csv", **PERIOD},
+            inside=sees(KPI_READERS, "grid"),
+        ),
+    ],
     # ---- map layers and tiles
     (GET, "/api/v1/layers/areas"): lambda w: [
         Probe("/api/v1/layers/areas", inside=sees(STAFF, "township"), registry=REGISTRY),
