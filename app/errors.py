@@ -108,6 +108,7 @@ _CONSTRAINT_MESSAGES = {
     "ck_areas_code_matches_level": "区划编码位数与层级不符（县6位、乡镇9位、社区/村12位）",
 }
 
+RLS_REFUSED = "超出您的辖区：数据库拒绝了这次写入"
 NUL_MESSAGE = "输入中含有空字符（NUL，\\u0000），请删除后重试"
 
 # Class 22 (data exception): a value PostgreSQL cannot store or compare, i.e. the client's input.
@@ -132,6 +133,10 @@ def database_error_to_domain(exc: DBAPIError | psycopg.Error) -> GridgovError | 
     if sqlstate and sqlstate.startswith("22"):
         message = _DATA_MESSAGES.get(sqlstate, "输入的值格式有误或超出范围")
         return InvalidInput(message, sqlstate=sqlstate, reason=primary or str(orig))
+    if sqlstate == "42501" and "row-level security" in (primary or ""):
+        # The database's own jurisdiction rule refused a write (docs/security.md#row-level-security):
+        # the application let it through, the database did not. Name nothing of what was refused.
+        return Forbidden(RLS_REFUSED)
     if sqlstate not in _SQLSTATE_STATUS:
         return None
     constraint = getattr(diag, "constraint_name", None) if diag else None
