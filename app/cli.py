@@ -81,15 +81,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     for line in load_demo(session):
                         print(line)
         # Web workers and the background worker are separate processes: hand them the resolved
-        # database URL (so none starts a second embedded cluster). On the embedded cluster they log
-        # in as the service login, which owns nothing (app/service_login.py); on a server of your
-        # own, GRIDGOV_DATABASE_URL already names the login they use.
-        url = engine.url.render_as_string(hide_password=False)
-        if not settings.database_url:
-            from app.service_login import ensure_service_login
+        # database URL (so none starts a second embedded cluster). They log in as the service
+        # login, which owns nothing (app/service_login.py), whenever the owner may create it.
+        from app.service_login import service_url
 
-            url = ensure_service_login(engine, settings.data_dir.resolve() / "service_login.json")
-        os.environ["GRIDGOV_DATABASE_URL"] = url
+        os.environ["GRIDGOV_DATABASE_URL"] = service_url(
+            engine, settings.data_dir.resolve() / "service_login.json"
+        )
         _provide_secret_key(settings)
         stop_worker = threading.Event()
         supervisor = None

@@ -18,6 +18,7 @@ import secrets
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 SERVICE_LOGIN = "gridgov_service"
 _ROLES = "gridgov_app, gridgov_intake, gridgov_system"
@@ -47,3 +48,17 @@ def ensure_service_login(owner: Engine, secret_file: Path) -> str:
     return owner.url.set(username=SERVICE_LOGIN, password=password).render_as_string(
         hide_password=False
     )
+
+
+def service_url(owner: Engine, secret_file: Path) -> str:
+    """The URL the platform's processes should use: the service login when the owner may create
+    it (the embedded cluster; a server where the owner has CREATEROLE), else the owner's own URL,
+    said out loud (row-level security still binds every transaction's named role)."""
+    try:
+        return ensure_service_login(owner, secret_file)
+    except DBAPIError as exc:
+        print(
+            f"提示：无法创建服务登录角色 {SERVICE_LOGIN}（{exc.orig}）；Web 与后台进程将使用 "
+            "GRIDGOV_DATABASE_URL 的账号。建议由数据库管理员按 docs/operations.md#database-roles 创建。"
+        )
+        return owner.url.render_as_string(hide_password=False)
