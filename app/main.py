@@ -36,6 +36,7 @@ from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
+from app.meta.router import router as meta_router
 from app.ogc.router import router as ogc_router
 from app.plans.router import router as plans_router
 from app.settings import Settings, get_settings
@@ -52,7 +53,7 @@ logger = logging.getLogger(__name__)
 # first and the pages last; /docs groups by tag, not by this order.
 ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, households_router]
 ROUTERS += [visits_router, audits_router, plans_router, imports_router, ogc_router]
-ROUTERS += [audittrail_router, health_router]
+ROUTERS += [audittrail_router, health_router, meta_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 
 

@@ -322,6 +322,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ],
     # ---- health, framework
     (GET, "/healthz"): _static("/healthz"),
+    (GET, "/api/v1/meta"): _static("/api/v1/meta"),
     (GET, "/openapi.json"): _static("/openapi.json"),
     (GET, "/docs"): _static("/docs"),
     (GET, "/docs/oauth2-redirect"): _static("/docs/oauth2-redirect"),

@@ -1,0 +1,40 @@
+"""``GET /api/v1/meta``: the labels a client shows for codes, from the one place each is defined.
+
+States and transitions come from the lifecycle table (app/incidents/statemachine.py), categories
+from the category table, roles from the policy (app/auth/policy.py). The pages read them here
+instead of keeping copies. Public (labels are no secret) and cacheable for a few minutes: a
+category an admin renames shows its new name after at most ``MAX_AGE`` seconds.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from app.auth.policy import ROLE_LABELS
+from app.db import SessionDep
+from app.incidents import statemachine as sm
+from app.incidents.service import category_names
+
+router = APIRouter(prefix="/api/v1", tags=["meta"])
+MAX_AGE = 300
+
+
+class Meta(BaseModel):
+    states: dict[str, str] = Field(description="incident state → label, in lifecycle order")
+    in_progress_states: list[str] = Field(description="states a dispatcher's console lists (在办)")
+    transitions: dict[str, str] = Field(description="transition action → label")
+    categories: dict[str, str] = Field(description="incident category code → name")
+    roles: dict[str, str] = Field(description="role → label")
+
+
+@router.get("/meta", response_model=Meta)
+def meta(session: SessionDep, response: Response) -> Meta:
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return Meta(
+        states=dict(sm.STATE_LABELS),
+        in_progress_states=list(sm.IN_PROGRESS_STATES),
+        transitions={action: t.label for action, t in sm.TRANSITIONS.items()},
+        categories=dict(sorted(category_names(session).items())),
+        roles={str(role): label for role, label in ROLE_LABELS.items()},
+    )

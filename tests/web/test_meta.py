@@ -1,0 +1,40 @@
+"""GET /api/v1/meta: the labels the pages show, from the tables that define them."""
+
+from __future__ import annotations
+
+
+def test_meta_serves_labels_to_anyone_and_may_be_cached(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/meta")
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "public, max-age=300"
+    meta = r.json()
+    assert meta["states"]["reported"] == "已上报"
+    assert meta["states"]["handling"] == "处置中"
+    assert meta["states"]["voided"] == "已作废"
+    assert list(meta["states"])[:3] == ["reported", "accepted", "registered"]
+    assert meta["in_progress_states"] == [
+        "reported",
+        "accepted",
+        "registered",
+        "dispatched",
+        "handling",
+        "handled",
+        "verified",
+    ]
+    assert meta["transitions"]["accept"] == "受理"
+    assert meta["transitions"]["escalate"] == "升级督办"
+    assert meta["transitions"]["resolve_on_spot"] == "自行处置"
+    # The category table as loaded by the migrations (app/incidents/data/categories.csv).
+    assert meta["categories"]["01"] == "矛盾纠纷"
+    assert meta["categories"]["0101"] == "邻里纠纷"
+    assert meta["roles"]["dispatcher"] == "指挥调度员"
+    assert meta["roles"]["grid_worker"] == "网格员"
+
+
+def test_meta_shows_a_renamed_category(client, token_for) -> None:  # type: ignore[no-untyped-def]
+    before = client.get("/api/v1/incident-categories").json()
+    cat = next(c for c in before if c["code"] == "0101")
+    body = {**cat, "name": "邻里矛盾"}
+    r = client.put("/api/v1/incident-categories/0101", json=body, headers=token_for("county_admin"))
+    assert r.status_code == 200
+    assert client.get("/api/v1/meta").json()["categories"]["0101"] == "邻里矛盾"
