@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 from shapely.geometry.base import BaseGeometry
 
-from app.errors import Conflict
-
 MAX_SERIAL = 999
+
+
+class SerialsExhausted(ValueError):
+    """Every serial 001–999 of a community has been used; the message (Chinese) names it."""
 
 
 def reading_order(geoms: Sequence[BaseGeometry]) -> list[int]:
@@ -46,6 +48,6 @@ def allocate(
     for i in reading_order(geoms):
         serial = next(free, None)
         if serial is None:
-            raise Conflict(f"社区 {community_code} 的网格序号已用尽（001–999）")
+            raise SerialsExhausted(f"社区 {community_code} 的网格序号已用尽（001–999）")
         codes[i] = f"{community_code}{serial:03d}"
     return codes

@@ -1,8 +1,9 @@
 """Pure geometry of the plan edits: reshape (with sliver snapping), split, merge, move a building.
 
 Geometries are lon/lat (EPSG:4490) shapely objects; every area or distance is measured in the
-Gauss-Krüger zone (gis.projection), never in degrees. Errors are ``InvalidInput`` with a message the
-planner can act on, because each edit is validated the moment it is made.
+Gauss-Krüger zone (gis.projection), never in degrees. A refused edit raises :class:`EditRefused`
+(a ``ValueError``) with a message the planner can act on, because each edit is validated the moment
+it is made; the service turns it into a 422.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import split as split_polygon
 
-from app.errors import InvalidInput
 from gis.projection import geometry_from_metric, geometry_to_metric, gk_crs_for
+
+
+class EditRefused(ValueError):
+    """An edit that cannot be made as drawn; the message (Chinese) says what to change."""
+
 
 SLIVER_MAX_M2 = 50.0
 """A piece this small cannot hold a building: it is an unsnapped edge, merged into a neighbour."""
@@ -90,7 +95,7 @@ def reshape(
         new_geom = shapely.make_valid(new_geom)
     clipped = as_multi(new_geom.intersection(community))
     if clipped.is_empty:
-        raise InvalidInput("新边界与社区范围不相交")
+        raise EditRefused("新边界与社区范围不相交")
     out: dict[int, BaseGeometry] = {}
     for other, geom in geoms.items():
         out[other] = clipped if other == key else geom.difference(clipped)
@@ -100,12 +105,12 @@ def reshape(
 def split(geom: BaseGeometry, line: BaseGeometry) -> list[MultiPolygon]:
     """Cut a grid along a line; the line must cross it from edge to edge (422 otherwise)."""
     if not isinstance(line, LineString | MultiLineString):
-        raise InvalidInput("分割线必须是线（LineString）")
+        raise EditRefused("分割线必须是线（LineString）")
     pieces: list[Polygon] = []
     for part in shapely.get_parts(geom):
         pieces.extend(p for p in split_polygon(part, line).geoms if isinstance(p, Polygon))
     if len(pieces) < 2:
-        raise InvalidInput("分割线没有穿过该网格（需从网格一侧边界画到另一侧）")
+        raise EditRefused("分割线没有穿过该网格（需从网格一侧边界画到另一侧）")
     pieces.sort(key=lambda p: -p.area)
     return [MultiPolygon([p]) for p in pieces]
 
@@ -113,7 +118,7 @@ def split(geom: BaseGeometry, line: BaseGeometry) -> list[MultiPolygon]:
 def merge(a: BaseGeometry, b: BaseGeometry) -> MultiPolygon:
     """Union of two grids that share an edge (touching at a corner is not enough)."""
     if a.intersection(b).length == 0 and a.intersection(b).area == 0:
-        raise InvalidInput("两个网格不相邻（没有公共边），不能合并")
+        raise EditRefused("两个网格不相邻（没有公共边），不能合并")
     merged = shapely.union_all([a, b])
     return as_multi(merged)
 

@@ -22,10 +22,10 @@ from app.barriers.models import BARRIER_CLASSES, Barrier
 from app.buildings.models import SPECIAL_GROUPS
 from app.errors import database_error_to_domain
 from app.grids.models import Grid
-from app.imports.geometry import in_china, polygonal
 from app.imports.report import ImportReport
 from app.locate.registry import today
 from app.staff.models import STAFF_ROLES
+from gis.repair import in_china, polygonal
 
 SRID = 4490
 _DIGITS = re.compile(r"^[0-9]+$")

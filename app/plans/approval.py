@@ -24,7 +24,6 @@ from app.errors import Conflict, InvalidInput
 from app.grids.models import Grid
 from app.incidents.models import Incident
 from app.incidents.service import record as record_incident
-from app.plans import codes
 from app.plans.models import Plan, PlanGrid
 from app.plans.schemas import (
     ApprovalPublic,
@@ -35,6 +34,7 @@ from app.plans.schemas import (
 )
 from app.plans.service import get_plan, now, plan_grids, validate
 from app.staff.models import Staff, StaffAssignment
+from gis import codes
 
 SAME_SHAPE_DEG = 1e-7  # ~1 cm: below digitising noise, the grid did not change
 
@@ -281,7 +281,12 @@ def approve(
             select(Grid.code).where(Grid.community_code == plan.community_code)
         )
     }
-    new_codes = codes.allocate(plan.community_code, [to_shape(pg.geom) for pg in swap.new], used)
+    try:
+        new_codes = codes.allocate(
+            plan.community_code, [to_shape(pg.geom) for pg in swap.new], used
+        )
+    except codes.SerialsExhausted as exc:
+        raise Conflict(str(exc)) from exc
     inserted: list[tuple[PlanGrid, str, int]] = [
         (pg, live.code, live.version + 1) for pg, live in swap.changed
     ]

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from app.auth.scope import AreaScope
 from app.base import SRID
 from app.errors import InvalidInput
-from app.imports.geometry import in_china, polygonal
 from app.imports.readers import read_any
 from app.plans.models import Plan
 from app.plans.service import (
@@ -27,6 +26,7 @@ from app.plans.service import (
     get_plan,
     plan_grids,
 )
+from gis.repair import in_china, polygonal
 
 EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json"}
 _TYPES = {"comprehensive": "comprehensive", "综合网格": "comprehensive", "dedicated": "dedicated",

@@ -26,7 +26,6 @@ from app.base import SRID
 from app.buildings.models import Building
 from app.errors import Conflict, InvalidInput, NotFound
 from app.grids.models import Grid
-from app.plans import editing
 from app.plans.models import Plan, PlanGrid
 from app.plans.schemas import (
     FindingPublic,
@@ -36,6 +35,7 @@ from app.plans.schemas import (
     ValidationPublic,
 )
 from app.settings import get_settings
+from gis import editing
 from gis.coverage import CoverageTolerances, audit_coverage
 from gis.partition import partition_community, repartition
 
@@ -521,7 +521,10 @@ def apply_edit(
     community = community_geom(session, plan.community_code)
     grids = plan_grids(session, plan)
     by_id = {g.id: g for g in grids}
-    geoms = edit({g.id: to_shape(g.geom) for g in grids}, community, grids)
+    try:
+        geoms = edit({g.id: to_shape(g.geom) for g in grids}, community, grids)
+    except editing.EditRefused as exc:
+        raise InvalidInput(str(exc)) from exc
     for gid, grid in list(by_id.items()):
         if gid not in geoms or geoms[gid].is_empty:
             session.delete(grid)

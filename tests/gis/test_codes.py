@@ -3,8 +3,7 @@
 import pytest
 from shapely.geometry import box
 
-from app.errors import Conflict
-from app.plans.codes import allocate, reading_order
+from gis.codes import SerialsExhausted, allocate, reading_order
 
 C = "419901001001"
 # A 2×2 block given in scrambled order: SE, NW, SW, NE.
@@ -42,5 +41,5 @@ def test_allocate_uses_smallest_unused_serials_in_reading_order(used, expected) 
 
 
 def test_allocate_refuses_when_serials_run_out() -> None:
-    with pytest.raises(Conflict):
+    with pytest.raises(SerialsExhausted, match="419901001001"):
         allocate(C, [SE, NW], set(range(1, 999)))
