@@ -8,43 +8,16 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 
 from sqlalchemy import Engine
 
+from app.cli_support import database
+from app.commands import DOMAIN_COMMANDS, AddCommands
 from app.settings import Settings, get_settings
 
-
-@contextmanager
-def database(settings: Settings, *, migrate: bool = True) -> Iterator[Engine]:
-    """An engine on the configured server, or on the embedded cluster, started if needed and
-    stopped afterwards only if this command started it."""
-    from app import migrate as migrations
-    from app.db import make_engine, sync_registry_config, unit_of_work
-
-    cluster = None
-    started_here = False
-    url = settings.database_url
-    if not url:
-        from app.embedded import EmbeddedCluster
-
-        cluster = EmbeddedCluster(settings.data_dir.resolve(), settings.embedded_port)
-        started_here = not cluster.is_running()
-        cluster.start()
-        url = cluster.url()
-    engine = make_engine(url, pool_size=2)
-    try:
-        if migrate:
-            migrations.upgrade(engine)
-            with unit_of_work(engine) as session:
-                sync_registry_config(session, settings)
-        yield engine
-    finally:
-        engine.dispose()
-        if cluster is not None and started_here:
-            cluster.stop()
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _print(obj: object) -> None:
@@ -289,12 +262,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from app.auth.policy import Role
-
-    p = argparse.ArgumentParser(prog="gridgov", description="网格化服务管理平台 gridgov")
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _add_run(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="start the database, load the demo county, serve the API")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
@@ -305,9 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+
+def _add_migrate(sub: Subparsers) -> None:
     sub.add_parser("migrate", help="bring the schema up to date").set_defaults(func=cmd_migrate)
+
+
+def _add_demo(sub: Subparsers) -> None:
     sub.add_parser("demo", help="load the demo county (idempotent)").set_defaults(func=cmd_demo)
 
+
+def _add_import(sub: Subparsers) -> None:
     imp = sub.add_parser(
         "import", help="import areas, grids, buildings, households, staff or barriers"
     )
@@ -321,15 +296,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--commit", action="store_true", help="write (default: dry run with a report)")
     imp.set_defaults(func=cmd_import)
 
+
+def _add_locate(sub: Subparsers) -> None:
     loc = sub.add_parser("locate", help="which grid is this point in, and who answers for it")
     loc.add_argument("lng", type=float)
     loc.add_argument("lat", type=float)
     loc.add_argument("--crs", default="wgs84")
     loc.set_defaults(func=cmd_locate)
 
+
+def _add_geocode(sub: Subparsers) -> None:
     geo = sub.add_parser("geocode", help="match a Chinese address to a building and its grid")
     geo.add_argument("address")
     geo.set_defaults(func=cmd_geocode)
+
+
+def _add_user(sub: Subparsers) -> None:
+    from app.auth.policy import Role
 
     user = sub.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -351,25 +334,33 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--staff-code")
     add.set_defaults(func=cmd_user_add)
 
+
+def _add_db(sub: Subparsers) -> None:
     db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(func=cmd_db)
 
-    from app.incidents.cli import add_incident_commands
 
-    add_incident_commands(sub)
+# The registry of ``gridgov``'s commands, in the order ``--help`` lists them: (name, the function
+# that adds the sub-command(s)). The platform's own first, then each domain's (app/commands.py).
+COMMANDS: list[tuple[str, AddCommands]] = [
+    ("run", _add_run),
+    ("migrate", _add_migrate),
+    ("demo", _add_demo),
+    ("import", _add_import),
+    ("locate", _add_locate),
+    ("geocode", _add_geocode),
+    ("user", _add_user),
+    ("db", _add_db),
+    *DOMAIN_COMMANDS,
+]
 
-    from app.audits.cli import add_audit_parser
 
-    add_audit_parser(sub)
-
-    from app.audittrail.cli import add_audit_log_parser
-
-    add_audit_log_parser(sub)
-
-    from app.plans.cli import add_plan_commands
-
-    add_plan_commands(sub)
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridgov", description="网格化服务管理平台 gridgov")
+    sub = p.add_subparsers(dest="command", required=True)
+    for _name, add_commands in COMMANDS:
+        add_commands(sub)
     return p
 
 

@@ -39,13 +39,13 @@ from app.locate.router import router as locate_router
 from app.meta.router import router as meta_router
 from app.ogc.router import router as ogc_router
 from app.plans.router import router as plans_router
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from app.visits.router import router as visits_router
 from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web import visits_layer as web_visits
-from app.web.deps import WEB_DIR
+from app.web.deps import WEB_DIR, LoginRequired, to_login
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +58,14 @@ ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.ro
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     engine: Engine | None = None,
     session_factory: Callable[[], Session] | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass ``session_factory`` bound to a rolled-back connection."""
-    settings = settings or get_settings()
+    """Build the app from ``settings``, which reach every route as ``request.app.state.settings``
+    (nothing below the entry points reads the environment). Tests pass ``session_factory`` bound
+    to a rolled-back connection."""
     signing_key(settings)  # no key, no start (app/auth/keys.py)
 
     @asynccontextmanager
@@ -113,6 +114,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, to_login)  # a page without a session: not an error
     install_edge(app, settings)
     # Outermost, so writes refused by the edge (CSRF, body limits) are in the audit trail too.
     app.add_middleware(AuditWritesMiddleware)

@@ -39,7 +39,7 @@ from app.auth.policy import Principal, Role  # noqa: E402
 from app.auth.scope import scope_of  # noqa: E402
 from app.db import access_for, access_sessionmaker, intake_access, with_access  # noqa: E402
 from app.incidents.calendar import TZ, default_calendar  # noqa: E402
-from app.incidents.config import get_incident_settings  # noqa: E402
+from app.incidents.config import IncidentSettings  # noqa: E402
 from app.incidents.intake import intake  # noqa: E402
 from app.incidents.kpis import compute_kpis  # noqa: E402
 from app.incidents.schemas import IncidentCreate  # noqa: E402
@@ -131,7 +131,7 @@ def main() -> None:
 
         with plain() as s:
             snapshot = load_snapshot(s, edge_distance_m=20.0)
-        calendar, settings = default_calendar(), get_incident_settings()
+        calendar, settings = default_calendar(), IncidentSettings()
         minx, miny, maxx, maxy = BOX
         counter = iter(range(10**9))
 

@@ -24,10 +24,9 @@ def cmd_audit(args: argparse.Namespace, settings: Any) -> int:
     from app.audits.service import report_base, run_audit
     from app.auth.policy import system_principal
     from app.auth.scope import scope_of
-    from app.cli import database
+    from app.cli_support import database
     from app.db import unit_of_work
     from app.errors import GridgovError
-    from app.visits.settings import get_visit_settings
     from gis.coverage import CoverageTolerances
 
     operator = scope_of(system_principal("cli")).narrow(args.area)
@@ -38,7 +37,7 @@ def cmd_audit(args: argparse.Namespace, settings: Any) -> int:
                     session,
                     scope=operator,
                     tolerances=CoverageTolerances(band=settings.household_band),
-                    coverage_target=get_visit_settings().coverage_target,
+                    coverage_target=settings.visits.coverage_target,
                 )
                 if args.format == "html":
                     from app.audits.report import render_html

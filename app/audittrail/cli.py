@@ -25,7 +25,7 @@ def add_audit_log_parser(sub: Any) -> None:
 
 def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
     from app.audittrail.chain import verify
-    from app.cli import database
+    from app.cli_support import database
     from app.db import unit_of_work
 
     with database(settings) as engine, unit_of_work(engine) as session:
@@ -36,7 +36,7 @@ def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
 
 def cmd_purge(args: argparse.Namespace, settings: Any) -> int:
     from app.audittrail.service import purge
-    from app.cli import database
+    from app.cli_support import database
     from app.db import unit_of_work
 
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.audit_retention_days)

@@ -1,4 +1,4 @@
-"""``gridgov worker`` and ``gridgov kpis`` (registered by app.cli.build_parser)."""
+"""``gridgov worker`` and ``gridgov kpis`` (registered in app/commands.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from typing import Any
 
 def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     from app.auth.keys import signing_key
-    from app.cli import database
-    from app.incidents.config import get_incident_settings
+    from app.cli_support import database
     from app.incidents.worker import run_worker
 
     signing_key(settings)  # like every start but `gridgov run`: no key, no start
@@ -23,7 +22,7 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     # login, which owns nothing and may not change the schema (app/service_login.py).
     with database(settings, migrate=False) as engine:
         run_worker(
-            engine, get_incident_settings(), once=args.once, name=args.name, parent_pid=args.parent
+            engine, settings.incidents, once=args.once, name=args.name, parent_pid=args.parent
         )
     return 0
 
@@ -33,7 +32,7 @@ def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
 
     from app.auth.policy import system_principal
     from app.auth.scope import scope_of
-    from app.cli import database
+    from app.cli_support import database
     from app.incidents.calendar import TZ
     from app.incidents.kpis import COLUMNS, compute_kpis
 

@@ -30,9 +30,3 @@ class IncidentSettings(BaseModel):
     wecom_webhook_url: str | None = None
     notify_timeout_seconds: float = 5.0
     outbox_max_attempts: int = 8
-
-
-def get_incident_settings() -> IncidentSettings:
-    from app.settings import get_settings
-
-    return get_settings().incidents

@@ -20,7 +20,7 @@ def _band(raw: str) -> tuple[int, int]:
 def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth.policy import Role, system_principal
     from app.auth.scope import scope_of
-    from app.cli import database
+    from app.cli_support import database
     from app.db import unit_of_work
     from app.errors import GridgovError
     from app.plans.service import create_plan, plan_public

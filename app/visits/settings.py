@@ -22,9 +22,3 @@ class VisitSettings(BaseModel):
         description="share of households visited in a year below which a grid is a finding",
     )
     photo_max_bytes: int = 5 * 1024 * 1024
-
-
-def get_visit_settings() -> VisitSettings:
-    from app.settings import get_settings
-
-    return get_settings().visits

@@ -43,3 +43,22 @@ def test_locate_prints_json_and_refuses_bad_crs(cli_env, capsys):
     assert code in (0, 1) and body["point"]["lng"] == 113.5
     assert main(["locate", "113.5", "34.5", "--crs", "mars"]) == 2
     assert "crs" in capsys.readouterr().err
+
+
+def test_every_command_is_registered_once(capsys):
+    """The platform's commands and each domain's (app/commands.py) reach `gridgov --help`."""
+    from app.cli import COMMANDS, build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["--help"])
+    assert exit_.value.code == 0
+    usage = capsys.readouterr().out.splitlines()
+    listed = next(line.strip() for line in usage if line.strip().startswith("{run,"))
+    assert listed == (
+        "{run,migrate,demo,import,locate,geocode,user,db,worker,kpis,audit,audit-log,partition}"
+    )
+    names = [name for name, _ in COMMANDS]
+    assert len(names) == len(set(names))
+    # A domain's command parses into its own handler (argparse fills in the defaults).
+    args = build_parser().parse_args(["audit", "--area", "419901"])
+    assert (args.func.__module__, args.format) == ("app.audits.cli", "json")

@@ -1,0 +1,26 @@
+"""The commands each domain adds to ``gridgov``: the registry app/cli.py builds its parser from.
+
+A domain's command module (app/<domain>/cli.py) defines a function that adds its sub-command(s) to
+the parser, and is listed here; it shares helpers through app/cli_support.py, never app/cli.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.audits.cli import add_audit_parser
+from app.audittrail.cli import add_audit_log_parser
+from app.incidents.cli import add_incident_commands
+from app.plans.cli import add_plan_commands
+
+# Adds one or more sub-commands to the sub-parsers of ``gridgov`` (argparse's ``add_subparsers()``).
+AddCommands = Callable[[Any], None]
+
+# (the domain that owns the commands, the function that adds them)
+DOMAIN_COMMANDS: list[tuple[str, AddCommands]] = [
+    ("incidents", add_incident_commands),  # worker, kpis
+    ("audits", add_audit_parser),  # audit
+    ("audittrail", add_audit_log_parser),  # audit-log
+    ("plans", add_plan_commands),  # partition
+]
