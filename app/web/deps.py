@@ -1,18 +1,20 @@
 """What every page needs: the templates, the caller read from the ``gridgov_token`` cookie, and the
-area the page is about, checked against the caller's jurisdiction (403 page, never an empty map)."""
+area the page is about, checked against the caller's jurisdiction (403 page, never an empty map).
+
+A page refuses with the same domain errors as the API (``app.errors``: Forbidden, InvalidInput …);
+the one renderer there answers a browser with the HTML error page. Only a missing session is not an
+error: ``LoginRequired`` sends the browser to the login page (``to_login``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.areas.service import current_area, current_names
 from app.auth.deps import COOKIE, principal_from_token
 from app.auth.policy import (
     ROLE_LABELS,
@@ -24,10 +26,9 @@ from app.auth.policy import (
     roles_label,
 )
 from app.auth.scope import check_area_code, scope_of
-from app.errors import Forbidden, InvalidInput, Unauthorized
-
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
-templates = Jinja2Templates(directory=WEB_DIR / "templates")
+from app.errors import Forbidden, Unauthorized
+from app.grids.service import active_names
+from app.web.templating import templates
 
 # The pages and what each shows, as (resource, action) of the policy table: a role sees a page in
 # the navigation bar, and may open it, when the policy lets it do that (the API still enforces every
@@ -65,22 +66,14 @@ def require_page(principal: Principal, href: str) -> None:
     """A page the policy does not open to ``principal``: a 403 page naming who may use it."""
     resource, action = _PAGES[href]
     if not principal.may(resource, action):
-        raise PageError(403, f"此页面仅限{roles_label(allowed_roles(resource, action))}使用")
+        raise Forbidden(f"此页面仅限{roles_label(allowed_roles(resource, action))}使用")
 
 
 class LoginRequired(Exception):
-    """Raised by page dependencies; the handler in pages.py redirects to /login?next=..."""
+    """A page asked for without a session: not an error, a way to the login page (``to_login``)."""
 
     def __init__(self, next_url: str) -> None:
         self.next_url = next_url
-
-
-class PageError(Exception):
-    """A page that cannot be shown: rendered as an HTML error page with the given status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        self.message = message
 
 
 def page_principal(request: Request) -> Principal:
@@ -93,10 +86,8 @@ def page_principal(request: Request) -> Principal:
         principal = principal_from_token(request, token)
     except Unauthorized as exc:
         raise LoginRequired(next_url) from exc
-    except Forbidden as exc:  # a session that may only enrol its second factor
-        raise PageError(403, exc.message) from exc
     if principal.is_public:
-        raise PageError(403, "公众账号无权使用工作台")
+        raise Forbidden("公众账号无权使用工作台")
     return principal
 
 
@@ -104,41 +95,27 @@ PagePrincipal = Annotated[Principal, Depends(page_principal)]
 
 
 def area_info(session: Session, code: str) -> dict[str, Any] | None:
-    row = session.execute(
-        text(
-            "SELECT code, name, level, parent_code FROM areas WHERE code = :c AND valid_to IS NULL"
-        ),
-        {"c": code},
-    ).first()
-    return dict(row._mapping) if row else None
+    """The area a page is about (a grid's page is about its community)."""
+    return current_area(session, code[:12] if len(code) == 15 else code)
 
 
 def area_crumbs(session: Session, jurisdiction: str, code: str) -> list[dict[str, str]]:
     """The areas from the caller's jurisdiction down to ``code`` with their names (a grid code ends
     with its grid), for breadcrumbs; an unknown code keeps its code as its name."""
     codes = [code[:n] for n in (6, 9, 12, 15) if len(jurisdiction) <= n <= len(code)]
-    rows = session.execute(
-        text(
-            "SELECT code, name FROM areas WHERE code = ANY(:c) AND valid_to IS NULL "
-            "UNION ALL SELECT code, name FROM grids WHERE code = ANY(:c) AND status = 'active'"
-        ),
-        {"c": codes},
-    )
-    names = {r.code: r.name for r in rows}
+    names = current_names(session, codes) | active_names(session, codes)
     return [{"code": c, "name": names.get(c, c)} for c in codes]
 
 
 def checked_area(principal: Principal, area: str | None) -> str:
     """The area a page shows: the one asked for if the caller may see it (``AreaScope.narrow``),
-    else an error page (422 for a malformed code, 403 outside the jurisdiction)."""
+    else the error (InvalidInput for a malformed code, Forbidden outside the jurisdiction)."""
+    if area:
+        check_area_code(area)
     try:
-        if area:
-            check_area_code(area)
         return scope_of(principal).narrow(area).prefix
-    except InvalidInput as exc:
-        raise PageError(422, exc.message) from exc
     except Forbidden as exc:
-        raise PageError(403, f"您无权查看：{exc.message}") from exc
+        raise Forbidden(f"您无权查看：{exc.message}", **exc.detail) from exc
 
 
 AreaQuery = Annotated[str | None, Query(description="area or grid code; default: own jurisdiction")]
@@ -171,5 +148,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
-def login_redirect(next_url: str) -> RedirectResponse:
+def to_login(request: Request, exc: Exception) -> RedirectResponse:
+    """The handler for ``LoginRequired`` (app/main.py): back to this page after signing in."""
+    next_url = exc.next_url if isinstance(exc, LoginRequired) else request.url.path
     return RedirectResponse(f"/login?next={quote(next_url)}", status_code=303)

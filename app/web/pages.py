@@ -1,60 +1,38 @@
 """HTML pages: login, dispatch console, maps, boundary editor, grid worker page, dashboard.
 
 Pages are thin: they check who is asking and which area, then render a template whose script loads
-the data from the same JSON endpoints every other client uses (ENGINEERING.md practice 11).
+the data from the same JSON endpoints every other client uses (ENGINEERING.md practice 11). A page
+that cannot be shown raises the API's domain errors (``app.errors``), rendered for a browser as the
+HTML error page; a page without a session sends the browser to the login page (``LoginRequired``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
 
 from app.auth import service as auth_service
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import CurrentPrincipal, SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.router import client_address
-from app.db import SessionDep
-from app.errors import GridgovError, error_page
+from app.errors import GridgovError
 from app.http.cookies import cookie_options
 from app.web.deps import (
     COOKIE,
     AreaQuery,
-    LoginRequired,
-    PageError,
     PagePrincipal,
     area_crumbs,
     area_info,
     checked_area,
     landing_page,
-    login_redirect,
     page_context,
     render,
     require_page,
 )
 
-
-class PageRoute(APIRoute):
-    """Turns LoginRequired into a redirect and PageError into an HTML error page."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except LoginRequired as exc:
-                return login_redirect(exc.next_url)
-            except PageError as exc:
-                return error_page(request, exc.status, exc.message)
-
-        return run
-
-
-router = APIRouter(tags=["web"], include_in_schema=False, route_class=PageRoute)
+router = APIRouter(tags=["web"], include_in_schema=False)
 
 
 def _safe_next(next_url: str | None) -> str:
@@ -160,8 +138,9 @@ def totp_confirm(
             settings=request.app.state.settings,
             address=client_address(request),
         )
-    except GridgovError as exc:
-        raise PageError(exc.status_code, f"{exc.message}（返回上一页重新获取密钥）") from exc
+    except GridgovError as exc:  # the same error, saying what to do next
+        exc.message = f"{exc.message}（返回上一页重新获取密钥）"
+        raise
     response = _login_form(request, "/", notice="动态口令已启用，请重新登录（需输入动态口令）")
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -185,7 +164,7 @@ def _map_page(
     """``page`` (its path in NAV) for ``area``, if the policy opens it to the caller."""
     require_page(principal, page)
     code = checked_area(principal, area)
-    info = area_info(session, code[:12] if len(code) == 15 else code)
+    info = area_info(session, code)
     crumbs = area_crumbs(session, principal.scope_prefix, code)
     ctx = page_context(request, principal, area=code, area_info=info, crumbs=crumbs, **extra)
     ctx["cfg"]["crumbs"] = crumbs
