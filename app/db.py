@@ -1,8 +1,9 @@
-"""Engine, session dependency, and the one place that commits.
+"""Engine, sessions that declare their access, and the one place that commits.
 
-A request gets one session; the route's work is one transaction, committed when the route returns and
-*before* the response is sent (``scope="function"``), so an accepted write is durable by the time the
-client hears about it. Any exception rolls everything back: a write is all or nothing.
+A request gets one session (``SessionDep``, declared beside the caller in app/auth/deps.py, since
+it works with the caller's access); the route's work is one transaction, committed when the route
+returns and *before* the response is sent (``scope="function"``), so an accepted write is durable by
+the time the client hears about it. Any exception rolls everything back: a write is all or nothing.
 
 Every transaction also says, first thing, whom it works for (docs/security.md#row-level-security):
 ``SET LOCAL ROLE`` to one of the named database roles and the caller's jurisdiction as the setting
@@ -18,15 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from app.auth.deps import CurrentPrincipal
 from app.auth.policy import APP_ROLE, INTAKE_ROLE, SYSTEM_ROLE, Principal
 from app.settings import Settings
 
@@ -162,9 +161,7 @@ def request_session(request: Request, access: DbAccess) -> Session:
     return with_access(request.app.state.sessionmaker, access)
 
 
-def get_session(request: Request, principal: CurrentPrincipal) -> Iterator[Session]:
-    with _committing(request_session(request, access_for(principal))) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+def request_unit(request: Request, access: DbAccess) -> AbstractContextManager[Session]:
+    """A session of this app's for ``access``: commit on success, roll back on any error. The
+    request's own session (``SessionDep`` in app/auth/deps.py, which knows the caller) is one."""
+    return _committing(request_session(request, access))

@@ -37,6 +37,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.web.templating import templates
+
 logger = logging.getLogger(__name__)
 
 
@@ -347,8 +349,6 @@ def error_page(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
     """The pages' HTML error page (web/templates/error.html)."""
-    from app.web.deps import templates  # imports this module
-
     context = {"request": request, "status": status, "message": message, "nav": []}
     return templates.TemplateResponse(
         request, "error.html", context, status_code=status, headers=headers

@@ -45,7 +45,8 @@ from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web import visits_layer as web_visits
-from app.web.deps import WEB_DIR, LoginRequired, to_login
+from app.web.deps import LoginRequired, to_login
+from app.web.templating import WEB_DIR
 
 logger = logging.getLogger(__name__)
 

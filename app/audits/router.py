@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from app.audits import export
 from app.audits.schemas import AuditPublic
 from app.audits.service import get_audit, report_base, run_audit
+from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole
-from app.db import SessionDep
 from app.params import Id
 from gis.coverage import CoverageTolerances
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.audittrail.middleware import client_address
 from app.audittrail.schemas import AuditEventPublic, AuditTrailPage
 from app.audittrail.service import list_events, record_event
+from app.auth.deps import SessionDep
 from app.auth.policy import Resource
 from app.auth.scope import AreaScope, access_whole
-from app.db import SessionDep
 from app.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["audit trail 安全审计"])

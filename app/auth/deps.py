@@ -8,7 +8,7 @@ expired sessions end every token at once).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -21,8 +21,11 @@ from app.auth.keys import signing_key
 from app.auth.models import ROLES
 from app.auth.policy import ANONYMOUS, ROLE_LABELS, Principal, Role
 from app.auth.security import decode_access_token
+from app.db import access_for, request_session, request_unit
 from app.errors import Forbidden, Unauthorized
 from app.http.cookies import SESSION_COOKIE
+from app.locate.registry import today
+from app.staff.service import worker_grids
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -65,9 +68,6 @@ def _served_grids(db: Session, role: str, staff_id: int | None) -> frozenset[str
     (app/auth/policy.py: SERVED_GRIDS_ONLY)."""
     if role != Role.GRID_WORKER or staff_id is None:
         return frozenset()
-    from app.locate.registry import today
-    from app.visits.service import worker_grids
-
     return frozenset(worker_grids(db, staff_id, today()))
 
 
@@ -87,8 +87,6 @@ def principal_from_token(request: Request, token: str) -> Principal:
         staff_id=staff,
         session_id=sess,
     )
-    from app.db import access_for, request_session  # app.db depends on this module
-
     # The lookup works with the caller's own database access (their jurisdiction), nothing more.
     db = request_session(request, access_for(principal))
     try:
@@ -128,6 +126,16 @@ async def _logged_in(principal: Annotated[Principal, Depends(_principal)]) -> Pr
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 CurrentUser = Annotated[Principal, Depends(_logged_in)]
+
+
+def get_session(request: Request, principal: CurrentPrincipal) -> Iterator[Session]:
+    """The request's session, working with the caller's database access; committed when the route
+    returns, before the response is sent (app/db.py)."""
+    with request_unit(request, access_for(principal)) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
-from app.auth.deps import CurrentUser, require_roles
+from app.auth.deps import CurrentUser, SessionDep, require_roles
 from app.auth.policy import Action, Principal, Resource
 from app.auth.schemas import (
     Message,
@@ -24,7 +24,6 @@ from app.auth.schemas import (
     UserUpdate,
 )
 from app.auth.scope import AreaScope, access_whole
-from app.db import SessionDep
 from app.errors import Forbidden, GridgovError, problem_for, render
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -2,8 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.auth.deps import CurrentPrincipal
-from app.db import SessionDep
+from app.auth.deps import CurrentPrincipal, SessionDep
 from app.geocode import service
 from app.geocode.schemas import GeocodePublic
 from app.locate.router import SnapshotDep

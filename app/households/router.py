@@ -3,9 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.audittrail.middleware import client_address
+from app.auth.deps import SessionDep
 from app.auth.policy import Resource
 from app.auth.scope import AreaScope, access_whole
-from app.db import SessionDep
 from app.households import service
 from app.households.schemas import AccessLogPublic, HouseholdPublic, HouseholdsPublic
 from app.params import Id, IdQuery

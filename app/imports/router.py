@@ -4,9 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import access_whole
-from app.db import SessionDep
 from app.imports.service import run_import
 from app.imports.upload import receive_upload
 

@@ -24,9 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.deps import SessionDep
 from app.auth.policy import ANONYMOUS, Action, Resource
 from app.auth.scope import AreaScope, access_whole
-from app.db import SessionDep, intake_access, request_session
+from app.db import intake_access, request_session
 from app.errors import InvalidInput, NotFound, Unauthorized
 from app.incidents import intake as intake_mod
 from app.incidents import service

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import CurrentPrincipal, SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole, scope_of
-from app.db import SessionDep, intake_access, request_session
+from app.db import intake_access, request_session
 from app.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.incidents import intake as intake_mod
 from app.incidents import kpis as kpi_mod

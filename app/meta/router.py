@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from app.auth.deps import SessionDep
 from app.auth.policy import ROLE_LABELS
-from app.db import SessionDep
 from app.incidents import statemachine as sm
 from app.incidents.service import category_names
 

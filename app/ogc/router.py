@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Resource
 from app.auth.scope import AreaScope, access_whole
-from app.db import SessionDep
 from app.errors import InvalidInput, NotFound
 from app.ogc import collections as cols
 from app.params import BigId, Offset, max_id

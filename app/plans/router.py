@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy import select
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource, allowed_roles, roles_label
 from app.auth.scope import AreaScope, access, access_whole
-from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.imports.upload import receive_upload
 from app.params import Id

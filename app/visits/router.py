@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole
-from app.db import SessionDep
 from app.visits import coverage as cov
 from app.visits import service
 from app.visits.schemas import CoveragePublic, DueList, VisitCreate, VisitPublic

@@ -19,6 +19,7 @@ from app.buildings.queries import community_filter
 from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.locate.service import check_coordinates, coord_system, to_storage
 from app.staff.models import Staff
+from app.staff.service import worker_grids
 from app.visits.cadence import CadenceRule, interval_sql, load_rules, rule_for
 from app.visits.models import Visit
 from app.visits.schemas import DueHousehold, DueList, VisitCreate, VisitPublic, WorkerOut
@@ -62,21 +63,6 @@ def household_grid(
     if row.grid_code is not None:
         scope.require(row.grid_code, missing=missing)
     return row, row.grid_code
-
-
-def worker_grids(session: Session, staff_id: int, on: dt.date) -> list[str]:
-    """Grids a person leads, works in, or is linked to as a township cadre (联系网格干部, who visit
-    households too: 走村不漏户、户户见干部) on a date."""
-    return list(
-        session.scalars(
-            text(
-                "SELECT DISTINCT grid_code FROM staff_assignments WHERE staff_id = :s "
-                "AND role IN ('leader', 'worker', 'cadre') AND start_date <= :d "
-                "AND (end_date IS NULL OR end_date >= :d) ORDER BY grid_code"
-            ),
-            {"s": staff_id, "d": on},
-        )
-    )
 
 
 def _resolve_worker(session: Session, data: VisitCreate, principal: Principal) -> Staff:

@@ -14,9 +14,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Resource
 from app.auth.scope import AreaScope, access
-from app.db import SessionDep
 from app.incidents import service
 from app.incidents.statemachine import IN_PROGRESS_STATES
 

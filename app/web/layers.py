@@ -21,10 +21,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
 from app.buildings.queries import community_filter
-from app.db import SessionDep
 from app.errors import InvalidInput
 from app.locate.registry import today
 

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from app.auth.deps import SessionDep
 from app.auth.policy import Resource
 from app.auth.scope import AreaScope, access
-from app.db import SessionDep
 from app.visits import service
 
 router = APIRouter(tags=["map layers"])

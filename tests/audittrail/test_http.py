@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.audittrail import record_event
-from app.auth.deps import CurrentUser, require_roles
-from app.db import SessionDep
+from app.auth.deps import CurrentUser, SessionDep, require_roles
 from app.errors import Conflict
 from tests.factories import G11, tiny_county
 
