@@ -3,7 +3,7 @@ sent by our own pages.
 
 Double-submit (asgi-csrf): a signed random token in the ``gridgov_csrf`` cookie (readable by our
 scripts, set by any page that renders the token: every logged-in page and the login form), echoed in
-an ``X-CSRF-Token`` header (fetch calls, web/static/gridgov/common.js) or a ``csrf_token`` form field
+an ``X-CSRF-Token`` header (fetch calls, web/static/gridgov/api.js) or a ``csrf_token`` form field
 (the login and logout forms). Another site can make the browser send our cookies but cannot read them.
 
 Checked: POST/PUT/PATCH/DELETE that carry the ``gridgov_token`` cookie and no Authorization header,

@@ -71,6 +71,9 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 ACTIONS = tuple(TRANSITIONS)
+# Events in a case's history that are not moves of the table: intake (app/incidents/intake.py) and
+# the re-routing when a boundary plan takes effect (app/plans/approval.py).
+EVENT_LABELS = {"report": "上报", "reroute": "改划网格"}
 
 
 def allowed_actions(state: str) -> list[str]:

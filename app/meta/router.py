@@ -24,6 +24,9 @@ class Meta(BaseModel):
     states: dict[str, str] = Field(description="incident state → label, in lifecycle order")
     in_progress_states: list[str] = Field(description="states a dispatcher's console lists (在办)")
     transitions: dict[str, str] = Field(description="transition action → label")
+    events: dict[str, str] = Field(
+        description="action of any event in a case's history → label (the transitions, intake, re-routing)"
+    )
     categories: dict[str, str] = Field(description="incident category code → name")
     roles: dict[str, str] = Field(description="role → label")
 
@@ -31,10 +34,12 @@ class Meta(BaseModel):
 @router.get("/meta", response_model=Meta)
 def meta(session: SessionDep, response: Response) -> Meta:
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    transitions = {action: t.label for action, t in sm.TRANSITIONS.items()}
     return Meta(
         states=dict(sm.STATE_LABELS),
         in_progress_states=list(sm.IN_PROGRESS_STATES),
-        transitions={action: t.label for action, t in sm.TRANSITIONS.items()},
+        transitions=transitions,
+        events={**sm.EVENT_LABELS, **transitions},
         categories=dict(sorted(category_names(session).items())),
         roles={str(role): label for role, label in ROLE_LABELS.items()},
     )

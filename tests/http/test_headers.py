@@ -32,7 +32,7 @@ def test_headers_on_a_page_an_api_answer_a_static_file_and_errors(client, token_
     page = client.get("/login")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     api = client.get("/api/v1/locate", params={"lng": 113.002, "lat": 34.005})
-    static = client.get("/static/gridgov/common.js")
+    static = client.get("/static/gridgov/api.js")
     assert static.status_code == 200
     missing = client.get("/api/v1/incidents/1", headers=token_for("dispatcher"))
     assert missing.status_code == 404

@@ -48,7 +48,13 @@ def test_worker_reports_and_dispatcher_accepts(web, browser, live_server) -> Non
         page.fill("#d-note", "已电话联系")
         page.click("#detail button[data-action='accept']")
         page.wait_for_function("() => document.querySelector('#d-state')?.textContent === '已受理'")
-        assert "受理" in page.inner_text("#d-history")
+        # Labels of the history and the actions come from GET /api/v1/meta, never the codes.
+        history = page.inner_text("#d-history")
+        assert "：上报 → 已上报" in history
+        assert "：受理 → 已受理（已电话联系）" in history
+        assert "report" not in history and "accepted" not in history
+        assert page.inner_text("#detail button[data-action='register']") == "立案"
+        assert "已受理" in page.inner_text("#cases")
         page.screenshot(path=str(web_artifacts() / "console-accepted.png"))
         assert errors == []
     finally:

@@ -24,6 +24,11 @@ def test_meta_serves_labels_to_anyone_and_may_be_cached(client) -> None:  # type
     assert meta["transitions"]["accept"] == "受理"
     assert meta["transitions"]["escalate"] == "升级督办"
     assert meta["transitions"]["resolve_on_spot"] == "自行处置"
+    assert "report" not in meta["transitions"]  # not a move a client can ask for
+    # A case's history also holds its intake and a boundary change's re-routing.
+    assert meta["events"]["report"] == "上报"
+    assert meta["events"]["reroute"] == "改划网格"
+    assert meta["events"]["accept"] == "受理"
     # The category table as loaded by the migrations (app/incidents/data/categories.csv).
     assert meta["categories"]["01"] == "矛盾纠纷"
     assert meta["categories"]["0101"] == "邻里纠纷"

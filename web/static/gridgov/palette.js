@@ -1,0 +1,37 @@
+/* Every colour the pages draw with, each constant with one meaning. Several meanings share a hue
+   (green is "on time", "within the band", "has a leader", "visited"), but a page never borrows
+   another meaning's constant: change what "overdue" looks like here and only overdue changes. */
+
+const GREEN = "#12b76a", AMBER = "#f79009", RED = "#d92d20", GREY = "#98a2b3";
+
+/** Case deadline (urgency from the cases layer): the red light. */
+export const URGENCY = { on_time: GREEN, due_soon: AMBER, overdue: RED };
+
+/** The ring of a case marker: its lifecycle state. */
+export const STATE_RING = { reported: "#7a5af8", accepted: "#2e90fa", registered: "#0b63b0", dispatched: "#06aed4", handling: "#344054", handled: "#667085", verified: GREY };
+export const STATE_RING_OTHER = "#344054";
+
+/** A grid's households against the band (dedicated grids are exempt). */
+export const BAND = { below: AMBER, within: GREEN, above: RED, exempt: "#b8c2cc" };
+
+/** A grid's leader. */
+export const STAFFING = { leader: GREEN, none: RED };
+
+/** Visit coverage steps, highest first: [lowest share, colour, legend text]. */
+export const VISIT_STEPS = [[0.9, GREEN, "≥90%"], [0.6, "#84cc16", "60–90%"], [0.3, AMBER, "30–60%"], [0, RED, "<30%"]];
+
+/** Any share or value the API has no data for. */
+export const NO_DATA = GREY;
+
+/** The visits map: a visit, a household visited or not in the period, a special-group household's ring. */
+export const VISITS = { visit: "#2e90fa", visited: GREEN, unvisited: RED, special: "#7a5af8" };
+
+/** A plan's grids in the editor: in the band, out of it, selected; validation errors (gaps, overlaps). */
+export const PLAN = { in_band: GREEN, out_of_band: AMBER, selected: "#0b63b0", finding: RED, building: "#475467", building_fill: "#fff", picked: "#0b63b0" };
+
+/** KPI charts: closure rate bars, on-time handling bars, the overdue-rate trend. */
+export const KPI = { closure: "#0b63b0", on_time: GREEN, overdue_trend: RED, axis: GREY, grid: "#e4e8ee", secondary: "#6b7785" };
+
+/** Map outlines: the active grids (tiles), a coloured grid's edge, child areas to drill into, and the
+    base layers from the database. */
+export const OUTLINE = { grid: "#0b4f8a", grid_edge: "#344054", area: "#5b6b7c", area_fill: "#f7f3ea", building: "#9aa5b1", building_fill: "#cbd2d9" };
