@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app import apidocs
 from app.audits.router import router as audits_router
 from app.audittrail.middleware import AuditWritesMiddleware
 from app.audittrail.router import router as audittrail_router
@@ -112,6 +113,8 @@ def create_app(
         version="0.1.0",
         description="Grid registry, routing (point/address → grid → leader), imports, auth.",
         lifespan=lifespan,
+        docs_url=None,  # served from this machine by app/apidocs.py, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -121,6 +124,7 @@ def create_app(
     app.add_middleware(AuditWritesMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    apidocs.install(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     return app

@@ -5,9 +5,9 @@ attributes, so styles allow 'unsafe-inline' (styles cannot run code). Images may
 configured base-map tile server. Nobody may frame us (clickjacking).
 
 Two kinds of responses differ:
-- the interactive API docs (/docs, /redoc: FastAPI's pages, which load Swagger UI from its CDN and
-  start it with an inline script). They carry no data of ours, so their own inline scripts are
-  allowed by hash, computed from the page as it is sent.
+- the interactive API docs (/docs: Swagger UI from our own /static/swagger-ui, started with an inline
+  script). The page carries no data of ours, so its own inline script is allowed by hash, computed
+  from the page as it is sent.
 - the audit report (``/api/v1/audits?f=html``) inlines its scripts so it works offline; it is sent as
   an attachment (app/audits/router.py), to be opened from disk, and gets the strict policy here,
   so it never runs inside our origin.
@@ -25,8 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.cookies import is_https
 
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
-_DOCS_CDN = "https://cdn.jsdelivr.net"
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
@@ -68,9 +67,9 @@ def _docs_policy(body: bytes) -> str:
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' {_DOCS_CDN} {hashes}".rstrip(),
-            f"style-src 'self' 'unsafe-inline' {_DOCS_CDN}",
-            "img-src 'self' data: https:",
+            f"script-src 'self' {hashes}".rstrip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
             "connect-src 'self'",
             "frame-ancestors 'none'",
             "base-uri 'self'",

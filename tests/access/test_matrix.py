@@ -326,7 +326,6 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/openapi.json"): _static("/openapi.json"),
     (GET, "/docs"): _static("/docs"),
     (GET, "/docs/oauth2-redirect"): _static("/docs/oauth2-redirect"),
-    (GET, "/redoc"): _static("/redoc"),
     # ---- pages (shells: the data comes from the API above; an area outside is a 403 page)
     (GET, "/login"): _page("/login", area=False),
     (GET, "/login/totp"): _page("/login/totp", area=False),

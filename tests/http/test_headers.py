@@ -76,6 +76,18 @@ def test_api_docs_allow_only_their_own_inline_script(client) -> None:  # type: i
     assert "frame-ancestors 'none'" in csp and r.headers["x-frame-options"] == "DENY"
 
 
+def test_api_docs_need_no_network(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sorted(assets) == [
+        "/static/swagger-ui/favicon-32x32.png",
+        "/static/swagger-ui/swagger-ui-bundle.js",
+        "/static/swagger-ui/swagger-ui.css",
+    ]
+    assert all(client.get(a).status_code == 200 for a in assets)
+    assert client.get("/redoc").status_code == 404  # ReDoc would need its CDN
+
+
 def test_audit_report_is_a_download(client, county, token_for) -> None:  # type: ignore[no-untyped-def]
     r = client.get("/api/v1/audits?area=419901&f=html", headers=token_for("auditor"))
     assert r.status_code == 200
