@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+from csv import DictReader
 
 import pytest
 from sqlalchemy import text
@@ -102,8 +104,9 @@ def test_api_json_and_csv(api, cases, token_for):
     assert r.json()["rows"][0]["due"] == 4
     csv = api.get("/api/v1/kpis", params={**q, "format": "csv", "group_by": "grid"}, headers=h)
     assert csv.headers["content-type"].startswith("text/csv")
-    lines = csv.text.lstrip("\ufeff").strip().splitlines()
-    assert lines[0].startswith("group,due,closed") and len(lines) == 3
+    rows = list(DictReader(io.StringIO(csv.text.lstrip("\ufeff"))))
+    # Per grid, as worked out above: G11 has cases 1 and 2 (both closed), G12 cases 3 and 4.
+    assert [(r["group"], r["due"], r["closed"]) for r in rows] == [(G11, "2", "2"), (G12, "2", "0")]
     assert api.get("/api/v1/kpis", params=q).status_code == 401
     assert api.get("/api/v1/kpis", params={**q, "area": "419902"}, headers=h).status_code == 403
     assert (
@@ -114,19 +117,48 @@ def test_api_json_and_csv(api, cases, token_for):
     )
 
 
+OPEN = "('reported', 'accepted', 'registered', 'dispatched', 'handling')"
+
+
 def test_demo_step_creates_all_states_and_is_idempotent(db, county):
     from app.incidents.demo import demo_incidents_step
 
+    def scalar(sql: str) -> int:
+        return int(db.execute(text(sql)).scalar_one())
+
     line = demo_incidents_step(db)
-    assert "3000" in line
+    # The step's clock is the transaction's, to the second: the same ``now`` as here.
+    overdue = scalar(
+        "SELECT count(*) FROM incidents WHERE source = 'demo' AND state IN "
+        f"{OPEN} AND deadline < date_trunc('second', now())"
+    )
+    assert line == f"示范事件：3000 件（近90天，全部状态），其中逾期未处置 {overdue} 件"
+    assert overdue > 0  # the console has red lights to show
+    assert scalar("SELECT count(*) FROM incidents WHERE source = 'demo'") == 3000
     states = set(
         db.execute(text("SELECT DISTINCT state FROM incidents WHERE source = 'demo'")).scalars()
     )
     assert {"reported", "handling", "closed", "evaluated", "rejected", "voided"} <= states
-    bad = db.execute(
-        text(
-            "SELECT count(*) FROM incidents WHERE source = 'demo' AND (closed_at < handled_at OR closed_at > now())"
+    # Each case's history starts with its report and ends in the state the case is in.
+    assert (
+        scalar(
+            """
+        SELECT count(*) FROM incidents i WHERE source = 'demo' AND (
+            (SELECT e.action FROM incident_events e WHERE e.incident_id = i.id ORDER BY e.id LIMIT 1)
+                IS DISTINCT FROM 'report'
+         OR (SELECT e.to_state FROM incident_events e WHERE e.incident_id = i.id
+              ORDER BY e.id DESC LIMIT 1) IS DISTINCT FROM i.state)
+        """
         )
-    ).scalar_one()
-    assert bad == 0
-    assert "跳过" in demo_incidents_step(db)
+        == 0
+    )
+    assert (
+        scalar(
+            "SELECT count(*) FROM incidents WHERE source = 'demo' "
+            "AND (closed_at < handled_at OR closed_at > now())"
+        )
+        == 0
+    )
+    # A second run adds nothing and says so.
+    assert demo_incidents_step(db) == "示范事件已存在，跳过"
+    assert scalar("SELECT count(*) FROM incidents WHERE source = 'demo'") == 3000

@@ -1,7 +1,9 @@
 """Browser tests: the real app under uvicorn on 127.0.0.1, headless Debian chromium via Playwright.
 
 The fixture data (the tiny county of tests/factories.py plus users) is committed on a real
-connection, because the server answers from its own connections, and deleted afterwards.
+connection, because the server answers from its own connections, and deleted afterwards. What a
+test makes (cases, visits, plans) is deleted before and after each test (``web``), so every test
+starts from the same county and any one can run alone.
 """
 
 from __future__ import annotations
@@ -44,26 +46,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cleanup(conn: Any) -> None:
+# What tests make in the tiny county, dependants first.
+_MADE = (
+    ("incident_events", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
+    ("incident_outbox", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
+    ("incidents", "grid_code LIKE '419901%'"),
+    ("visits", "grid_code LIKE '419901%'"),
+    ("plan_grids", "plan_id IN (SELECT id FROM plans WHERE community_code LIKE '419901%')"),
+    ("plans", "community_code LIKE '419901%'"),
+)
+
+
+def _delete_made(conn: Any) -> None:
     # The case history is append-only (a trigger refuses DELETE): as the test cluster's superuser we
     # switch triggers off for this transaction only, so we must delete dependent rows ourselves.
     conn.execute(text("SET LOCAL session_replication_role = replica"))
-    for table, where in (
-        (
-            "incident_events",
-            "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')",
-        ),
-        (
-            "incident_outbox",
-            "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')",
-        ),
-        ("incidents", "grid_code LIKE '419901%'"),
-        ("visits", "grid_code LIKE '419901%'"),
-        ("plan_grids", "plan_id IN (SELECT id FROM plans WHERE community_code LIKE '419901%')"),
-        ("plans", "community_code LIKE '419901%'"),
-    ):
+    for table, where in _MADE:
         if conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar():
             conn.execute(text(f"DELETE FROM {table} WHERE {where}"))
+
+
+def _cleanup(conn: Any) -> None:
+    _delete_made(conn)
     conn.execute(text("DELETE FROM users WHERE username = ANY(:u)"), {"u": [u[0] for u in USERS]})
     conn.execute(
         text(
@@ -179,7 +183,20 @@ class Watched:
 
 
 @pytest.fixture
-def web(browser: Any, live_server: str) -> Iterator[Watched]:
+def fresh_county(engine: Engine, web_data: None) -> Iterator[None]:
+    """The committed tiny county with nothing made by a test: no cases, visits or plans, before
+    the test and after it."""
+    with engine.begin() as conn:
+        _delete_made(conn)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            _delete_made(conn)
+
+
+@pytest.fixture
+def web(browser: Any, live_server: str, fresh_county: None) -> Iterator[Watched]:
     context = browser.new_context(
         viewport={"width": 1280, "height": 800},
         geolocation={"latitude": 34.005, "longitude": 113.002},

@@ -23,7 +23,8 @@ def test_worker_reports_and_dispatcher_accepts(web, browser, live_server) -> Non
     web.page.set_input_files("#photo", {"name": "p.png", "mimeType": "image/png", "buffer": PNG})
     web.page.click("#report")
     web.page.wait_for_selector("#report-ok")
-    assert "419901001001001" in web.page.inner_text("#report-ok")
+    case_no = web.page.inner_text("#report-ok b")
+    assert web.page.inner_text("#report-ok") == f"已上报，案件编号 {case_no}，网格 419901001001001"
     web.shot("worker-reported")
     web.assert_clean()
 
@@ -36,9 +37,10 @@ def test_worker_reports_and_dispatcher_accepts(web, browser, live_server) -> Non
         page.fill("input[name=username]", "disp")
         page.fill("input[name=password]", "secret-pass-1")
         page.click("button[type=submit]")
-        page.wait_for_selector("#cases li[data-id]")
-        assert "邻里纠纷" in page.inner_text("#cases")
-        page.click("#cases li[data-id]")
+        mine = page.locator("#cases li[data-id]", has_text=case_no)
+        mine.wait_for()
+        assert "邻里纠纷" in mine.inner_text()
+        mine.click()
         page.wait_for_selector("#detail button[data-action='accept']")
         assert "张伟" in page.inner_text("#d-leader")  # the grid leader, phone shown to dispatchers
         # The worker's photo is shown, loaded from the app (the image really decodes).

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import C1, G11, TOWNSHIP, tiny_county
+from tests.factories import C1, G11, TOWNSHIP
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what a browser sends
 JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
-def county(db):  # type: ignore[no-untyped-def]
-    tiny_county(db)
+def county(web_data):  # type: ignore[no-untyped-def]
+    """The tiny county (tests/factories.py), committed once for tests/web (conftest.py)."""
 
 
 def _get(client: TestClient, bearer: dict[str, str], path: str, accept: dict[str, str]) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 pytestmark = pytest.mark.browser
 
@@ -20,25 +19,23 @@ def _px(web: Any, lng: float, lat: float) -> tuple[float, float]:
     return box["x"] + pt[0], box["y"] + pt[1]
 
 
-@pytest.fixture
-def no_plans(engine):  # type: ignore[no-untyped-def]
-    def wipe() -> None:
-        with engine.begin() as conn:
-            if conn.execute(text("SELECT to_regclass('plans')")).scalar():
-                conn.execute(text("DELETE FROM plans WHERE community_code LIKE '419901%'"))
-
-    wipe()
-    yield
-    wipe()
+# Resolves true once the map shows the point and stands still (two frames alike): the fit to the
+# new plan's grids has ended, so a click lands where it is aimed.
+MAP_SETTLED = """([lng, lat]) => new Promise((done) => {
+  const view = () => GG_MAP.getBounds().toBBoxString();
+  const before = view();
+  requestAnimationFrame(() => requestAnimationFrame(() =>
+    done(view() === before && GG_MAP.getBounds().contains([lat, lng]))));
+})"""
 
 
-def test_split_grid_in_draft_plan(web, no_plans) -> None:  # type: ignore[no-untyped-def]
+def test_split_grid_in_draft_plan(web) -> None:  # type: ignore[no-untyped-def]
     web.login("plan", "/planner?area=419901001001")
     web.page.wait_for_selector("#plans li")
     web.page.click("#new-plan")
     web.page.wait_for_selector("#plan-grids tr[data-id]")
     assert web.page.locator("#plan-grids tr[data-id]").count() == 2
-    web.page.wait_for_timeout(300)
+    web.page.wait_for_function(MAP_SETTLED, arg=[113.0025, 34.008])
     # Select the west grid (…001001, holding the building with 2 households), then split it.
     web.page.mouse.click(*_px(web, 113.0025, 34.008))
     web.page.click("#t-split")
