@@ -216,8 +216,9 @@ def items(
     matched = int(
         session.scalar(select(func.count()).select_from(c.id_col.table).where(where)) or 0
     )
+    # ST_AsGeoJSON options 0: no "crs" member, which RFC 7946 GeoJSON does not allow.
     stmt: Select[Any] = (
-        select(c.id_col, func.ST_AsGeoJSON(c.geom, 7), *c.props.values())
+        select(c.id_col, func.ST_AsGeoJSON(c.geom, 7, 0), *c.props.values())
         .where(where)
         .order_by(c.id_col)
         .limit(limit)

@@ -57,6 +57,19 @@ def landing(request: Request) -> JSONResponse:
             "description": "网格、区划、楼栋、规划方案与未结事件（只读）",
             "links": [
                 _link(_url(request, "/"), "self", JSON, "本页"),
+                # QGIS's OAPIF provider gives up on a landing page without the API definition.
+                _link(
+                    str(request.base_url).rstrip("/") + "/openapi.json",
+                    "service-desc",
+                    "application/vnd.oai.openapi+json;version=3.0",
+                    "接口定义（OpenAPI）",
+                ),
+                _link(
+                    str(request.base_url).rstrip("/") + "/docs",
+                    "service-doc",
+                    "text/html",
+                    "接口文档",
+                ),
                 _link(_url(request, "/conformance"), "conformance", JSON, "符合的标准"),
                 _link(_url(request, "/collections"), "data", JSON, "数据集合"),
             ],
@@ -160,9 +173,14 @@ def items(
     collection_id: str,
     bbox: str | None = None,
     datetime: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    limit: Annotated[
+        int, Query(ge=1, description=f"page size; more than {MAX_LIMIT} is served as {MAX_LIMIT}")
+    ] = 10,
     offset: Offset = 0,
 ) -> JSONResponse:
+    # OGC API – Features: a limit above the server's maximum is capped, not refused (GDAL asks
+    # for large pages, e.g. ogr2ogr -oo PAGE_SIZE=20000); next/prev links carry the capped size.
+    limit = min(limit, MAX_LIMIT)
     c = _collection(session, scope, collection_id)
     features, matched = cols.items(
         session,

@@ -28,6 +28,9 @@ def test_landing_and_conformance(client) -> None:  # type: ignore[no-untyped-def
     rels = {link["rel"]: link["href"] for link in landing["links"]}
     assert rels["data"].endswith("/ogc/collections") and rels["data"].startswith("http")
     assert rels["conformance"].endswith("/ogc/conformance")
+    # QGIS's OAPIF provider needs the API definition named on the landing page.
+    assert rels["service-desc"].endswith("/openapi.json") and rels["service-doc"].endswith("/docs")
+    assert client.get(rels["service-desc"]).json()["openapi"].startswith("3.")
     conf = client.get(f"{OGC}/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conf
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf
@@ -74,6 +77,11 @@ def test_items_bbox_limit_paging(db, client) -> None:  # type: ignore[no-untyped
     assert any(link["rel"] == "prev" for link in second["links"])
     codes = [f["properties"]["code"] for f in page["features"] + second["features"]]
     assert sorted(codes) == [G11, G12, G21]
+    # A page larger than the server's maximum is served at the maximum, not refused.
+    big = client.get(f"{OGC}/collections/grids/items", params={"limit": 20000})
+    assert big.status_code == 200 and big.json()["numberReturned"] == 3
+    # RFC 7946: no "crs" member in geometries.
+    assert all("crs" not in f["geometry"] for f in big.json()["features"])
     east = client.get(
         f"{OGC}/collections/grids/items", params={"bbox": "113.012,34.001,113.015,34.002"}
     )
@@ -187,6 +195,8 @@ def test_gdal_oapif_reads_grids(engine: Engine, committed_county) -> None:  # ty
                 "-ro",
                 f"OAPIF:http://127.0.0.1:{port}/ogc",
                 "grids",
+                "-oo",
+                "PAGE_SIZE=20000",
                 "-where",
                 f"code = '{G21}'",
             ],
