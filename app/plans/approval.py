@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
 from app.auth.scope import AreaScope
 from app.base import SRID
-from app.buildings.models import Building, Household
+from app.buildings.models import Household
 from app.errors import Conflict, InvalidInput
 from app.grids.models import Grid
 from app.incidents.models import Incident
@@ -81,6 +81,25 @@ def plan_swap(session: Session, plan: Plan, grids: list[PlanGrid]) -> Swap:
 
 
 # --------------------------------------------------------------------------- impact
+# Every building a plan assigns (plan grid by plan grid, in building id order), with the live grid
+# that holds it today: the one whose shape covers its point, the smallest code on a shared edge
+# (as routing decides). One statement for the whole plan, however many buildings it moves.
+_ASSIGNED_BUILDINGS = text(
+    """
+    SELECT pg.id AS plan_grid_id, b.id, b.code, b.name,
+           (SELECT g.code FROM grids g
+             WHERE g.community_code = :community AND g.status = 'active'
+               AND ST_Intersects(g.geom, b.location)
+             ORDER BY g.code LIMIT 1) AS before
+      FROM plan_grids pg
+     CROSS JOIN LATERAL unnest(pg.building_ids) WITH ORDINALITY AS a(building_id, n)
+      JOIN buildings b ON b.id = a.building_id
+     WHERE pg.plan_id = :plan
+     ORDER BY pg.id, a.n
+    """
+)
+
+
 def _grid_of_point(geoms: list[tuple[str, BaseGeometry]], x: float, y: float) -> str | None:
     p = shapely.Point(x, y)
     return next((code for code, g in geoms if g.intersects(p)), None)
@@ -93,39 +112,23 @@ def impact(session: Session, *, plan_id: int, scope: AreaScope) -> ImpactPublic:
     swap = plan_swap(session, plan, grids)
     new_label = {pg.id: pg.code or f"新网格#{pg.id}" for pg in grids}
     plan_geoms = [(new_label[pg.id], to_shape(pg.geom)) for pg in grids]
-    old_geoms = [
-        (g.code, to_shape(g.geom))
-        for g in session.scalars(
-            select(Grid).where(Grid.community_code == plan.community_code, Grid.status == "active")
-        )
-    ]
     building_items: list[MoveItem] = []
     moved_ids: dict[int, tuple[str | None, str | None]] = {}
-    for pg in grids:
-        for bid in pg.building_ids:
-            row = session.execute(
-                select(
-                    Building.code,
-                    Building.name,
-                    func.ST_X(Building.location),
-                    func.ST_Y(Building.location),
-                ).where(Building.id == bid)
-            ).one_or_none()
-            if row is None:
-                continue
-            before = _grid_of_point(old_geoms, row[2], row[3])
-            after = new_label[pg.id]
-            if before != after:
-                moved_ids[bid] = (before, after)
-                building_items.append(
-                    MoveItem(
-                        id=bid,
-                        label=f"{row[1]}（{row[0]}）",
-                        from_grid=before,
-                        to_grid=after,
-                        action="划入新网格",
-                    )
+    for row in session.execute(
+        _ASSIGNED_BUILDINGS, {"plan": plan.id, "community": plan.community_code}
+    ):
+        after = new_label[row.plan_grid_id]
+        if row.before != after:
+            moved_ids[row.id] = (row.before, after)
+            building_items.append(
+                MoveItem(
+                    id=row.id,
+                    label=f"{row.name}（{row.code}）",
+                    from_grid=row.before,
+                    to_grid=after,
+                    action="划入新网格",
                 )
+            )
     household_items = (
         [
             MoveItem(
