@@ -21,11 +21,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.areas.service import area_names, child_areas
 from app.auth.deps import SessionDep
 from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
-from app.buildings.queries import community_filter
+from app.buildings.queries import building_points, community_filter
 from app.errors import InvalidInput
+from app.grids.service import grid_names
+from app.incidents.service import category_names
 from app.locate.registry import today
 
 router = APIRouter(tags=["map layers"])
@@ -112,18 +115,6 @@ def grids_layer(
     )
 
 
-_AREAS_SQL = """
-    SELECT a.code, a.name, a.level, ST_AsGeoJSON(a.geom, 6) AS geojson,
-           (SELECT count(*) FROM grids g
-             WHERE g.status = 'active' AND starts_with(g.code, a.code)) AS grids,
-           (SELECT count(*) FROM households h WHERE ST_Intersects(a.geom, h.location)) AS households
-      FROM areas a
-     WHERE a.valid_to IS NULL AND (a.parent_code = :parent OR (:self AND a.code = :parent))
-       AND {scope}
-     ORDER BY a.code
-    """
-
-
 @router.get("/api/v1/layers/areas")
 def areas_layer(
     session: SessionDep,
@@ -133,37 +124,22 @@ def areas_layer(
 ) -> dict[str, Any]:
     """The children of ``parent`` (default: the caller's jurisdiction) for drill-down."""
     scope = whole.narrow(parent)
-    code = scope.prefix
-    sql = text(_AREAS_SQL.format(scope=scope.sql("a.code")))
-    params = {"parent": code, "self": include_self, **scope.params()}
     features = [
         {
             "type": "Feature",
-            "id": r.code,
-            "geometry": json.loads(r.geojson),
+            "id": a["code"],
+            "geometry": json.loads(a["geojson"]),
             "properties": {
-                "code": r.code,
-                "name": r.name,
-                "level": r.level,
-                "grids": int(r.grids),
-                "households": int(r.households),
+                "code": a["code"],
+                "name": a["name"],
+                "level": a["level"],
+                "grids": int(a["grids"]),
+                "households": int(a["households"]),
             },
         }
-        for r in session.execute(sql, params)
+        for a in child_areas(session, scope, include_self=include_self)
     ]
-    return _feature_collection(features, parent=code)
-
-
-# Names of the units a KPI table is grouped by (the KPI API answers with codes only). Grids include
-# retired ones: a period's cases may sit in a grid that has since been replaced.
-_NAMES_SQL = {
-    "township": "SELECT code, name FROM areas WHERE level = 'township' AND {scope} "
-    "ORDER BY code, valid_to DESC NULLS FIRST",
-    "community": "SELECT code, name FROM areas WHERE level = 'community' AND {scope} "
-    "ORDER BY code, valid_to DESC NULLS FIRST",
-    "grid": "SELECT code, name FROM grids WHERE {scope} ORDER BY code, version DESC",
-    "category": "SELECT code, name FROM incident_categories WHERE {scope} ORDER BY code",
-}
+    return _feature_collection(features, parent=scope.prefix)
 
 
 @router.get("/api/v1/layers/names")
@@ -173,23 +149,15 @@ def unit_names(
     level: Annotated[str, Query(pattern="^(township|community|grid|category)$")],
 ) -> dict[str, Any]:
     """``{"names": {code: name}}`` for the townships, communities, grids or case categories of an
-    area, so that tables grouped by code can show names."""
-    # Categories are the same everywhere: the scope limits areas and grids only.
-    where = "true" if level == "category" else scope.sql("code")
-    names: dict[str, str] = {}
-    for r in session.execute(text(_NAMES_SQL[level].format(scope=where)), scope.params()):
-        names.setdefault(r.code, r.name)  # the current (first) row wins
+    area, so that tables grouped by code can show names (retired grids and areas included: a
+    period's cases may sit in one since replaced)."""
+    if level == "category":  # the same everywhere: the scope limits areas and grids only
+        names = category_names(session)
+    elif level == "grid":
+        names = grid_names(session, scope)
+    else:
+        names = area_names(session, scope, level)
     return {"level": level, "area": scope.prefix, "names": names}
-
-
-_BUILDINGS_SQL = """
-    SELECT b.id, b.code, b.name, b.compound, b.household_count,
-           ST_X(b.location) AS lng, ST_Y(b.location) AS lat
-      FROM buildings b
-     WHERE {scope}
-     ORDER BY b.code
-     LIMIT :limit
-    """
 
 
 @router.get("/api/v1/layers/buildings")
@@ -198,23 +166,20 @@ def buildings_layer(
     scope: RegistryScope,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 20_000,
 ) -> dict[str, Any]:
-    sql = text(
-        _BUILDINGS_SQL.format(scope=community_filter(scope, "b.community_code", "b.location"))
-    )
     features = [
         {
             "type": "Feature",
-            "id": r.id,
-            "geometry": {"type": "Point", "coordinates": [r.lng, r.lat]},
+            "id": b["id"],
+            "geometry": {"type": "Point", "coordinates": [b["lng"], b["lat"]]},
             "properties": {
-                "id": r.id,
-                "code": r.code,
-                "name": r.name,
-                "compound": r.compound,
-                "households": r.household_count,
+                "id": b["id"],
+                "code": b["code"],
+                "name": b["name"],
+                "compound": b["compound"],
+                "households": b["household_count"],
             },
         }
-        for r in session.execute(sql, {"limit": limit, **scope.params()})
+        for b in building_points(session, scope, limit)
     ]
     return _feature_collection(features, area=scope.prefix)
 
