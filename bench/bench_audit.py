@@ -1,4 +1,5 @@
-"""Benchmark: full coverage audit and a year of visit coverage for a county at scale (issue 4).
+"""Benchmark: full coverage audit and a year of visit coverage for a county at scale
+(docs/architecture.md#performance-targets).
 
 Builds, in a throwaway embedded PostGIS cluster: a county of 3 townships, 30 communities and
 3,000 grids (300 m squares), 60,000 buildings, 1,000,000 households and 5,000,000 visits over a

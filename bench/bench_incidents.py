@@ -1,9 +1,10 @@
 """Incidents bench: intake with routing over HTTP, KPIs over 1,000,000 cases, escalation sweep.
 
-Targets (issue 3): intake ≥ 500/s over HTTP; KPI query for a county and a quarter over 1,000,000
-incidents < 1 s; escalation sweep over 100,000 open cases < 5 s. Self-contained: a throwaway
-embedded PostGIS, a generated county of 10 communities × 30 grids, uvicorn (2 workers) driven by
-wrk for a bounded time. Run by hand: ``python bench/bench_incidents.py`` (a few minutes).
+Targets (docs/architecture.md#performance-targets): intake ≥ 500/s over HTTP; KPI query for a county
+and a quarter over 1,000,000 incidents < 1 s; escalation sweep over 100,000 open cases < 5 s.
+Self-contained: a throwaway embedded PostGIS, a generated county of 10 communities × 30 grids,
+uvicorn (2 workers) driven by wrk for a bounded time. Run by hand:
+``python bench/bench_incidents.py`` (a few minutes).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Locate benchmark (issue 2): batch, in-process single point, and HTTP, beside their anchors.
+"""Locate benchmark (docs/architecture.md#performance-targets): batch, in-process single point, and
+HTTP, beside their anchors.
 
 Run: python bench/bench_locate.py [--grids-per-community 100] [--points 1000000] [--http-seconds 10]
 Builds a throwaway PostGIS with a generated county of 3,000 grids, then measures in one run:

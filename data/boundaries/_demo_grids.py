@@ -21,7 +21,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 
 from gis.projection import to_metric
 
-GRID_TARGET = 300  # households per comprehensive grid (DOMAIN.md §3)
+GRID_TARGET = 300  # households per comprehensive grid (docs/domain.md#grids)
 BAND = (250, 500)  # the acceptable band; the generator tries to keep every grid inside it
 PRECISION = 1e-7  # degrees, about 1 cm: the precision of every output coordinate
 
@@ -224,7 +224,8 @@ def as_multi(geom) -> MultiPolygon:
 
 
 def number_grids(grids: list[Grid]) -> None:
-    """Serials west to east, then north to south (DOMAIN.md §2), by row bands of typical grid size."""
+    """Serials west to east, then north to south (docs/domain.md#hierarchy-and-codes), by row bands
+    of typical grid size."""
     metric = to_metric(gpd.GeoSeries([g.geom for g in grids], crs=4490))
     for com in dict.fromkeys(g.community.code for g in grids):
         idx = [i for i, g in enumerate(grids) if g.community.code == com]
