@@ -11,7 +11,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-SRID = 4490  # CGCS2000 (DOMAIN.md §9)
+SRID = 4490  # CGCS2000 (docs/domain.md#coordinates)
 
 
 class Base(DeclarativeBase):

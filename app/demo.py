@@ -92,8 +92,10 @@ def _users_step(session: Session) -> str:
 
 
 DEMO_STEPS: list[DemoStep] = [_files_step, _users_step]
-DEMO_STEPS.append(demo_visits_step)  # visits: a year with realistic gaps (issue 4)
-DEMO_STEPS.append(demo_incidents_step)  # incidents: 90 days in every state (issue 3)
+# visits: a year with realistic gaps (docs/domain.md#visits)
+DEMO_STEPS.append(demo_visits_step)
+# incidents: 90 days in every state (docs/domain.md#incident-lifecycle)
+DEMO_STEPS.append(demo_incidents_step)
 
 
 def load_demo(session: Session) -> list[str]:

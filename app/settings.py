@@ -1,4 +1,5 @@
-"""The one settings object. Every tunable rule (DOMAIN.md: "a setting with the stated default") lives here.
+"""The one settings object. Every tunable rule (a setting with a stated default:
+docs/architecture.md#where-each-rule-lives) lives here.
 
 Environment variables use the prefix ``GRIDGOV_`` (e.g. ``GRIDGOV_DATABASE_URL``).
 """
@@ -42,7 +43,7 @@ class Settings(BaseSettings):
     # tests can prove that row-level security alone keeps every caller inside their area.
     access_app_filters: bool = True
 
-    # Grid rules (DOMAIN.md §3)
+    # Grid rules (docs/domain.md#grids)
     household_target: int = 300
     household_band_min: int = 250
     household_band_max: int = 500

@@ -1,6 +1,6 @@
-"""Grid code allocation (DOMAIN.md §2): 12-digit community code + a 3-digit serial; serials run west
-to east, then north to south, and a serial once used in a community is never handed out again (a
-retired code still names its history)."""
+"""Grid code allocation (docs/domain.md#hierarchy-and-codes): 12-digit community code + a 3-digit
+serial; serials run west to east, then north to south, and a serial once used in a community is
+never handed out again (a retired code still names its history)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Conversions between the lon/lat systems that phones and Chinese web maps report (DOMAIN.md §9).
+"""Conversions between the lon/lat systems that phones and Chinese web maps report
+(docs/domain.md#coordinates).
 
 Storage is CGCS2000 (EPSG:4490). Inputs arrive in one of:
 
@@ -9,8 +10,8 @@ Storage is CGCS2000 (EPSG:4490). Inputs arrive in one of:
 * ``bd09`` – Baidu maps: GCJ-02 plus a second offset of Baidu's own.
 
 CGCS2000 and WGS84 are treated as the same system. Their realisations differ by well under a metre,
-far below the accuracy of a phone fix, and DOMAIN.md §9 makes them interchangeable for lon/lat; the
-platform stores CGCS2000 and serves it as WGS84 without a datum shift.
+far below the accuracy of a phone fix, and docs/domain.md#coordinates makes them interchangeable for
+lon/lat; the platform stores CGCS2000 and serves it as WGS84 without a datum shift.
 
 The GCJ-02 and BD-09 offsets apply only inside China. Where that is decided here is the usual
 "out of China" rectangle (lng 72.004–137.8347, lat 0.8293–55.8271) used by eviltransform,

@@ -1,7 +1,8 @@
 """Metric work in the CGCS2000 3-degree Gauss-Krüger zones.
 
-Lon/lat degrees are fine for storage and lookup but never for areas or distances (DOMAIN.md §9): a square
-degree near 34°N is about 10,200 km², near 45°N about 8,800 km². Everything metric goes through here.
+Lon/lat degrees are fine for storage and lookup but never for areas or distances
+(docs/domain.md#coordinates): a square degree near 34°N is about 10,200 km², near 45°N about 8,800
+km². Everything metric goes through here.
 """
 
 from __future__ import annotations

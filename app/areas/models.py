@@ -1,4 +1,5 @@
-"""Administrative areas: county (6 digits) → township (9) → village/community (12), DOMAIN.md §2."""
+"""Administrative areas: county (6 digits) → township (9) → village/community (12),
+docs/domain.md#hierarchy-and-codes."""
 
 from __future__ import annotations
 

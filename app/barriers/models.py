@@ -1,4 +1,4 @@
-"""Barriers (roads, rivers, walls, railways): lines grids should not cross (DOMAIN.md §3,
+"""Barriers (roads, rivers, walls, railways): lines grids should not cross (docs/domain.md#grids,
 "respect roads/rivers/walls"). The automatic partition and the planners' checks read them."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Buildings (楼栋) and households (户), DOMAIN.md §2 and §5."""
+"""Buildings (楼栋) and households (户), docs/domain.md#hierarchy-and-codes,
+docs/domain.md#households-and-privacy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Grids (网格): versioned polygons, never edited in place once active (ENGINEERING.md, practice 8)."""
+"""Grids (网格): versioned polygons, never edited in place once active
+(docs/architecture.md#versioned-boundaries)."""
 
 from __future__ import annotations
 

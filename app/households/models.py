@@ -1,4 +1,4 @@
-"""The access log of sensitive household records (数据应用追溯, DOMAIN.md §5).
+"""The access log of sensitive household records (数据应用追溯, docs/domain.md#households-and-privacy).
 
 Append-only: a trigger refuses UPDATE and DELETE, so the trail cannot be edited by the application.
 """

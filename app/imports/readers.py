@@ -2,7 +2,8 @@
 
 GeoJSON, GeoPackage, Shapefile (GBK-encoded .dbf included), KML through pyogrio/GDAL; CSV with
 coordinate columns (or a WKT column) through pandas. ``crs`` may be any EPSG code or gcj02/bd09:
-phone and web-map coordinates are shifted back before anything is stored (DOMAIN.md §9).
+phone and web-map coordinates are shifted back before anything is stored
+(docs/domain.md#coordinates).
 """
 
 from __future__ import annotations

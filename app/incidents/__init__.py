@@ -1,1 +1,1 @@
-"""Incidents (事件): the closed loop from report to evaluation (DOMAIN.md §6)."""
+"""Incidents (事件): the closed loop from report to evaluation (docs/domain.md#incidents)."""

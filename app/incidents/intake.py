@@ -1,11 +1,11 @@
 """Intake: a report routed to its grid and stored with its history, outbox message and likely
 duplicates in one INSERT … RETURNING (no HTTP here).
 
-This is the hot path (issue 3: ≥ 500 reports/s over HTTP on two cores), so it costs one database
-round trip besides BEGIN/COMMIT: the category comes from a per-process copy that the statement
-re-checks (a stale copy inserts nothing and is reloaded), the id comes from the sequence inside the
-statement, and the duplicate search reads the snapshot taken before the insert, so the new case is
-never its own duplicate.
+This is the hot path (docs/architecture.md#performance-targets: ≥ 500 reports/s over HTTP on two
+cores), so it costs one database round trip besides BEGIN/COMMIT: the category comes from a
+per-process copy that the statement re-checks (a stale copy inserts nothing and is reloaded), the id
+comes from the sequence inside the statement, and the duplicate search reads the snapshot taken
+before the insert, so the new case is never its own duplicate.
 
 An Idempotency-Key belongs to its caller: it is stored as the pair (scope, key), unique together, and
 looked up only within the caller's scope (``caller_scope``, ``open311_scope``; docs/public.md).

@@ -1,4 +1,4 @@
-"""KPIs (DOMAIN.md §6): ratios over the cases *due* in a period, in one aggregate query.
+"""KPIs (docs/domain.md#kpis): ratios over the cases *due* in a period, in one aggregate query.
 
 Due in [start, end) = deadline in the period, excluding cases that were never registered (rejected,
 voided). Definitions, each over the due cases unless said otherwise:

@@ -1,4 +1,4 @@
-"""GET/POST /api/v1/locate: the paths consoles and scripts rely on (fixed by issue 2)."""
+"""GET/POST /api/v1/locate: the paths consoles and scripts rely on (kept stable for them)."""
 
 from __future__ import annotations
 

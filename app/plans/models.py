@@ -1,7 +1,8 @@
 """Plans (规划方案): a draft set of grids for one community, edited, submitted and approved.
 
 A plan never touches the live ``grids`` table until a county admin approves it; then the service
-retires the changed grids and inserts their new versions in one transaction (ENGINEERING.md, 8).
+retires the changed grids and inserts their new versions in one transaction
+(docs/architecture.md#versioned-boundaries).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Staff and their assignments to grids with date ranges (DOMAIN.md §4)."""
+"""Staff and their assignments to grids with date ranges (docs/domain.md#staff-roles)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class StaffAssignment(Base):
             "role IN ('leader', 'worker', 'building_leader', 'unit_steward', 'cadre')", name="role"
         ),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
-        # Exactly one leader per grid at any moment (DOMAIN.md §4).
+        # Exactly one leader per grid at any moment (docs/domain.md#staff-roles).
         ExcludeConstraint(
             ("grid_code", "="),
             (text("daterange(start_date, end_date, '[]')"), "&&"),

@@ -1,4 +1,5 @@
-"""Visit coverage per grid, community, township or county and period (DOMAIN.md §7).
+"""Visit coverage per grid, community, township or county and period
+(docs/domain.md#visit-coverage).
 
 Households are assigned to grids in memory and visits aggregated compactly in SQL
 (app.visits.rollup); the per-grid roll-up is numpy.

@@ -1,4 +1,5 @@
-"""Visits (走访): a grid worker at a household, when, where (GPS) and what for (DOMAIN.md §7)."""
+"""Visits (走访): a grid worker at a household, when, where (GPS) and what for
+(docs/domain.md#visits)."""
 
 from __future__ import annotations
 

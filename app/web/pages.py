@@ -1,9 +1,10 @@
 """HTML pages: login, dispatch console, maps, boundary editor, grid worker page, dashboard.
 
 Pages are thin: they check who is asking and which area, then render a template whose script loads
-the data from the same JSON endpoints every other client uses (ENGINEERING.md practice 11). A page
-that cannot be shown raises the API's domain errors (``app.errors``), rendered for a browser as the
-HTML error page; a page without a session sends the browser to the login page (``LoginRequired``).
+the data from the same JSON endpoints every other client uses
+(docs/architecture.md#one-resource-several-formats). A page that cannot be shown raises the API's
+domain errors (``app.errors``), rendered for a browser as the HTML error page; a page without a
+session sends the browser to the login page (``LoginRequired``).
 """
 
 from __future__ import annotations

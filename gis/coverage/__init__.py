@@ -1,4 +1,5 @@
-"""Spatial coverage audits of grids (DOMAIN.md §8): the geometry findings, pure and in memory.
+"""Spatial coverage audits of grids (docs/domain.md#coverage-audits): the geometry findings, pure
+and in memory.
 
 >>> from gis.coverage import audit_coverage, CoverageTolerances
 """

@@ -43,7 +43,7 @@ def audit_coverage(
     households: gpd.GeoDataFrame | None = None,
     tolerances: CoverageTolerances = CoverageTolerances(),
 ) -> gpd.GeoDataFrame:
-    """Find the geometric defects of a grid coverage (DOMAIN.md §8).
+    """Find the geometric defects of a grid coverage (docs/domain.md#audit-findings).
 
     Reports invalid geometry (auditing on with a repaired copy), gaps inside communities, overlaps
     between grids, slivers, grids crossing their community, households and buildings outside every

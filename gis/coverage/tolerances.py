@@ -1,4 +1,5 @@
-"""Tolerances of the spatial coverage audit, as one frozen settings object (DOMAIN.md §3, §8)."""
+"""Tolerances of the spatial coverage audit, as one frozen settings object (docs/domain.md#grids,
+docs/domain.md#audit-findings)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class CoverageTolerances:
         A building footprint is split when the second-largest grid holds more than this share
         of its area.
     band : tuple of int, default (250, 500)
-        Acceptable households per comprehensive grid, inclusive (DOMAIN.md §3: target 300,
+        Acceptable households per comprehensive grid, inclusive (docs/domain.md#grids: target 300,
         band 250–500).
 
     Examples

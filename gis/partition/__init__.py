@@ -66,11 +66,11 @@ def partition_community(
     dedicated : GeoDataFrame, optional
         Polygons that become dedicated grids (lon/lat); overlaps go to the earlier row.
     target : int, default 300
-        Households per comprehensive grid (DOMAIN.md §3: "每300户...划分1个网格").
+        Households per comprehensive grid (docs/domain.md#grids: "每300户...划分1个网格").
     band : (int, int), default (250, 500)
         Acceptable households per comprehensive grid, inclusive.
     crs : int, default 4490
-        CRS of ``community``; 4490 and 4326 are treated as the same (DOMAIN.md §9).
+        CRS of ``community``; 4490 and 4326 are treated as the same (docs/domain.md#coordinates).
 
     Returns
     -------

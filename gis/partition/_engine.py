@@ -287,7 +287,8 @@ def finish(
 
 
 def _serial_order(xy: np.ndarray, later: np.ndarray, total_area: float) -> np.ndarray:
-    """Grid order as codes are issued (DOMAIN.md §2): bands north to south, west to east in a band."""
+    """Grid order as codes are issued (docs/domain.md#hierarchy-and-codes): bands north to south,
+    west to east in a band."""
     if len(xy) == 0:
         return np.empty(0, dtype=np.int64)
     band = max(np.sqrt(total_area / len(xy)), 1.0)

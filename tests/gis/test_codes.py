@@ -1,4 +1,5 @@
-"""Code allocation: west to east, then north to south, from unused serials (DOMAIN.md §2)."""
+"""Code allocation: west to east, then north to south, from unused serials
+(docs/domain.md#hierarchy-and-codes)."""
 
 import pytest
 from shapely.geometry import box

@@ -4,10 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-22 06:23:40.030397
 
-The database itself refuses bad grid states (issue 2): invalid geometry (CHECK constraints), duplicate
-active codes (partial unique index), two leaders at once (exclusion constraint), and, in a trigger,
-an active grid overlapping another active grid or reaching outside its community by more than the
-tolerance in registry_config. The trigger's message names the grids and the area in square metres.
+The database itself refuses bad grid states (docs/domain.md#grids): invalid geometry (CHECK
+constraints), duplicate active codes (partial unique index), two leaders at once (exclusion
+constraint), and, in a trigger, an active grid overlapping another active grid or reaching outside
+its community by more than the tolerance in registry_config. The trigger's message names the grids
+and the area in square metres.
 """
 
 from collections.abc import Sequence

@@ -3,8 +3,9 @@
 Revision ID: 0002
 Revises: 0001
 
-The history table refuses UPDATE and DELETE in a trigger (nothing is updated in place, DOMAIN.md §6).
-The default category table is loaded from app/incidents/data/categories.csv.
+The history table refuses UPDATE and DELETE in a trigger (nothing is updated in place,
+docs/domain.md#incident-lifecycle). The default category table is loaded from
+app/incidents/data/categories.csv.
 """
 
 from collections.abc import Sequence

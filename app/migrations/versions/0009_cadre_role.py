@@ -1,4 +1,4 @@
-"""staff role 'cadre': the township cadre linked to a grid (联系网格干部, DOMAIN.md §4)
+"""staff role 'cadre': the township cadre linked to a grid (联系网格干部, docs/domain.md#staff-roles)
 
 Revision ID: 0009
 Revises: 0008
