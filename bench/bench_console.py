@@ -145,8 +145,8 @@ def main() -> None:
     from app.auth.scope import scope_of
     from app.embedded import EmbeddedCluster
     from app.main import create_app
+    from app.registry_tiles import tile_bytes
     from app.settings import Settings
-    from app.web.layers import tile_bytes
 
     url = os.environ.get("GRIDGOV_TEST_DATABASE_URL")
     tmp = cluster = None

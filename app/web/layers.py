@@ -9,7 +9,8 @@ the database for the scoped tables (households, staff assignments).
 - ``GET /api/v1/layers/areas?parent=CODE``: the child areas of an area, with grid and household
   counts, for drill-down county → township → community.
 - ``GET /api/v1/layers/buildings?area=CODE``: building points with household counts.
-- ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``: grids, areas or buildings as a vector tile (ST_AsMVT).
+- ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``: grids, areas or buildings as a vector tile (ST_AsMVT,
+  ``app.registry_tiles``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from app.areas.service import area_names, child_areas
 from app.auth.deps import SessionDep
 from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
-from app.buildings.queries import building_points, community_filter
-from app.errors import InvalidInput
+from app.buildings.queries import building_points
 from app.grids.service import grid_names
 from app.incidents.service import category_names
 from app.locate.registry import today
+from app.registry_tiles import tile_bytes
 
 router = APIRouter(tags=["map layers"])
 
@@ -182,54 +183,6 @@ def buildings_layer(
         for b in building_points(session, scope, limit)
     ]
     return _feature_collection(features, area=scope.prefix)
-
-
-# Tile layers: (table-specific SELECT list, geometry column, scoping column, extra filter, table).
-# A building carries its community's code: community_filter handles a grid-sized scope.
-_TILE_LAYERS = {
-    "grids": (
-        "g.code, g.name, g.community_code",
-        "g.geom",
-        "g.code",
-        "g.status = 'active'",
-        "grids g",
-    ),
-    "areas": ("g.code, g.name, g.level", "g.geom", "g.code", "g.valid_to IS NULL", "areas g"),
-    "buildings": (
-        "g.code, g.name, g.household_count",
-        "coalesce(g.footprint, g.location)",
-        "",
-        "TRUE",
-        "buildings g",
-    ),
-}
-
-
-def _tile_sql(layer: str, scope: AreaScope) -> str:
-    cols, geom, code_col, where, table = _TILE_LAYERS[layer]
-    scoped = scope.sql(code_col) if code_col else community_filter(scope, "g.community_code", geom)
-    # The envelope is built in 3857 and compared in 4490 so the GiST index on geom is used.
-    return f"""
-    WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
-    rows AS (
-      SELECT {cols},
-             ST_AsMVTGeom(ST_Transform({geom}, 3857), env.e, 4096, 64, true) AS geom
-        FROM {table}, env
-       WHERE {where} AND {scoped}
-         AND {geom} && ST_Transform(env.e, 4490)
-    )
-    SELECT ST_AsMVT(rows.*, '{layer}', 4096, 'geom') FROM rows WHERE rows.geom IS NOT NULL
-    """
-
-
-def tile_bytes(session: Session, layer: str, z: int, x: int, y: int, scope: AreaScope) -> bytes:
-    if layer not in _TILE_LAYERS:
-        raise InvalidInput(f"未知图层“{layer}”，可选：{'、'.join(_TILE_LAYERS)}")
-    if x >= 2**z or y >= 2**z:
-        raise InvalidInput(f"瓦片坐标超出范围：z={z} 时 x、y 须小于 {2**z}")
-    sql = text(_tile_sql(layer, scope))
-    data = session.execute(sql, {"z": z, "x": x, "y": y, **scope.params()}).scalar()
-    return bytes(data or b"")
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", tags=["map layers"])
