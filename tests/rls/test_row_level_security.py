@@ -201,7 +201,9 @@ def test_a_write_outside_the_scope_is_refused(db, two_communities):  # type: ign
     db.execute(text("RESET ROLE"))
     # Through the API such a refusal is a 403 that names nothing (the record, the table).
     refused = database_error_to_domain(info.value)
-    assert isinstance(refused, Forbidden) and refused.message == "超出您的辖区：数据库拒绝了这次写入"
+    assert (
+        isinstance(refused, Forbidden) and refused.message == "超出您的辖区：数据库拒绝了这次写入"
+    )
 
 
 def test_an_update_cannot_reach_or_move_a_case_outside(db, two_communities):  # type: ignore[no-untyped-def]
