@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 CELLS = "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
@@ -32,7 +34,13 @@ def test_wrong_password_shows_message(web) -> None:  # type: ignore[no-untyped-d
 
 def test_page_without_login_redirects_to_login(web) -> None:  # type: ignore[no-untyped-def]
     web.page.goto(f"{web.base}/maps/coverage?area=419901001")
-    assert "/login?next=" in web.page.url
+    assert web.page.url == f"{web.base}/login?next=/maps/coverage%3Farea%3D419901001"
+    # Signing in there leads back to the page asked for.
+    web.page.fill("input[name=username]", "admin")
+    web.page.fill("input[name=password]", PASSWORD)
+    web.page.click("button[type=submit]")
+    web.page.wait_for_selector("#summary-table")
+    assert web.page.url.startswith(f"{web.base}/maps/coverage?area=419901001")
 
 
 def test_coverage_map_draws_grids_by_household_band(web) -> None:  # type: ignore[no-untyped-def]
