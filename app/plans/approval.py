@@ -1,4 +1,4 @@
-"""Approval of a submitted plan, its impact preview, and point-in-time grid queries.
+"""Approval of a submitted plan and point-in-time grid queries (the impact preview: impact.py).
 
 Approval is one transaction: changed and dropped grids are retired (status retired, valid_to =
 effective date) and flushed *before* the new versions are inserted active (valid_from = effective
@@ -13,26 +13,20 @@ from dataclasses import dataclass, field
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
 from app.auth.scope import AreaScope
 from app.base import SRID
-from app.buildings.models import Household
 from app.errors import Conflict, InvalidInput
 from app.grids.models import Grid
 from app.incidents.models import Incident
 from app.incidents.service import record as record_incident
+from app.plans.load import get_plan, now, plan_grids
 from app.plans.models import Plan, PlanGrid
-from app.plans.schemas import (
-    ApprovalPublic,
-    GridAtPublic,
-    ImpactPublic,
-    ImpactSection,
-    MoveItem,
-)
-from app.plans.service import get_plan, now, plan_grids, validate
+from app.plans.schemas import ApprovalPublic, GridAtPublic
+from app.plans.validate import validate
 from app.staff.models import Staff, StaffAssignment
 from gis import codes
 
@@ -81,138 +75,17 @@ def plan_swap(session: Session, plan: Plan, grids: list[PlanGrid]) -> Swap:
 
 
 # --------------------------------------------------------------------------- impact
-# Every building a plan assigns (plan grid by plan grid, in building id order), with the live grid
-# that holds it today: the one whose shape covers its point, the smallest code on a shared edge
-# (as routing decides). One statement for the whole plan, however many buildings it moves.
-_ASSIGNED_BUILDINGS = text(
-    """
-    SELECT pg.id AS plan_grid_id, b.id, b.code, b.name,
-           (SELECT g.code FROM grids g
-             WHERE g.community_code = :community AND g.status = 'active'
-               AND ST_Intersects(g.geom, b.location)
-             ORDER BY g.code LIMIT 1) AS before
-      FROM plan_grids pg
-     CROSS JOIN LATERAL unnest(pg.building_ids) WITH ORDINALITY AS a(building_id, n)
-      JOIN buildings b ON b.id = a.building_id
-     WHERE pg.plan_id = :plan
-     ORDER BY pg.id, a.n
-    """
-)
 
 
-def _grid_of_point(geoms: list[tuple[str, BaseGeometry]], x: float, y: float) -> str | None:
+def grid_of_point(geoms: list[tuple[str, BaseGeometry]], x: float, y: float) -> str | None:
     p = shapely.Point(x, y)
     return next((code for code, g in geoms if g.intersects(p)), None)
-
-
-def impact(session: Session, *, plan_id: int, scope: AreaScope) -> ImpactPublic:
-    """Who and what changes grid if this plan is approved, listed and counted."""
-    plan = get_plan(session, plan_id, scope=scope)
-    grids = plan_grids(session, plan)
-    swap = plan_swap(session, plan, grids)
-    new_label = {pg.id: pg.code or f"新网格#{pg.id}" for pg in grids}
-    plan_geoms = [(new_label[pg.id], to_shape(pg.geom)) for pg in grids]
-    building_items: list[MoveItem] = []
-    moved_ids: dict[int, tuple[str | None, str | None]] = {}
-    for row in session.execute(
-        _ASSIGNED_BUILDINGS, {"plan": plan.id, "community": plan.community_code}
-    ):
-        after = new_label[row.plan_grid_id]
-        if row.before != after:
-            moved_ids[row.id] = (row.before, after)
-            building_items.append(
-                MoveItem(
-                    id=row.id,
-                    label=f"{row.name}（{row.code}）",
-                    from_grid=row.before,
-                    to_grid=after,
-                    action="划入新网格",
-                )
-            )
-    household_items = (
-        [
-            MoveItem(
-                id=h.id,
-                label=f"楼栋{h.building_id} {h.unit}单元{h.room}",
-                from_grid=moved_ids[h.building_id][0],
-                to_grid=moved_ids[h.building_id][1],
-                action="随楼栋划转",
-            )
-            for h in session.scalars(
-                select(Household)
-                .where(Household.building_id.in_(list(moved_ids)))
-                .order_by(Household.id)
-            )
-        ]
-        if moved_ids
-        else []
-    )
-    day = plan.effective_date or dt.date.today()
-    retired_codes = {g.code for g in swap.retired}
-    changed_codes = {live.code for _, live in swap.changed}
-    staff_items = [
-        MoveItem(
-            id=a.id,
-            label=f"人员{a.staff_id} {a.role}",
-            from_grid=a.grid_code,
-            to_grid=None if a.grid_code in retired_codes else a.grid_code,
-            action="网格撤销，任命于生效日前一天结束，需重新任命"
-            if a.grid_code in retired_codes
-            else "网格边界变化，任命保留",
-        )
-        for a in session.scalars(
-            select(StaffAssignment).where(
-                StaffAssignment.grid_code.in_(retired_codes | changed_codes),
-                or_(StaffAssignment.end_date.is_(None), StaffAssignment.end_date >= day),
-            )
-        )
-    ]
-    return ImpactPublic(
-        plan_id=plan.id,
-        grids_kept=[pg.code for pg in swap.kept if pg.code],
-        grids_changed=sorted(changed_codes),
-        grids_retired=sorted(retired_codes),
-        grids_new=len(swap.new),
-        buildings=ImpactSection(available=True, count=len(building_items), items=building_items),
-        households=ImpactSection(available=True, count=len(household_items), items=household_items),
-        staff_assignments=ImpactSection(available=True, count=len(staff_items), items=staff_items),
-        visits=_visits_impact(session, moved_ids),
-        incidents=_incidents_impact(session, plan, plan_geoms),
-    )
-
-
-def _visits_impact(
-    session: Session, moved: dict[int, tuple[str | None, str | None]]
-) -> ImpactSection:
-    """Visits are not scheduled rows: the due list is computed per household and grid (visits
-    domain). So the duty that changes grid is that of must-visit households in moved buildings;
-    past visits keep the grid they were recorded in (history)."""
-    if not moved:
-        return ImpactSection(available=True, count=0, items=[])
-    items = [
-        MoveItem(
-            id=h.id,
-            label=f"必访户 楼栋{h.building_id} {h.unit}单元{h.room}（{'、'.join(h.special_groups)}）",
-            from_grid=moved[h.building_id][0],
-            to_grid=moved[h.building_id][1],
-            action="走访任务转由新网格人员负责；已有走访记录保留原网格",
-        )
-        for h in session.scalars(
-            select(Household)
-            .where(
-                Household.building_id.in_(list(moved)),
-                func.cardinality(Household.special_groups) > 0,
-            )
-            .order_by(Household.id)
-        )
-    ]
-    return ImpactSection(available=True, count=len(items), items=items)
 
 
 _NOT_OPEN = ("closed", "evaluated", "rejected", "voided")
 
 
-def _open_incidents(session: Session, community_code: str) -> list[Incident]:
+def open_incidents(session: Session, community_code: str) -> list[Incident]:
     """Open cases of the community (anything not closed, evaluated, rejected or voided)."""
     return list(
         session.scalars(
@@ -223,28 +96,9 @@ def _open_incidents(session: Session, community_code: str) -> list[Incident]:
     )
 
 
-def _point(incident: Incident) -> tuple[float, float]:
+def incident_point(incident: Incident) -> tuple[float, float]:
     p = to_shape(incident.location)
     return float(p.x), float(p.y)
-
-
-def _incidents_impact(
-    session: Session, plan: Plan, plan_geoms: list[tuple[str, BaseGeometry]]
-) -> ImpactSection:
-    items = []
-    for inc in _open_incidents(session, plan.community_code):
-        after = _grid_of_point(plan_geoms, *_point(inc))
-        if after != inc.grid_code:
-            items.append(
-                MoveItem(
-                    id=inc.id,
-                    label=f"事件 {inc.case_no}",
-                    from_grid=inc.grid_code,
-                    to_grid=after,
-                    action="改派至新网格的网格长（记入事件历史）",
-                )
-            )
-    return ImpactSection(available=True, count=len(items), items=items)
 
 
 # --------------------------------------------------------------------------- approval
@@ -255,13 +109,14 @@ def approve(
     scope: AreaScope,
     effective_date: dt.date,
     reason: str,
+    band: tuple[int, int],
 ) -> ApprovalPublic:
     principal = scope.principal
     plan = get_plan(session, plan_id, scope=scope, for_update=True)
     if plan.status != "submitted":
         raise Conflict(f"方案状态为 {plan.status}，只有已提交的方案可以审批")
     grids = plan_grids(session, plan)
-    report = validate(session, plan, grids)
+    report = validate(session, plan, grids, band=band)
     if not report.ok:
         raise InvalidInput(
             "方案存在拓扑错误，不能审批", errors=[e.model_dump() for e in report.errors]
@@ -364,8 +219,8 @@ def reroute_incidents(
     """Point open incidents at the grid now covering them and at its leader, with a history entry
     and an outbox notification (the incidents domain's own ``record``), in this transaction."""
     n = 0
-    for inc in _open_incidents(session, plan.community_code):
-        after = _grid_of_point(new_geoms, *_point(inc))
+    for inc in open_incidents(session, plan.community_code):
+        after = grid_of_point(new_geoms, *incident_point(inc))
         if after is None or after == inc.grid_code:
             continue
         before = inc.grid_code

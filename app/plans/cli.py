@@ -23,10 +23,13 @@ def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli_support import database
     from app.db import unit_of_work
     from app.errors import GridgovError
-    from app.plans.service import create_plan, plan_public
+    from app.plans.create import create_plan
+    from app.plans.rules import PlanRules
+    from app.plans.view import plan_public
 
     # The command line acts as the county's planner for this community.
     who = scope_of(system_principal("cli", Role.PLANNER)).narrow(args.community)
+    rules = PlanRules.of(settings).override(target=args.target, band=args.band)
     with database(settings) as engine:
         try:
             with unit_of_work(engine) as session:
@@ -36,10 +39,9 @@ def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
                     scope=who,
                     source="partition",
                     name=args.name,
-                    target=args.target,
-                    band=args.band,
+                    rules=rules,
                 )
-                public = plan_public(session, plan, band=args.band, notes=notes)
+                public = plan_public(session, plan, band=rules.band, notes=notes)
         except GridgovError as exc:
             print(f"划分失败：{exc.message}", file=sys.stderr)
             return 2

@@ -17,15 +17,9 @@ from app.auth.scope import AreaScope
 from app.base import SRID
 from app.errors import InvalidInput
 from app.imports.readers import read_any
+from app.plans.create import add_grids, new_plan
+from app.plans.load import community_buildings, community_geom, get_plan, plan_grids
 from app.plans.models import Plan
-from app.plans.service import (
-    _new_plan,
-    add_grids,
-    community_buildings,
-    community_geom,
-    get_plan,
-    plan_grids,
-)
 from gis.repair import in_china, polygonal
 
 EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json"}
@@ -107,7 +101,7 @@ def import_plan(
         )  # fmt: skip
     if not rows:
         raise InvalidInput("文件中没有可用的网格面", notes=notes)
-    plan = _new_plan(
+    plan = new_plan(
         session,
         community_code=community_code,
         name=name,

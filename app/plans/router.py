@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from sqlalchemy import select
 
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource, allowed_roles, roles_label
@@ -16,8 +15,23 @@ from app.auth.scope import AreaScope, access, access_whole
 from app.errors import Forbidden, NotFound
 from app.imports.upload import receive_upload
 from app.params import Id
-from app.plans import approval, exchange, service
+from app.plans import approval, exchange
+from app.plans.create import create_plan as create_draft
+from app.plans.edit import (
+    EditFn,
+    apply_edit,
+    merge_edit,
+    move_buildings_edit,
+    reshape_edit,
+    split_edit,
+)
+from app.plans.impact import impact as impact_of
+from app.plans.load import get_plan, plan_grids
+from app.plans.load import list_plans as plans_in
+from app.plans.lock import acquire_lock, lock_public
+from app.plans.lock import release_lock as release
 from app.plans.models import Plan
+from app.plans.rules import PlanRules
 from app.plans.schemas import (
     ApprovalPublic,
     ApproveIn,
@@ -35,12 +49,15 @@ from app.plans.schemas import (
     SplitEdit,
     ValidationPublic,
 )
+from app.plans.validate import submit as submit_plan
+from app.plans.validate import validate
+from app.plans.view import plan_public
 
 router = APIRouter(tags=["plans"])
 P = "/api/v1/plans"
 
 # Who may do what: the policy table (app/auth/policy.py). A plan outside the caller's area is
-# answered like a missing one (service.get_plan).
+# answered like a missing one (app/plans/load.py get_plan).
 Lister = Annotated[AreaScope, Depends(access(Resource.PLAN))]
 Reader = Annotated[AreaScope, Depends(access_whole(Resource.PLAN))]
 Creator = Annotated[AreaScope, Depends(access_whole(Resource.PLAN, Action.CREATE))]
@@ -48,20 +65,23 @@ Planner = Annotated[AreaScope, Depends(access_whole(Resource.PLAN, Action.UPDATE
 Approver = Annotated[AreaScope, Depends(access_whole(Resource.PLAN, Action.APPROVE))]
 
 
+def _rules(request: Request) -> PlanRules:
+    return PlanRules.of(request.app.state.settings)
+
+
+# The county's plan rules, from the settings this app was built with.
+Rules = Annotated[PlanRules, Depends(_rules)]
+
+
 def _readable(session: SessionDep, plan_id: int, who: AreaScope) -> Plan:
-    return service.get_plan(session, plan_id, scope=who)
+    return get_plan(session, plan_id, scope=who)
 
 
 @router.get(P, response_model=PlansPublic)
 def list_plans(
     session: SessionDep, who: Lister, community_code: str | None = None, status: str | None = None
 ) -> PlansPublic:
-    stmt = select(Plan).where(who.clause(Plan.community_code))
-    if community_code:
-        stmt = stmt.where(Plan.community_code == community_code)
-    if status:
-        stmt = stmt.where(Plan.status == status)
-    plans = session.scalars(stmt.order_by(Plan.id.desc())).all()
+    plans = plans_in(session, scope=who, community_code=community_code, status=status)
     data = [
         PlanSummary(
             id=p.id,
@@ -76,17 +96,17 @@ def list_plans(
 
 
 @router.post(P, response_model=PlanPublic, status_code=201)
-def create_plan(session: SessionDep, who: Creator, body: PlanCreate) -> PlanPublic:
-    plan, notes = service.create_plan(
+def create_plan(session: SessionDep, who: Creator, rules: Rules, body: PlanCreate) -> PlanPublic:
+    rules = rules.override(target=body.target, band=body.band)
+    plan, notes = create_draft(
         session,
         community_code=body.community_code,
         scope=who,
+        rules=rules,
         source=body.source,
         name=body.name,
-        target=body.target,
-        band=body.band,
     )
-    return service.plan_public(session, plan, band=body.band, notes=notes)
+    return plan_public(session, plan, band=rules.band, notes=notes)
 
 
 @router.post(f"{P}/upload", response_model=PlanPublic, status_code=201)
@@ -94,6 +114,7 @@ async def upload_plan(
     request: Request,
     session: SessionDep,
     who: Creator,
+    rules: Rules,
     file: Annotated[UploadFile, File(description="GeoPackage, GeoJSON, zipped Shapefile, KML")],
     community_code: Annotated[str, Form(pattern=r"^[0-9]{12}$")],
     crs: Annotated[str | None, Form()] = None,
@@ -111,18 +132,18 @@ async def upload_plan(
             layer=layer,
             name=name,
         )
-    return service.plan_public(session, plan, notes=notes)
+    return plan_public(session, plan, band=rules.band, notes=notes)
 
 
 @router.get(f"{P}/{{plan_id}}", response_model=PlanPublic)
-def read_plan(session: SessionDep, who: Reader, plan_id: Id) -> PlanPublic:
-    return service.plan_public(session, _readable(session, plan_id, who))
+def read_plan(session: SessionDep, who: Reader, rules: Rules, plan_id: Id) -> PlanPublic:
+    return plan_public(session, _readable(session, plan_id, who), band=rules.band)
 
 
 @router.get(f"{P}/{{plan_id}}/validation", response_model=ValidationPublic)
-def validate_plan(session: SessionDep, who: Reader, plan_id: Id) -> ValidationPublic:
+def validate_plan(session: SessionDep, who: Reader, rules: Rules, plan_id: Id) -> ValidationPublic:
     plan = _readable(session, plan_id, who)
-    return service.validate(session, plan, service.plan_grids(session, plan))
+    return validate(session, plan, plan_grids(session, plan), band=rules.band)
 
 
 @router.get(f"{P}/{{plan_id}}/export")
@@ -136,23 +157,16 @@ def export_plan(
 
 
 # --------------------------------------------------------------------------- lock
-def _lock(plan: Plan) -> LockPublic:
-    live = plan.locked_until is not None and plan.locked_until > service.now()
-    return LockPublic(
-        locked_by=plan.locked_by if live else None, locked_until=plan.locked_until if live else None
-    )
-
-
 @router.get(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
 def read_lock(session: SessionDep, who: Reader, plan_id: Id) -> LockPublic:
-    return _lock(_readable(session, plan_id, who))
+    return lock_public(_readable(session, plan_id, who))
 
 
 @router.post(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
-def take_lock(session: SessionDep, who: Planner, plan_id: Id) -> LockPublic:
-    plan = service.get_plan(session, plan_id, scope=who, for_update=True)
-    service.acquire_lock(plan, who.principal)
-    return _lock(plan)
+def take_lock(session: SessionDep, who: Planner, rules: Rules, plan_id: Id) -> LockPublic:
+    plan = get_plan(session, plan_id, scope=who, for_update=True)
+    acquire_lock(plan, who.principal, minutes=rules.lock_minutes)
+    return lock_public(plan)
 
 
 @router.delete(f"{P}/{{plan_id}}/lock", response_model=LockPublic)
@@ -161,60 +175,70 @@ def release_lock(session: SessionDep, who: Planner, plan_id: Id, force: bool = F
     if force and not who.principal.may(Resource.PLAN, Action.APPROVE):
         breakers = roles_label(allowed_roles(Resource.PLAN, Action.APPROVE))
         raise Forbidden(f"只有{breakers}可以强制解除他人的锁")
-    plan = service.get_plan(session, plan_id, scope=who, for_update=True)
-    service.release_lock(plan, who.principal, force=force)
-    return _lock(plan)
+    plan = get_plan(session, plan_id, scope=who, for_update=True)
+    release(plan, who.principal, force=force)
+    return lock_public(plan)
 
 
 # --------------------------------------------------------------------------- edits
 def _edited(
-    session: SessionDep, who: AreaScope, plan_id: Id, version: int, fn: service.EditFn
+    session: SessionDep, who: AreaScope, rules: PlanRules, plan_id: Id, version: int, fn: EditFn
 ) -> PlanPublic:
-    plan = service.apply_edit(session, plan_id=plan_id, version=version, scope=who, edit=fn)
-    return service.plan_public(session, plan)
+    plan = apply_edit(
+        session, plan_id=plan_id, version=version, scope=who, edit=fn,
+        lock_minutes=rules.lock_minutes,
+    )  # fmt: skip
+    return plan_public(session, plan, band=rules.band)
 
 
 @router.post(f"{P}/{{plan_id}}/reshape", response_model=PlanPublic)
-def reshape(session: SessionDep, who: Planner, plan_id: Id, body: ReshapeEdit) -> PlanPublic:
-    return _edited(
-        session, who, plan_id, body.version, service.reshape_edit(body.grid_id, body.geometry)
-    )
+def reshape(
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: ReshapeEdit
+) -> PlanPublic:
+    fn = reshape_edit(body.grid_id, body.geometry)
+    return _edited(session, who, rules, plan_id, body.version, fn)
 
 
 @router.post(f"{P}/{{plan_id}}/split", response_model=PlanPublic)
-def split(session: SessionDep, who: Planner, plan_id: Id, body: SplitEdit) -> PlanPublic:
-    return _edited(session, who, plan_id, body.version, service.split_edit(body.grid_id, body.line))
+def split(
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: SplitEdit
+) -> PlanPublic:
+    fn = split_edit(body.grid_id, body.line)
+    return _edited(session, who, rules, plan_id, body.version, fn)
 
 
 @router.post(f"{P}/{{plan_id}}/merge", response_model=PlanPublic)
-def merge(session: SessionDep, who: Planner, plan_id: Id, body: MergeEdit) -> PlanPublic:
-    return _edited(
-        session, who, plan_id, body.version, service.merge_edit(body.grid_id, body.other_grid_id)
-    )
+def merge(
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: MergeEdit
+) -> PlanPublic:
+    fn = merge_edit(body.grid_id, body.other_grid_id)
+    return _edited(session, who, rules, plan_id, body.version, fn)
 
 
 @router.post(f"{P}/{{plan_id}}/move-buildings", response_model=PlanPublic)
 def move_buildings(
-    session: SessionDep, who: Planner, plan_id: Id, body: MoveBuildingsEdit
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: MoveBuildingsEdit
 ) -> PlanPublic:
-    fn = service.move_buildings_edit(session, body.building_ids, body.to_grid_id)
-    return _edited(session, who, plan_id, body.version, fn)
+    fn = move_buildings_edit(session, body.building_ids, body.to_grid_id)
+    return _edited(session, who, rules, plan_id, body.version, fn)
 
 
 # --------------------------------------------------------------------------- workflow
 @router.post(f"{P}/{{plan_id}}/submit", response_model=ValidationPublic)
-def submit(session: SessionDep, who: Planner, plan_id: Id, body: Edit) -> ValidationPublic:
-    return service.submit(session, plan_id=plan_id, version=body.version, scope=who)
+def submit(
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: Edit
+) -> ValidationPublic:
+    return submit_plan(session, plan_id=plan_id, version=body.version, scope=who, band=rules.band)
 
 
 @router.get(f"{P}/{{plan_id}}/impact", response_model=ImpactPublic)
 def impact(session: SessionDep, who: Reader, plan_id: Id) -> ImpactPublic:
-    return approval.impact(session, plan_id=plan_id, scope=who)
+    return impact_of(session, plan_id=plan_id, scope=who)
 
 
 @router.post(f"{P}/{{plan_id}}/approve", response_model=ApprovalPublic)
 def approve(
-    request: Request, session: SessionDep, who: Approver, plan_id: Id, body: ApproveIn
+    request: Request, session: SessionDep, who: Approver, rules: Rules, plan_id: Id, body: ApproveIn
 ) -> ApprovalPublic:
     result = approval.approve(
         session,
@@ -222,6 +246,7 @@ def approve(
         scope=who,
         effective_date=body.effective_date,
         reason=body.reason,
+        band=rules.band,
     )
     request.app.state.registry.invalidate()
     return result

@@ -1,0 +1,145 @@
+"""Reading plans and what they are drawn over: a plan (within the caller's area), its grids, the
+community's outline, buildings, barriers and dedicated grids, and which buildings each grid holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.areas.models import Area
+from app.auth.scope import AreaScope
+from app.base import SRID
+from app.buildings.models import Building
+from app.errors import NotFound
+from app.grids.models import Grid
+from app.plans.models import Plan, PlanGrid
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def get_plan(session: Session, plan_id: int, *, scope: AreaScope, for_update: bool = False) -> Plan:
+    """A plan in the caller's area; one outside it is answered exactly like a missing one."""
+    stmt = select(Plan).where(Plan.id == plan_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    plan = session.scalar(stmt)
+    missing = f"方案 {plan_id} 不存在"
+    if plan is None:
+        raise NotFound(missing)
+    scope.require(plan.community_code, missing=missing)
+    return plan
+
+
+def list_plans(
+    session: Session, *, scope: AreaScope, community_code: str | None, status: str | None
+) -> list[Plan]:
+    """The plans in the caller's area, newest first; of one community or status if named."""
+    stmt = select(Plan).where(scope.clause(Plan.community_code))
+    if community_code:
+        stmt = stmt.where(Plan.community_code == community_code)
+    if status:
+        stmt = stmt.where(Plan.status == status)
+    return list(session.scalars(stmt.order_by(Plan.id.desc())))
+
+
+def plan_grids(session: Session, plan: Plan) -> list[PlanGrid]:
+    return list(
+        session.scalars(select(PlanGrid).where(PlanGrid.plan_id == plan.id).order_by(PlanGrid.id))
+    )
+
+
+def community_geom(session: Session, code: str) -> BaseGeometry:
+    area = session.scalar(
+        select(Area).where(Area.code == code, Area.level == "community", Area.valid_to.is_(None))
+    )
+    if area is None:
+        raise NotFound(f"社区/村 {code} 不存在")
+    return to_shape(area.geom)
+
+
+def community_buildings(session: Session, code: str, geom: BaseGeometry) -> gpd.GeoDataFrame:
+    """Buildings of the community: tagged with it, or standing inside it."""
+    rows = session.execute(
+        select(
+            Building.id,
+            Building.code,
+            Building.household_count,
+            func.ST_AsBinary(Building.location),
+            func.ST_AsBinary(Building.footprint),
+        ).where(
+            (Building.community_code == code)
+            | func.ST_Intersects(Building.location, func.ST_GeomFromEWKB(from_shape(geom, SRID)))
+        )
+    ).all()
+    return gpd.GeoDataFrame(
+        {
+            "id": [r[0] for r in rows],
+            "code": [r[1] for r in rows],
+            "households": [int(r[2] or 0) for r in rows],
+            "footprint": [shapely.from_wkb(bytes(r[4])) if r[4] else None for r in rows],
+        },
+        geometry=[shapely.from_wkb(bytes(r[3])) for r in rows],
+        crs=SRID,
+    )
+
+
+def community_barriers(session: Session, community: BaseGeometry) -> gpd.GeoSeries | None:
+    """Roads, rivers, walls and railways crossing the community, clipped to it."""
+    rows = session.execute(
+        text(
+            "SELECT ST_AsBinary(ST_Intersection(geom, ST_GeomFromWKB(:c, 4490))) AS wkb FROM barriers "
+            "WHERE ST_Intersects(geom, ST_GeomFromWKB(:c, 4490))"
+        ),
+        {"c": shapely.to_wkb(community)},
+    ).all()
+    lines = [shapely.from_wkb(bytes(r.wkb)) for r in rows]
+    lines = [
+        g for g in lines if not g.is_empty and g.geom_type in ("LineString", "MultiLineString")
+    ]
+    return gpd.GeoSeries(lines, crs=SRID) if lines else None
+
+
+def current_dedicated(session: Session, community_code: str) -> gpd.GeoDataFrame | None:
+    """The community's active dedicated grids (schools, hospitals, parks…), kept as they are: the
+    partition carves them out first."""
+    rows = session.scalars(
+        select(Grid).where(
+            Grid.community_code == community_code, Grid.status == "active", Grid.type == "dedicated"
+        )
+    ).all()
+    if not rows:
+        return None
+    return gpd.GeoDataFrame(
+        {"code": [g.code for g in rows], "name": [g.name for g in rows]},
+        geometry=[to_shape(g.geom) for g in rows],
+        crs=SRID,
+    )
+
+
+def assign_buildings(grids: list[PlanGrid], buildings: gpd.GeoDataFrame) -> None:
+    """Each building goes to the grid containing its location (never split: one grid each)."""
+    geoms = [to_shape(g.geom) for g in grids]
+    ids: list[list[int]] = [[] for _ in grids]
+    counts = [0] * len(grids)
+    if len(buildings) and geoms:
+        tree = shapely.STRtree(geoms)
+        pts = buildings.geometry.to_numpy()
+        pairs = tree.query(pts, predicate="intersects")
+        seen: set[int] = set()
+        for b, g in zip(pairs[0], pairs[1], strict=True):
+            if b in seen:  # on a shared edge: the first grid wins, as the locator does
+                continue
+            seen.add(int(b))
+            ids[g].append(int(buildings["id"].iloc[b]))
+            counts[g] += int(buildings["households"].iloc[b])
+    for grid, bids, n in zip(grids, ids, counts, strict=True):
+        grid.building_ids, grid.households = sorted(bids), n
