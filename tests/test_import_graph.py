@@ -182,3 +182,20 @@ def test_the_graph_sees_function_level_imports_and_circles() -> None:
     assert any(name == "uvicorn" for name, _ in raw["app.cli"])
     # app.main imports app.db at the top: an edge.
     assert "app.db" in edges["app.main"]
+
+
+# The environment is read by the entry points alone; everything else gets the Settings it is given
+# (``request.app.state.settings``, a command's ``settings`` argument) passed down.
+SETTINGS_READERS = {"app.settings", "app.asgi", "app.cli"}
+
+
+def test_only_the_entry_points_read_settings_from_the_environment() -> None:
+    _, raw = import_graph()
+    readers = sorted(
+        f"{module} line {line}"
+        for module, names in raw.items()
+        if module not in SETTINGS_READERS
+        for name, line in names
+        if name == "app.settings.get_settings"
+    )
+    assert not readers, "get_settings() outside the entry points:\n" + "\n".join(readers)
