@@ -1,5 +1,6 @@
-"""Grid code allocation (docs/domain.md#hierarchy-and-codes): 12-digit community code + a 3-digit
-serial; serials run west to east, then north to south, and a serial once used in a community is
+"""Area and grid codes (docs/domain.md#hierarchy-and-codes): the level a code names, from its length
+alone (6 digits a county, 9 a township, 12 a community, 15 a grid; nothing else is a code), and grid
+code allocation: 12-digit community code + a 3-digit serial; serials run west to east, then north to south, and a serial once used in a community is
 never handed out again (a retired code still names its history)."""
 
 from __future__ import annotations
@@ -10,6 +11,29 @@ from collections.abc import Sequence
 from shapely.geometry.base import BaseGeometry
 
 MAX_SERIAL = 999
+
+LEVEL_BY_LENGTH = {6: "county", 9: "township", 12: "community", 15: "grid"}
+LENGTH_BY_LEVEL = {level: n for n, level in LEVEL_BY_LENGTH.items()}
+
+
+class BadAreaCode(ValueError):
+    """Not an area or grid code; the message (Chinese) says what one looks like."""
+
+
+def level_of(code: str) -> str:
+    """The level an area or grid code names, from its length alone; anything else is refused.
+
+    >>> [level_of(c) for c in ("419901", "419901001", "419901001001", "419901001001001")]
+    ['county', 'township', 'community', 'grid']
+    >>> level_of("4199010")
+    Traceback (most recent call last):
+    ...
+    gis.codes.BadAreaCode: 区划编码“4199010”格式有误（6、9、12或15位数字）
+    """
+    level = LEVEL_BY_LENGTH.get(len(code)) if code.isascii() and code.isdigit() else None
+    if level is None:
+        raise BadAreaCode(f"区划编码“{code}”格式有误（6、9、12或15位数字）")
+    return level
 
 
 class SerialsExhausted(ValueError):

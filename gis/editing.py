@@ -8,22 +8,25 @@ it is made; the service turns it into a 422.
 
 from __future__ import annotations
 
+import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import split as split_polygon
 
+from gis.coverage.polygons import is_sliver
+from gis.coverage.tolerances import CoverageTolerances
 from gis.projection import geometry_from_metric, geometry_to_metric, gk_crs_for
+from gis.repair import repair
 
 
 class EditRefused(ValueError):
     """An edit that cannot be made as drawn; the message (Chinese) says what to change."""
 
 
-SLIVER_MAX_M2 = 50.0
-"""A piece this small cannot hold a building: it is an unsnapped edge, merged into a neighbour."""
-SLIVER_MAX_THINNESS = 0.05
-"""4πA/P² at or below this (a 1:60 strip) is a sliver whatever its area (gis.coverage's default)."""
+SLIVERS = CoverageTolerances()
+"""The one sliver rule (gis.coverage's defaults): what the planner's validation would report as a
+sliver, an edit snaps to a neighbour instead."""
 
 
 def area_m2(geom: BaseGeometry) -> float:
@@ -38,10 +41,7 @@ def as_multi(geom: BaseGeometry) -> MultiPolygon:
 
 
 def _is_sliver(piece: BaseGeometry) -> bool:
-    metric = geometry_to_metric(piece)
-    if metric.area <= SLIVER_MAX_M2:
-        return True
-    return bool(4 * 3.141592653589793 * metric.area / metric.length**2 <= SLIVER_MAX_THINNESS)
+    return bool(is_sliver(np.array([geometry_to_metric(piece)], dtype=object), SLIVERS)[0])
 
 
 def _best_neighbour(
@@ -92,7 +92,7 @@ def reshape(
     takes, and slivers left behind are snapped to a neighbour. A neighbour swallowed whole comes
     back empty; the caller drops it."""
     if not new_geom.is_valid:
-        new_geom = shapely.make_valid(new_geom)
+        new_geom = repair(new_geom)
     clipped = as_multi(new_geom.intersection(community))
     if clipped.is_empty:
         raise EditRefused("新边界与社区范围不相交")

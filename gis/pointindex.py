@@ -202,7 +202,7 @@ class PolygonIndex:
             hit = shapely.intersects_xy(self.geoms[cand], x[point_of_pair], y[point_of_pair])
             pts, polys = point_of_pair[hit], cand[hit]
             # Pairs are sorted by candidate within each point, so the first hit is the lowest index.
-            first_pts, first_polys = _first_per_point(pts, polys)
+            first_pts, first_polys = first_per_point(pts, polys)
             result[first_pts] = first_polys
         return result
 
@@ -331,8 +331,45 @@ class _LocalFrames:
         return float(np.sqrt(np.min((ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2)))
 
 
-def _first_per_point(pts: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For (point, polygon) pairs, keep the lowest polygon index per point."""
+def assign_points(
+    polygons: Sequence[BaseGeometry] | np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """Index of the polygon owning each point (-1 where none), by :func:`first_per_point`.
+
+    The exact answer :meth:`PolygonIndex.locate` gives, without building an index: for a handful
+    of draft grids (the planner) or one audit run. ``polygons`` may hold invalid or empty
+    geometries (an audit reports them); they own only the points GEOS finds in them.
+
+    >>> from shapely.geometry import box
+    >>> assign_points([box(1, 0, 2, 1), box(0, 0, 1, 1)], np.array([1.0, 0.5, 5]), np.zeros(3) + 0.5).tolist()
+    [0, 1, -1]
+    """
+    geoms = np.asarray(list(polygons), dtype=object)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    result = np.full(len(x), -1, dtype=np.int64)
+    if len(geoms) == 0 or len(x) == 0:
+        return result
+    tree = shapely.STRtree(geoms)
+    pts, polys = tree.query(shapely.points(x, y))
+    hit = shapely.intersects_xy(geoms[polys], x[pts], y[pts])
+    owner_pts, owner_polys = first_per_point(pts[hit], polys[hit])
+    result[owner_pts] = owner_polys
+    return result
+
+
+def first_per_point(pts: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The edge rule, once: of the polygons a point lies in or on, the lowest index owns it.
+
+    ``pts``/``polys`` are (point, polygon) pairs from any exact "intersects" test (shapely's
+    ``intersects_xy`` or PostGIS ``ST_Intersects``), in any order; the answer keeps one pair per
+    point. Grids are indexed in code order (the locate registry loads them ``ORDER BY code``), so
+    a household on a shared edge or corner belongs to the grid with the smallest code: routing,
+    the coverage map, the planner and the audit all count it there and nowhere else.
+
+    >>> first_per_point(np.array([0, 0, 1]), np.array([3, 1, 2]))
+    (array([0, 1]), array([1, 2], dtype=int32))
+    """
     if len(pts) == 0:
         return pts.astype(np.int64), polys.astype(np.int32)
     order = np.lexsort((polys, pts))

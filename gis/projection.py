@@ -122,6 +122,39 @@ def geometry_to_metric(geom: BaseGeometry, lon_hint: float | None = None) -> Bas
     return shapely.transform(geom, lambda xy: _stack(_transformer(STORAGE_EPSG, dst), xy))
 
 
+SAME_SHAPE_M = 0.01
+"""Two shapes whose boundaries lie within 1 cm of each other everywhere are the same shape:
+below digitising noise (and the lon/lat round trip), far below any real boundary change."""
+
+
+def same_shape(a: BaseGeometry, b: BaseGeometry, tolerance_m: float = SAME_SHAPE_M) -> bool:
+    """Whether two lon/lat (EPSG:4490) geometries are the same shape, measured in metres.
+
+    Both are projected into the Gauss-Krüger zone of ``a`` and compared by the Hausdorff distance
+    between their boundaries (every vertex of one within ``tolerance_m`` of the other's boundary,
+    and back), so a different starting vertex, an extra vertex on a straight edge or a ring drawn
+    the other way round is still the same shape, and a hole, a spike or a shifted edge is not.
+
+    >>> from shapely.geometry import box
+    >>> same_shape(box(113.0, 34.0, 113.01, 34.01), box(113.0, 34.0, 113.01 + 1e-8, 34.01))
+    True
+    >>> same_shape(box(113.0, 34.0, 113.01, 34.01), box(113.0, 34.0, 113.01 + 1e-6, 34.01))
+    False
+    """
+    if a.is_empty or b.is_empty:
+        return bool(a.is_empty and b.is_empty)
+    if a.geom_type != b.geom_type and {a.geom_type, b.geom_type} != {"Polygon", "MultiPolygon"}:
+        return False
+    minx, _, maxx, _ = a.bounds
+    lon = (minx + maxx) / 2
+    # Stored edges are straight in lon/lat, not in the projection: densify first (~10 m), or an
+    # extra vertex on a 1 km edge would stand a centimetre off the other shape's chord.
+    ma, mb = (geometry_to_metric(shapely.segmentize(g, 1e-4), lon) for g in (a, b))
+    if shapely.get_dimensions(ma) == 2:
+        ma, mb = ma.boundary, mb.boundary
+    return bool(shapely.hausdorff_distance(ma, mb) <= tolerance_m)
+
+
 def geometry_from_metric(geom: BaseGeometry, metric_crs: pyproj.CRS) -> BaseGeometry:
     """Inverse of :func:`geometry_to_metric` for a geometry in ``metric_crs``."""
     src = metric_crs.to_epsg()

@@ -60,6 +60,28 @@ def add_grid(
     return grid
 
 
+def add_building(
+    db: Session, code: str, community: str, x: float, y: float, households: int
+) -> Building:
+    """A building at (x, y) with ``households`` household rows at its point: households per grid
+    count household rows (docs/domain.md), not the count a building declares."""
+    b = Building(
+        code=code,
+        name=f"{code}号楼",
+        community_code=community,
+        household_count=households,
+        location=from_shape(Point(x, y), srid=4490),
+    )
+    db.add(b)
+    db.flush()
+    db.add_all(
+        Household(building_id=b.id, unit="1", room=str(k + 1), location=b.location)
+        for k in range(households)
+    )
+    db.flush()
+    return b
+
+
 def tiny_county(db: Session, *, with_staff: bool = True) -> None:
     add_area(db, COUNTY, "示范县", "county", "county", box(113.0, 34.0, 113.02, 34.01))
     add_area(

@@ -10,10 +10,11 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import SRID, Base
+from gis.codes import LENGTH_BY_LEVEL
 
 AREA_LEVELS = ("county", "township", "community")
 AREA_KINDS = ("county", "street", "town", "township", "residents", "villagers")
-CODE_LENGTH = {"county": 6, "township": 9, "community": 12}
+CODE_LENGTH = {level: LENGTH_BY_LEVEL[level] for level in AREA_LEVELS}
 
 
 class Area(Base):

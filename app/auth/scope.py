@@ -36,6 +36,7 @@ from app.auth.policy import (
     within,
 )
 from app.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from gis.codes import BadAreaCode, level_of
 
 AREA_CODE_PATTERN = r"^[0-9]{6}([0-9]{3}){0,3}$"
 
@@ -159,7 +160,9 @@ def access_whole(
 
 
 def check_area_code(area: str) -> str:
-    """An area or grid code as typed by a person: 6, 9, 12 or 15 digits."""
-    if not area.isdigit() or len(area) not in (6, 9, 12, 15):
-        raise InvalidInput(f"区划编码“{area}”格式有误（6、9、12或15位数字）", field="area")
+    """An area or grid code as typed by a person: 6, 9, 12 or 15 digits (gis.codes.level_of)."""
+    try:
+        level_of(area)
+    except BadAreaCode as exc:
+        raise InvalidInput(str(exc), field="area") from exc
     return area

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from app.areas.models import Area
+from app.areas.models import AREA_LEVELS, Area
 from app.barriers.models import BARRIER_CLASSES, Barrier
 from app.buildings.models import SPECIAL_GROUPS
 from app.errors import database_error_to_domain
@@ -25,6 +25,8 @@ from app.grids.models import Grid
 from app.imports.report import ImportReport
 from app.locate.registry import today
 from app.staff.models import STAFF_ROLES
+from gis.codes import BadAreaCode, level_of
+from gis.projection import same_shape
 from gis.repair import in_china, polygonal
 
 SRID = 4490
@@ -45,10 +47,6 @@ def _text(row: pd.Series, *names: str) -> str:
     return ""
 
 
-def _same_shape(a: Any, b: Any, tolerance_deg: float = 1e-7) -> bool:
-    return bool(a.equals_exact(b, tolerance_deg) or a.symmetric_difference(b).area < 1e-12)
-
-
 def _checked_polygon(report: ImportReport, i: int, code: str, raw: Any) -> Any:
     """The row's polygon in China, repaired if it had to be (and reported), or None if rejected."""
     geom, note, reason = polygonal(raw)
@@ -64,7 +62,6 @@ def _checked_polygon(report: ImportReport, i: int, code: str, raw: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- areas
-_AREA_LEVEL_BY_LEN = {6: "county", 9: "township", 12: "community"}
 _LEVEL_WORDS = {
     "县": "county",
     "区": "county",
@@ -90,7 +87,11 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
         r = pd.Series(row._asdict())
         code = _text(r, "code", "编码", "区划代码")
         name = _text(r, "name", "名称", "Name")
-        if not _DIGITS.match(code) or len(code) not in _AREA_LEVEL_BY_LEN:
+        try:
+            level: str | None = level_of(code)
+        except BadAreaCode:
+            level = None
+        if level not in AREA_LEVELS:  # a grid's 15 digits are a code, but not an area's
             report.reject(
                 i, code or None, "区划编码应为6位（县）、9位（乡镇/街道）或12位（村/社区）数字"
             )
@@ -98,7 +99,6 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
         if not name:
             report.reject(i, code, "缺少名称")
             continue
-        level = _AREA_LEVEL_BY_LEN[len(code)]
         declared = _text(r, "level", "层级")
         if declared and _LEVEL_WORDS.get(declared, declared) != level:
             report.reject(i, code, f"层级 {declared} 与编码位数（{len(code)}位）不符")
@@ -110,7 +110,7 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
         kind = _text(r, "kind") or _area_kind(level, code)
         current = session.scalar(select(Area).where(Area.code == code, Area.valid_to.is_(None)))
         if current is not None:
-            if current.name == name and _same_shape(to_shape(current.geom), geom):
+            if current.name == name and same_shape(to_shape(current.geom), geom):
                 report.unchanged += 1
                 continue
             if current.valid_from < day:
@@ -192,7 +192,7 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             ) + 1
             to_insert.append((i, code, data, version))
             continue
-        if (current.name, current.type) == (data["name"], data["type"]) and _same_shape(
+        if (current.name, current.type) == (data["name"], data["type"]) and same_shape(
             to_shape(current.geom), data["geom"]
         ):
             report.unchanged += 1
@@ -583,7 +583,7 @@ def import_barriers(session: Session, frame: gpd.GeoDataFrame, report: ImportRep
         if current is None:
             session.add(Barrier(name=name, class_=klass, geom=from_shape(merged, srid=SRID)))
             report.inserted += 1
-        elif _same_shape(to_shape(current.geom), merged):
+        elif same_shape(to_shape(current.geom), merged):
             report.unchanged += 1
         else:
             current.geom = from_shape(merged, srid=SRID)

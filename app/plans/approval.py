@@ -29,13 +29,7 @@ from app.plans.schemas import ApprovalPublic, GridAtPublic
 from app.plans.validate import validate
 from app.staff.models import Staff, StaffAssignment
 from gis import codes
-
-SAME_SHAPE_DEG = 1e-7  # ~1 cm: below digitising noise, the grid did not change
-
-
-def _same(a: BaseGeometry, b: BaseGeometry) -> bool:
-    """Equal up to digitising noise: vertex for vertex within ~1 cm, or no area between them."""
-    return bool(a.equals_exact(b, SAME_SHAPE_DEG) or a.symmetric_difference(b).area < 1e-12)
+from gis.projection import same_shape
 
 
 @dataclass
@@ -64,7 +58,7 @@ def plan_swap(session: Session, plan: Plan, grids: list[PlanGrid]) -> Swap:
             swap.new.append(pg)
             continue
         used.add(live.code)
-        if (live.name, live.type) == (pg.name, pg.type) and _same(
+        if (live.name, live.type) == (pg.name, pg.type) and same_shape(
             to_shape(live.geom), to_shape(pg.geom)
         ):
             swap.kept.append(pg)

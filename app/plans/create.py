@@ -27,6 +27,7 @@ from app.plans.models import Plan, PlanGrid
 from app.plans.rules import PlanRules
 from gis import editing
 from gis.partition import partition_community, repartition
+from gis.projection import same_shape
 
 
 def new_plan(
@@ -196,7 +197,7 @@ def _keep_dedicated_identity(
         for code, name, geom in zip(
             dedicated["code"], dedicated["name"], dedicated.geometry, strict=True
         ):
-            if row["geom"].symmetric_difference(geom).area < 1e-12:
+            if same_shape(row["geom"], geom):
                 row["code"], row["name"] = code, name
                 break
 

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from app.areas.models import Area
 from app.auth.scope import AreaScope
 from app.base import SRID
-from app.buildings.models import Building
+from app.buildings.models import Building, Household
 from app.errors import NotFound
 from app.grids.models import Grid
 from app.plans.models import Plan, PlanGrid
+from gis.pointindex import assign_points
 
 
 def now() -> dt.datetime:
@@ -67,12 +68,17 @@ def community_geom(session: Session, code: str) -> BaseGeometry:
 
 
 def community_buildings(session: Session, code: str, geom: BaseGeometry) -> gpd.GeoDataFrame:
-    """Buildings of the community: tagged with it, or standing inside it."""
+    """Buildings of the community: tagged with it, or standing inside it, each with its household
+    rows (the ones the session may read; a household stands at its building's point), not the
+    count a survey declared: households per grid are counted one way everywhere (docs/domain.md)."""
+    households = (
+        select(func.count(Household.id)).where(Household.building_id == Building.id)
+    ).scalar_subquery()
     rows = session.execute(
         select(
             Building.id,
             Building.code,
-            Building.household_count,
+            households,
             func.ST_AsBinary(Building.location),
             func.ST_AsBinary(Building.footprint),
         ).where(
@@ -126,20 +132,20 @@ def current_dedicated(session: Session, community_code: str) -> gpd.GeoDataFrame
 
 
 def assign_buildings(grids: list[PlanGrid], buildings: gpd.GeoDataFrame) -> None:
-    """Each building goes to the grid containing its location (never split: one grid each)."""
-    geoms = [to_shape(g.geom) for g in grids]
+    """Each building goes to the grid containing its location (never split: one grid each); on a
+    shared edge, the grid routing would send it to (gis.pointindex.first_per_point: the smallest
+    code; grids without a code yet come after, in the order they were made)."""
+    order = sorted(range(len(grids)), key=lambda i: (not grids[i].code, grids[i].code or "", i))
     ids: list[list[int]] = [[] for _ in grids]
     counts = [0] * len(grids)
-    if len(buildings) and geoms:
-        tree = shapely.STRtree(geoms)
+    if len(buildings) and grids:
         pts = buildings.geometry.to_numpy()
-        pairs = tree.query(pts, predicate="intersects")
-        seen: set[int] = set()
-        for b, g in zip(pairs[0], pairs[1], strict=True):
-            if b in seen:  # on a shared edge: the first grid wins, as the locator does
-                continue
-            seen.add(int(b))
-            ids[g].append(int(buildings["id"].iloc[b]))
-            counts[g] += int(buildings["households"].iloc[b])
+        owner = assign_points(
+            [to_shape(grids[i].geom) for i in order], shapely.get_x(pts), shapely.get_y(pts)
+        )
+        for b, o in enumerate(owner.tolist()):
+            if o >= 0:
+                ids[order[o]].append(int(buildings["id"].iloc[b]))
+                counts[order[o]] += int(buildings["households"].iloc[b])
     for grid, bids, n in zip(grids, ids, counts, strict=True):
         grid.building_ids, grid.households = sorted(bids), n

@@ -21,9 +21,7 @@ from app.errors import InvalidInput, NotFound
 from app.visits import rollup
 from app.visits.cadence import CadenceRule, load_rules
 from app.visits.schemas import CoveragePublic, CoverageRow, WorkerCoverage, WorkerMonth
-
-LEVEL_BY_LENGTH = {6: "county", 9: "township", 12: "community", 15: "grid"}
-LENGTH_BY_LEVEL = {v: k for k, v in LEVEL_BY_LENGTH.items()}
+from gis.codes import LENGTH_BY_LEVEL, BadAreaCode, level_of
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,10 @@ class AreaInfo:
 
 def resolve_area(session: Session, code: str) -> AreaInfo:
     """A current area (6/9/12 digits) or an active grid (15 digits); 404 if unknown."""
-    level = LEVEL_BY_LENGTH.get(len(code)) if code.isdigit() else None
-    if level is None:
-        raise InvalidInput(
-            f"area: 区域编码 {code!r} 应为6位（县）、9位（乡镇）、12位（社区）或15位（网格）数字",
-            field="area",
-        )
+    try:
+        level = level_of(code)
+    except BadAreaCode as exc:
+        raise InvalidInput(f"area: {exc}", field="area") from exc
     if level == "grid":
         name = session.scalar(
             text("SELECT name FROM grids WHERE code = :c AND status = 'active'"), {"c": code}

@@ -4,8 +4,9 @@ cases in cases.py, visits and household points in visits_layer.py) and filters t
 ``AreaScope`` (their jurisdiction, narrowed to ``area``); row-level security holds the same line in
 the database for the scoped tables (households, staff assignments).
 
-- ``GET /api/v1/layers/grids?f=geojson&area=CODE``: active grids with households per grid (households
-  whose point lies in the grid), band status and the current leader (phone masked unless allowed).
+- ``GET /api/v1/layers/grids?f=geojson&area=CODE``: active grids with households per grid (each
+  household once, in the grid routing sends it to), band status and the current leader (phone
+  masked unless allowed).
 - ``GET /api/v1/layers/areas?parent=CODE``: the child areas of an area, with grid and household
   counts, for drill-down county → township → community.
 - ``GET /api/v1/layers/buildings?area=CODE``: building points with household counts.
@@ -16,8 +17,11 @@ the database for the scoped tables (households, staff assignments).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Annotated, Any
 
+import numpy as np
+import shapely
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -31,6 +35,7 @@ from app.grids.service import grid_names
 from app.incidents.service import category_names
 from app.locate.registry import today
 from app.registry_tiles import tile_bytes
+from gis.pointindex import assign_points
 
 router = APIRouter(tags=["map layers"])
 
@@ -46,7 +51,6 @@ def _feature_collection(features: list[dict[str, Any]], **meta: Any) -> dict[str
 _GRIDS_SQL = """
     SELECT g.code, g.name, g.type, g.community_code, c.name AS community_name,
            ST_AsGeoJSON(g.geom, 6) AS geojson,
-           (SELECT count(*) FROM households h WHERE ST_Intersects(g.geom, h.location)) AS households,
            s.name AS leader_name, s.phone AS leader_phone
       FROM grids g
       LEFT JOIN areas c ON c.code = g.community_code AND c.valid_to IS NULL
@@ -57,6 +61,38 @@ _GRIDS_SQL = """
      WHERE g.status = 'active' AND {scope}
      ORDER BY g.code
     """
+
+
+# The households a grids layer counts (those the session may read, inside the scope's grids' extent)
+# and every active grid over that extent, neighbours outside the scope included: the edge rule
+# picks among them as routing does.
+_EXTENT = (
+    "(SELECT ST_SetSRID(ST_Extent(g.geom)::geometry, 4490) FROM grids g "
+    "WHERE g.status = 'active' AND {scope})"
+)
+_HOUSEHOLD_POINTS_SQL = (
+    "SELECT ST_X(h.location), ST_Y(h.location) FROM households h WHERE h.location && {extent}"
+)
+_EXTENT_GRIDS_SQL = (
+    "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND geom && {extent} "
+    "ORDER BY code"
+)
+
+
+def households_per_grid(session: Session, scope: AreaScope) -> Counter[str]:
+    """Households per active grid code, each counted once, in the grid routing sends its point to
+    (gis.pointindex.assign_points: on a shared edge, the smallest code), over the household rows
+    the session may read."""
+    extent = _EXTENT.format(scope=scope.sql("g.code"))
+    points = session.execute(
+        text(_HOUSEHOLD_POINTS_SQL.format(extent=extent)), scope.params()
+    ).all()
+    if not points:
+        return Counter()
+    grids = session.execute(text(_EXTENT_GRIDS_SQL.format(extent=extent)), scope.params()).all()
+    xy = np.array(points, dtype=float)
+    owner = assign_points([shapely.from_wkb(bytes(g[1])) for g in grids], xy[:, 0], xy[:, 1])
+    return Counter(grids[i][0] for i in owner.tolist() if i >= 0)
 
 
 def _band(grid_type: str, n: int, lo: int, hi: int) -> str:
@@ -73,8 +109,9 @@ def grid_features(
     lo, hi = band
     features = []
     sql = text(_GRIDS_SQL.format(scope=scope.sql("g.code")))
+    households = households_per_grid(session, scope)
     for r in session.execute(sql, {"day": today(), **scope.params()}):
-        n = int(r.households)
+        n = households[r.code]
         phone = (
             r.leader_phone if scope.sees(Field.STAFF_PHONE, r.code) else mask_phone(r.leader_phone)
         )

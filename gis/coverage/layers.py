@@ -13,6 +13,7 @@ import shapely
 
 from gis.coverage.findings import Findings, Geoms, explain_invalid, location_text
 from gis.projection import gk_crs_for, to_metric
+from gis.repair import repair
 
 _REQUIRED = {
     "communities": ("code",),
@@ -144,7 +145,7 @@ def _repair(
     repaired = geoms.copy()
     if len(bad):
         # "structure" keeps what the rings enclose and always returns polygons for polygon input.
-        repaired[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+        repaired[bad] = repair(geoms[bad])
     polygonal = np.isin(shapely.get_type_id(repaired), (3, 6)) & ~shapely.is_empty(repaired)
     usable = ~missing & polygonal
 

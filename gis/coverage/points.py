@@ -15,6 +15,8 @@ import shapely
 from gis.coverage.findings import Findings, Geoms, area_text, names
 from gis.coverage.layers import Layers, project
 from gis.coverage.tolerances import CoverageTolerances
+from gis.pointindex import first_per_point
+from gis.repair import repair
 
 Index = npt.NDArray[np.intp]
 
@@ -53,7 +55,12 @@ def find_households_outside(
     points = anchor_points(geoms)
     located = _has_location(points)
     point_idx, grid_idx = locate(tree, layers.grid_ll, points[located])
-    counts += np.bincount(grid_idx, minlength=len(layers.grid_ll))
+    # A household on a shared edge counts once, in the grid routing sends it to (the smallest code).
+    order = np.argsort(layers.grid_codes.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    _, owner_rank = first_per_point(point_idx, rank[grid_idx])
+    counts += np.bincount(order[owner_rank], minlength=len(layers.grid_ll))
     inside = np.zeros(len(points), dtype=bool)
     inside[np.flatnonzero(located)[point_idx]] = True
     ids = households["id"].to_numpy()
@@ -118,7 +125,7 @@ def _footprints(geoms: Geoms) -> tuple[Index, Geoms]:
     # Footprints are not audited for validity, but a broken one must not stop the audit.
     shapes = geoms[footprint].copy()
     broken = ~shapely.is_valid(shapes)
-    shapes[broken] = shapely.make_valid(shapes[broken], method="structure", keep_collapsed=False)
+    shapes[broken] = repair(shapes[broken])
     return footprint, shapes
 
 

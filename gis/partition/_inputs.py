@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis.projection import LONLAT_EPSGS, gk_crs_for
+from gis.repair import repair
 
 from ._types import GEOMETRY_REPAIRED, PartitionIssue
 
@@ -43,7 +44,7 @@ def polygonal(geom: BaseGeometry, what: str, issues: list[PartitionIssue]) -> Ba
     if geom is None or geom.is_empty:
         raise ValueError(f"{what}为空")
     if not shapely.is_valid(geom):
-        geom = shapely.make_valid(geom)
+        geom = repair(geom)
         issues.append(
             PartitionIssue(GEOMETRY_REPAIRED, f"{what}几何无效（自相交等），已自动修复后使用")
         )
@@ -89,7 +90,7 @@ def normalise_buildings(buildings: gpd.GeoDataFrame) -> Buildings:
     invalid = ~shapely.is_valid(geoms)
     if np.any(invalid):  # footprints drawn by hand are often self-touching; repair, keep the area
         geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        geoms[invalid] = repair(geoms[invalid])
         geoms[invalid] = [_largest_polygonal(g) for g in geoms[invalid]]
     ids = np.asarray(buildings["id"].to_numpy(), dtype=object)
     if len(set(ids.tolist())) != len(ids):

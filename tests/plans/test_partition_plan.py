@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, Point, box, shape
+from shapely.geometry import LineString, box, shape
 
-from app.buildings.models import Building
-from tests.factories import C1, tiny_county
+from tests.factories import C1, add_building, tiny_county
 
 
 def _four_buildings(db) -> None:  # type: ignore[no-untyped-def]
@@ -15,13 +13,7 @@ def _four_buildings(db) -> None:  # type: ignore[no-untyped-def]
     for i, (x, y) in enumerate(
         [(113.002, 34.002), (113.002, 34.008), (113.008, 34.002), (113.008, 34.008)]
     ):
-        db.add(
-            Building(
-                code=f"P{i}", name=f"{i}号楼", community_code=C1, household_count=150,
-                location=from_shape(Point(x, y), srid=4490),
-            )
-        )  # fmt: skip
-    db.flush()
+        add_building(db, f"P{i}", C1, x, y, 150)
 
 
 def test_partition_plan_tiles_the_community_inside_the_band(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
@@ -128,12 +120,7 @@ def test_repartition_plan_redivides_only_the_out_of_band_grid_and_its_neighbour(
     for x0, count in homes:
         for k in range(count):
             n += 1
-            db.add(
-                Building(
-                    code=f"R{n}", name=f"{n}号楼", community_code=c3, household_count=150,
-                    location=from_shape(Point(x0 + 0.0008 * (k % 3), 34.002 + 0.003 * (k // 3)), srid=4490),
-                )
-            )  # fmt: skip
+            add_building(db, f"R{n}", c3, x0 + 0.0008 * (k % 3), 34.002 + 0.003 * (k // 3), 150)
     db.flush()
     r = client.post(
         "/api/v1/plans",

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from app.buildings.models import Building
 from app.grids.models import Grid
 from app.plans.models import Plan, PlanGrid
-from tests.factories import C1, G11, G12, tiny_county
+from tests.factories import C1, G11, G12, add_building, tiny_county
 
 P = "/api/v1/plans"
 
@@ -190,12 +190,7 @@ def test_reshape_takes_from_neighbour_and_snaps_sliver(db, client, token_for) ->
 
 def test_move_building_to_neighbour(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
     tiny_county(db)
-    b = Building(
-        code="B9", name="9号楼", community_code=C1, household_count=40,
-        location=from_shape(Point(113.0049, 34.005), srid=4490),
-    )  # fmt: skip
-    db.add(b)
-    db.flush()
+    b = add_building(db, "B9", C1, 113.0049, 34.005, 40)
     h = token_for("planner")
     plan = _plan(client, h)
     assert {g["code"]: g["households"] for g in plan["grids"]} == {G11: 42, G12: 0}
