@@ -6,8 +6,9 @@ rollups at write time (app/visits/rollup_sql.py) and numpy finishes:
 
 - households come as one packed binary value (id, x, y, cadence) and are located in memory with the
   raster point index (gis.pointindex), cached per exact set of grid geometries; the few points on a
-  grid edge are re-tested against every grid, so a household counts in each grid it intersects, as
-  PostGIS ``ST_Intersects`` did. Invalid or overlapping grids take the exact STRtree path instead.
+  grid edge are re-tested against every grid and counted once, in the grid routing sends them to
+  (the smallest code: docs/domain.md, households per grid). Invalid or overlapping grids take the
+  exact STRtree path instead.
   The located households are cached too, keyed on the grids and ``households_revision`` (a fresh
   sequence value on every write to households), so steady-state requests fetch no household.
 - whether a household was visited in a period comes from its first and last visit
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.scope import AreaScope
 from app.visits.cadence import CadenceRule, interval_sql
-from gis.pointindex import PolygonIndex
+from gis.pointindex import PolygonIndex, first_per_point
 
 IntArray = npt.NDArray[np.int64]
 _HOUSEHOLD = np.dtype(
@@ -156,10 +157,11 @@ def _locate(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
 ) -> tuple[IntArray, IntArray]:
-    """(point, grid) pairs for every grid each point intersects (interior or boundary)."""
+    """(point, grid) pairs: each point in the grid routing sends it to (of the grids it lies in or
+    on, the first, and grids come in code order: gis.pointindex.first_per_point)."""
     index = _index_for(geoms, wkb)
     if index is None:
-        return _locate_exact(geoms, x, y)
+        return _owners(*_locate_exact(geoms, x, y))
     grid = index.locate(x, y).astype(np.int64)
     point = np.flatnonzero(grid >= 0)
     grid = grid[point]
@@ -171,7 +173,12 @@ def _locate(
         sub_point, sub_grid = _locate_exact(geoms, x[point[edge]], y[point[edge]])
         point = np.concatenate([point[~edge], point[edge][sub_point]])
         grid = np.concatenate([grid[~edge], sub_grid])
-    return point, grid
+    return _owners(point, grid)
+
+
+def _owners(point: IntArray, grid: IntArray) -> tuple[IntArray, IntArray]:
+    owner_point, owner_grid = first_per_point(point, grid)
+    return owner_point.astype(np.int64), owner_grid.astype(np.int64)
 
 
 def _locate_exact(

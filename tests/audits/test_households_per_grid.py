@@ -1,7 +1,8 @@
 """One count of households per grid (docs/domain.md, grids): every screen puts a household in the
 grid routing sends its point to. On the demo county's 138 grids the coverage map, the planner, the
 audit's band check and routing give the same number for every grid; on a hand-made community with
-households exactly on shared edges and on a corner, each counts once, in the smallest code."""
+households exactly on shared edges and on a corner, each counts once, in the smallest code (the
+visits map's coverage too)."""
 
 from __future__ import annotations
 
@@ -159,6 +160,15 @@ def test_households_on_shared_edges_and_corners_count_once_in_the_smallest_code(
     r = client.post("/api/v1/plans", json={"community_code": C1}, headers=token_for("planner"))
     assert r.status_code == 201, r.text
     assert {g["code"]: g["households"] for g in r.json()["grids"]} == expected
+
+    # The visits map's coverage by grid.
+    r = client.get(
+        f"/api/v1/visits/coverage?area={C1}&start=2026-01-01&end=2026-02-01&by=grid",
+        headers=token_for("county_admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert {row["code"]: row["households"] for row in r.json()["rows"]} == expected
+    assert r.json()["total"]["households"] == sum(h for _, _, h in HOMES)
 
     # The audit: every grid is below the 250–500 band, so each is reported with its count.
     r = client.get(f"/api/v1/audits?area={COUNTY}", headers=token_for("auditor"))
