@@ -1,14 +1,21 @@
-"""Reading grids: the active ones by code, names over every version."""
+"""Reading grids: the active ones by code, names over every version, and the active grids of an
+area with their community, current leader and households (each counted once, as routing does)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+import numpy as np
+import shapely
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.auth.scope import AreaScope
 from app.grids.models import Grid
+from gis.pointindex import assign_points
 
 
 def active_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
@@ -31,3 +38,63 @@ def grid_names(session: Session, scope: AreaScope) -> dict[str, str]:
     for code, name in rows:
         names.setdefault(code, name)
     return names
+
+
+_GRIDS_SQL = """
+    SELECT g.code, g.name, g.type, g.community_code, c.name AS community_name,
+           ST_AsGeoJSON(g.geom, 6) AS geojson,
+           s.name AS leader_name, s.phone AS leader_phone
+      FROM grids g
+      LEFT JOIN areas c ON c.code = g.community_code AND c.valid_to IS NULL
+      LEFT JOIN staff_assignments a
+             ON a.grid_code = g.code AND a.role = 'leader'
+            AND a.start_date <= :day AND (a.end_date IS NULL OR a.end_date >= :day)
+      LEFT JOIN staff s ON s.id = a.staff_id
+     WHERE g.status = 'active' AND {scope}
+     ORDER BY g.code
+    """
+
+
+# The households a grids layer counts (those the session may read, inside the scope's grids' extent)
+# and every active grid over that extent, neighbours outside the scope included: the edge rule
+# picks among them as routing does.
+_EXTENT = (
+    "(SELECT ST_SetSRID(ST_Extent(g.geom)::geometry, 4490) FROM grids g "
+    "WHERE g.status = 'active' AND {scope})"
+)
+_HOUSEHOLD_POINTS_SQL = (
+    "SELECT ST_X(h.location), ST_Y(h.location) FROM households h WHERE h.location && {extent}"
+)
+_EXTENT_GRIDS_SQL = (
+    "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND geom && {extent} "
+    "ORDER BY code"
+)
+
+
+def households_per_grid(session: Session, scope: AreaScope) -> Counter[str]:
+    """Households per active grid code, each counted once, in the grid routing sends its point to
+    (gis.pointindex.assign_points: on a shared edge, the smallest code), over the household rows
+    the session may read."""
+    extent = _EXTENT.format(scope=scope.sql("g.code"))
+    points = session.execute(
+        text(_HOUSEHOLD_POINTS_SQL.format(extent=extent)), scope.params()
+    ).all()
+    if not points:
+        return Counter()
+    grids = session.execute(text(_EXTENT_GRIDS_SQL.format(extent=extent)), scope.params()).all()
+    xy = np.array(points, dtype=float)
+    owner = assign_points([shapely.from_wkb(bytes(g[1])) for g in grids], xy[:, 0], xy[:, 1])
+    return Counter(grids[i][0] for i in owner.tolist() if i >= 0)
+
+
+def active_grids_with_leaders(
+    session: Session, scope: AreaScope, day: dt.date
+) -> list[dict[str, Any]]:
+    """The active grids in ``scope`` by code: code, name, type, community (code and name), outline
+    as GeoJSON text, the leader on ``day`` (name and phone, unmasked: the caller masks) and
+    ``households`` (``households_per_grid``)."""
+    households = households_per_grid(session, scope)
+    rows = session.execute(
+        text(_GRIDS_SQL.format(scope=scope.sql("g.code"))), {"day": day, **scope.params()}
+    )
+    return [row._asdict() | {"households": households[row.code]} for row in rows]

@@ -17,13 +17,9 @@ the database for the scoped tables (households, staff assignments).
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Annotated, Any
 
-import numpy as np
-import shapely
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.areas.service import area_names, child_areas
@@ -31,11 +27,10 @@ from app.auth.deps import SessionDep
 from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
 from app.buildings.queries import building_points
-from app.grids.service import grid_names
+from app.grids.service import active_grids_with_leaders, grid_names
 from app.incidents.service import category_names
 from app.locate.registry import today
 from app.registry_tiles import tile_bytes
-from gis.pointindex import assign_points
 
 router = APIRouter(tags=["map layers"])
 
@@ -46,53 +41,6 @@ RegistryWhole = Annotated[AreaScope, Depends(access_whole(Resource.REGISTRY))]
 
 def _feature_collection(features: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features, **meta}
-
-
-_GRIDS_SQL = """
-    SELECT g.code, g.name, g.type, g.community_code, c.name AS community_name,
-           ST_AsGeoJSON(g.geom, 6) AS geojson,
-           s.name AS leader_name, s.phone AS leader_phone
-      FROM grids g
-      LEFT JOIN areas c ON c.code = g.community_code AND c.valid_to IS NULL
-      LEFT JOIN staff_assignments a
-             ON a.grid_code = g.code AND a.role = 'leader'
-            AND a.start_date <= :day AND (a.end_date IS NULL OR a.end_date >= :day)
-      LEFT JOIN staff s ON s.id = a.staff_id
-     WHERE g.status = 'active' AND {scope}
-     ORDER BY g.code
-    """
-
-
-# The households a grids layer counts (those the session may read, inside the scope's grids' extent)
-# and every active grid over that extent, neighbours outside the scope included: the edge rule
-# picks among them as routing does.
-_EXTENT = (
-    "(SELECT ST_SetSRID(ST_Extent(g.geom)::geometry, 4490) FROM grids g "
-    "WHERE g.status = 'active' AND {scope})"
-)
-_HOUSEHOLD_POINTS_SQL = (
-    "SELECT ST_X(h.location), ST_Y(h.location) FROM households h WHERE h.location && {extent}"
-)
-_EXTENT_GRIDS_SQL = (
-    "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND geom && {extent} "
-    "ORDER BY code"
-)
-
-
-def households_per_grid(session: Session, scope: AreaScope) -> Counter[str]:
-    """Households per active grid code, each counted once, in the grid routing sends its point to
-    (gis.pointindex.assign_points: on a shared edge, the smallest code), over the household rows
-    the session may read."""
-    extent = _EXTENT.format(scope=scope.sql("g.code"))
-    points = session.execute(
-        text(_HOUSEHOLD_POINTS_SQL.format(extent=extent)), scope.params()
-    ).all()
-    if not points:
-        return Counter()
-    grids = session.execute(text(_EXTENT_GRIDS_SQL.format(extent=extent)), scope.params()).all()
-    xy = np.array(points, dtype=float)
-    owner = assign_points([shapely.from_wkb(bytes(g[1])) for g in grids], xy[:, 0], xy[:, 1])
-    return Counter(grids[i][0] for i in owner.tolist() if i >= 0)
 
 
 def _band(grid_type: str, n: int, lo: int, hi: int) -> str:
@@ -108,29 +56,29 @@ def grid_features(
 ) -> list[dict[str, Any]]:
     lo, hi = band
     features = []
-    sql = text(_GRIDS_SQL.format(scope=scope.sql("g.code")))
-    households = households_per_grid(session, scope)
-    for r in session.execute(sql, {"day": today(), **scope.params()}):
-        n = households[r.code]
+    for r in active_grids_with_leaders(session, scope, today()):
+        n = r["households"]
         phone = (
-            r.leader_phone if scope.sees(Field.STAFF_PHONE, r.code) else mask_phone(r.leader_phone)
+            r["leader_phone"]
+            if scope.sees(Field.STAFF_PHONE, r["code"])
+            else mask_phone(r["leader_phone"])
         )
         features.append(
             {
                 "type": "Feature",
-                "id": r.code,
-                "geometry": json.loads(r.geojson),
+                "id": r["code"],
+                "geometry": json.loads(r["geojson"]),
                 "properties": {
-                    "code": r.code,
-                    "name": r.name,
-                    "type": r.type,
-                    "community_code": r.community_code,
-                    "community_name": r.community_name,
+                    "code": r["code"],
+                    "name": r["name"],
+                    "type": r["type"],
+                    "community_code": r["community_code"],
+                    "community_name": r["community_name"],
                     "households": n,
-                    "band": _band(r.type, n, lo, hi),
-                    "leader": r.leader_name,
+                    "band": _band(r["type"], n, lo, hi),
+                    "leader": r["leader_name"],
                     "leader_phone": phone,
-                    "has_leader": r.leader_name is not None,
+                    "has_leader": r["leader_name"] is not None,
                 },
             }
         )
