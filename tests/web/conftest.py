@@ -81,7 +81,9 @@ def _cleanup(conn: Any) -> None:
     conn.execute(text("DELETE FROM areas WHERE code LIKE '419901%'"))
 
 
-@pytest.fixture(scope="session")
+# Package scope: the committed county is deleted once tests/web ends, so test packages that run after
+# it (in any order) can make the tiny county in their own transaction.
+@pytest.fixture(scope="package")
 def web_data(engine: Engine) -> Iterator[None]:
     from app.auth.models import User
     from app.auth.security import hash_password
@@ -116,7 +118,7 @@ def web_data(engine: Engine) -> Iterator[None]:
             _cleanup(conn)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(engine: Engine, web_data: None) -> Iterator[str]:
     import uvicorn
 
