@@ -60,9 +60,11 @@ def intake_access(principal: Principal) -> DbAccess:
     return DbAccess(INTAKE_ROLE, scope=principal.scope_prefix, user=principal.username)
 
 
-_SET_ACCESS = text(
-    "SELECT set_config('role', :role, true), set_config('gridgov.scope', :scope, true), "
-    "set_config('gridgov.user', :user, true)"
+# Sent straight to the driver: it runs at the start of every transaction, and skipping SQLAlchemy's
+# statement handling saves a quarter of its cost (bench/bench_rls.py).
+_SET_ACCESS = (
+    "SELECT set_config('role', %(role)s, true), set_config('gridgov.scope', %(scope)s, true), "
+    "set_config('gridgov.user', %(user)s, true)"
 )
 
 
@@ -73,7 +75,7 @@ class AccessSession(Session):
 @event.listens_for(AccessSession, "after_begin")
 def _declare_access(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
     access: DbAccess = session.info.get("db_access", NO_ACCESS)
-    connection.execute(
+    connection.exec_driver_sql(
         _SET_ACCESS, {"role": access.role, "scope": access.scope, "user": access.user}
     )
 
