@@ -11,10 +11,11 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
 
 from app.embedded import EmbeddedCluster
@@ -51,8 +52,10 @@ def engine() -> Iterator[Engine]:
             tmp.cleanup()
 
 
-@pytest.fixture
-def connection(engine: Engine) -> Iterator:
+@contextmanager
+def rolled_back_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction that is rolled back at the end: nothing a test writes
+    outlives it."""
     conn = engine.connect()
     outer = conn.begin()
     try:
@@ -60,6 +63,12 @@ def connection(engine: Engine) -> Iterator:
     finally:
         outer.rollback()
         conn.close()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with rolled_back_connection(engine) as conn:
+        yield conn
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from shapely.geometry import Point, box
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.conftest import rolled_back_connection
 from tests.factories import C1, COUNTY, G11, TOWNSHIP, add_area, add_grid, mp, tiny_county
 
 TOWNSHIP_A = TOWNSHIP
@@ -96,13 +97,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def matrix_connection(engine: Engine) -> Iterator[Any]:
-    conn = engine.connect()
-    outer = conn.begin()
-    try:
+    with rolled_back_connection(engine) as conn:
         yield conn
-    finally:
-        outer.rollback()
-        conn.close()
 
 
 def _session(conn: Any) -> Session:
