@@ -35,6 +35,7 @@ from app.households.router import router as households_router
 from app.http import install as install_edge
 from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
+from app.incidents.stream import close_case_stream
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
 from app.meta.router import router as meta_router
@@ -105,6 +106,7 @@ def create_app(
         try:
             yield
         finally:
+            await close_case_stream(app)  # the live stream's listener, if one was started
             if own_engine and eng is not None:
                 eng.dispose()
 
