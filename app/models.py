@@ -15,7 +15,7 @@ from app.health.models import WorkerHeartbeat  # noqa: F401
 from app.households.models import AccessLog
 from app.incidents.models import IncidentCategory  # noqa: F401
 from app.plans.models import Plan, PlanGrid  # noqa: F401
-from app.registry_models import RegistryConfig, RegistryRevision
+from app.registry_models import RegistryChange, RegistryConfig
 from app.staff.models import Staff, StaffAssignment
 from app.visits.models import Visit  # noqa: F401
 
@@ -27,8 +27,8 @@ __all__ = [
     "Building",
     "Grid",
     "Household",
+    "RegistryChange",
     "RegistryConfig",
-    "RegistryRevision",
     "Staff",
     "StaffAssignment",
     "User",

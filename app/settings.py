@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     )
     locate_refresh_seconds: float = 2.0
     locate_batch_max: int = 1_000_000
+    # Batches waiting for this process's batch thread before new ones get 503 (app/locate/batch.py).
+    locate_batch_queue: int = Field(default=4, ge=1, le=100)
 
     upload_max_bytes: int = 200 * 1024 * 1024
 

@@ -1,28 +1,39 @@
 """The in-memory grid registry behind locate: active grids, their areas and staff, and a PolygonIndex.
 
-Routing must not cost a database round trip per point, so each process keeps a snapshot and
-reloads it when the database says the registry changed (``registry_revision``, bumped by triggers on
-grids, areas, staff and assignments) or the date changed (assignments have date ranges). The check
-is one tiny query at most every ``locate_refresh_seconds``.
+Routing must not cost a database round trip per point, so each process keeps a snapshot. Writes to
+grids, areas, staff, assignments and buildings append what they touched to ``registry_changes``
+(migration 0021); the registry reads that feed at most every ``locate_refresh_seconds`` and applies
+only what changed (docs/architecture.md#the-locate-registry):
+
+- staff or assignments changed: the staff of the grids concerned are re-read and those grids
+  patched into a new snapshot that shares the index (milliseconds, whatever the size);
+- buildings changed: the same snapshot without its gazetteer (the geocoder rebuilds it);
+- grids or areas changed, or the day changed: a whole new snapshot is loaded.
+
+Requests never wait for any of it: a new snapshot is built off to the side and swapped in with one
+assignment, and until then requests keep the one they have. Only the very first load is waited for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from gis.pointindex import PolygonIndex
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,16 +62,30 @@ class GridRecord:
     workers: tuple[StaffRef, ...]
 
 
+@dataclass(frozen=True)
+class FeedPosition:
+    """How far a snapshot has read ``registry_changes``.
+
+    Every change of a transaction below ``xmin`` has been read (those transactions have ended, so
+    no such row can still appear); of the later ones, ``seen`` holds those already applied. A change
+    committed out of order is therefore never skipped, and none is applied twice.
+    """
+
+    xmin: int
+    seen: frozenset[int] = frozenset()
+
+
 @dataclass
 class RegistrySnapshot:
-    revision: int
+    position: FeedPosition
     day: dt.date
     grids: list[GridRecord]
     index: PolygonIndex | None
     by_code: dict[str, int] = field(default_factory=dict)
     # Built on first use by the geocoder (app.geocode.service), then shared by every request.
     gazetteer: Any = None
-    # Per-grid response fragments built once by app.locate.service (see _fragments there).
+    # Per-grid response fragments, built on first use by app.locate.service (see _fragment there);
+    # a patched snapshot keeps those of the grids it did not touch.
     fragments: list[Any] | None = None
 
     def __post_init__(self) -> None:
@@ -71,9 +96,54 @@ def today() -> dt.date:
     return dt.datetime.now(CHINA_TZ).date()
 
 
-def current_revision(session: Session) -> int:
-    return int(
-        session.execute(text("SELECT revision FROM registry_revision WHERE id = 1")).scalar_one()
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    txid: int
+    kind: str  # grid | area | staff | assignment | building
+    key: str | None
+
+
+_XMIN_SQL = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_CHANGES_SQL = text(
+    """
+    SELECT seq, txid::text::bigint AS txid, kind, key
+      FROM registry_changes
+     WHERE txid >= CAST(CAST(:xmin AS text) AS xid8)
+     ORDER BY txid, seq
+     LIMIT :limit
+    """
+)
+# More changes than this since the last look: loading everything is cheaper than patching.
+_PATCH_LIMIT = 5000
+_KEEP_CHANGES = "2 days"
+
+
+def feed_position(session: Session) -> FeedPosition:
+    """Where the feed stands now: a snapshot loaded after this call reflects every change in it."""
+    xmin = int(session.execute(_XMIN_SQL).scalar_one())
+    seen = session.execute(
+        text("SELECT seq FROM registry_changes WHERE txid >= CAST(CAST(:x AS text) AS xid8)"),
+        {"x": xmin},
+    ).scalars()
+    return FeedPosition(xmin=xmin, seen=frozenset(int(s) for s in seen))
+
+
+def read_changes(session: Session, since: FeedPosition) -> tuple[list[Change], FeedPosition] | None:
+    """The changes after ``since`` and the position after them; None when there are too many to
+    patch (load everything instead)."""
+    xmin = int(session.execute(_XMIN_SQL).scalar_one())  # first: see the class comment
+    rows = session.execute(_CHANGES_SQL, {"xmin": since.xmin, "limit": _PATCH_LIMIT + 1}).all()
+    if len(rows) > _PATCH_LIMIT:
+        return None
+    changes = [Change(r.seq, r.txid, r.kind, r.key) for r in rows if r.seq not in since.seen]
+    seen = frozenset(r.seq for r in rows if r.txid >= xmin)
+    return changes, FeedPosition(xmin=max(xmin, since.xmin), seen=seen)
+
+
+def prune_changes(session: Session) -> None:
+    session.execute(
+        text(f"DELETE FROM registry_changes WHERE at < now() - interval '{_KEEP_CHANGES}'")
     )
 
 
@@ -92,48 +162,126 @@ _GRIDS_SQL = text(
     """
 )
 
-_STAFF_SQL = text(
-    """
+_STAFF_SELECT = """
     SELECT a.grid_code, a.role, s.name, s.phone, s.employment
       FROM staff_assignments a JOIN staff s ON s.id = a.staff_id
      WHERE a.role IN ('leader', 'worker')
        AND a.start_date <= :day AND (a.end_date IS NULL OR a.end_date >= :day)
-     ORDER BY a.grid_code, a.role, s.name
-    """
-)
+"""
+_STAFF_SQL = text(_STAFF_SELECT + " ORDER BY a.grid_code, a.role, s.name")
+_STAFF_OF_GRIDS_SQL = text(
+    _STAFF_SELECT + " AND a.grid_code IN :codes ORDER BY a.grid_code, a.role, s.name"
+).bindparams(bindparam("codes", expanding=True))
+_GRIDS_OF_STAFF_SQL = text(
+    "SELECT DISTINCT grid_code FROM staff_assignments WHERE staff_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
 
 
-def load_snapshot(session: Session, *, edge_distance_m: float) -> RegistrySnapshot:
-    revision = current_revision(session)
-    day = today()
+def _staff_by_grid(
+    session: Session, day: dt.date, codes: list[str] | None
+) -> dict[str, list[StaffRef]]:
+    if codes is None:
+        rows = session.execute(_STAFF_SQL, {"day": day})
+    else:
+        rows = session.execute(_STAFF_OF_GRIDS_SQL, {"day": day, "codes": codes})
     staff: dict[str, list[StaffRef]] = {}
-    for row in session.execute(_STAFF_SQL, {"day": day}):
+    for row in rows:
         staff.setdefault(row.grid_code, []).append(
             StaffRef(name=row.name, phone=row.phone, employment=row.employment, role=row.role)
         )
+    return staff
+
+
+def _with_staff(grid: GridRecord, people: list[StaffRef]) -> GridRecord:
+    return dataclasses.replace(
+        grid,
+        leader=next((p for p in people if p.role == "leader"), None),
+        workers=tuple(p for p in people if p.role == "worker"),
+    )
+
+
+def load_snapshot(session: Session, *, edge_distance_m: float) -> RegistrySnapshot:
+    """Everything, from scratch (start-up, a grid or area change, a new day)."""
+    position = feed_position(session)
+    day = today()
+    staff = _staff_by_grid(session, day, None)
     grids: list[GridRecord] = []
     shapes = []
     for row in session.execute(_GRIDS_SQL):
-        people = staff.get(row.code, [])
-        grids.append(
-            GridRecord(
-                code=row.code,
-                name=row.name,
-                type=row.type,
-                community=AreaRef(row.c_code, row.c_name),
-                township=AreaRef(row.t_code, row.t_name) if row.t_code else None,
-                county=AreaRef(row.k_code, row.k_name) if row.k_code else None,
-                leader=next((p for p in people if p.role == "leader"), None),
-                workers=tuple(p for p in people if p.role == "worker"),
-            )
+        grid = GridRecord(
+            code=row.code,
+            name=row.name,
+            type=row.type,
+            community=AreaRef(row.c_code, row.c_name),
+            township=AreaRef(row.t_code, row.t_name) if row.t_code else None,
+            county=AreaRef(row.k_code, row.k_name) if row.k_code else None,
+            leader=None,
+            workers=(),
         )
+        grids.append(_with_staff(grid, staff.get(row.code, [])))
         shapes.append(shapely.from_wkb(bytes(row.wkb)))
     index = PolygonIndex(shapes, edge_distance_m=edge_distance_m) if shapes else None
-    return RegistrySnapshot(revision=revision, day=day, grids=grids, index=index)
+    return RegistrySnapshot(position=position, day=day, grids=grids, index=index)
+
+
+def patch_staff(
+    session: Session, snapshot: RegistrySnapshot, codes: Iterable[str], position: FeedPosition
+) -> RegistrySnapshot:
+    """A new snapshot sharing ``snapshot``'s index, with the staff of grids ``codes`` re-read."""
+    wanted = sorted({c for c in codes if c in snapshot.by_code})
+    grids = list(snapshot.grids)
+    fragments = list(snapshot.fragments) if snapshot.fragments is not None else None
+    if wanted:
+        staff = _staff_by_grid(session, snapshot.day, wanted)
+        for code in wanted:
+            i = snapshot.by_code[code]
+            grids[i] = _with_staff(grids[i], staff.get(code, []))
+            if fragments is not None:
+                fragments[i] = None
+    return RegistrySnapshot(
+        position=position,
+        day=snapshot.day,
+        grids=grids,
+        index=snapshot.index,
+        gazetteer=snapshot.gazetteer,
+        fragments=fragments,
+    )
+
+
+def apply_changes(
+    session: Session, snapshot: RegistrySnapshot, *, edge_distance_m: float
+) -> RegistrySnapshot:
+    """``snapshot`` brought up to date with the feed, at the least cost (see the module comment)."""
+    if snapshot.day != today():
+        return load_snapshot(session, edge_distance_m=edge_distance_m)
+    read = read_changes(session, snapshot.position)
+    if read is None:
+        return load_snapshot(session, edge_distance_m=edge_distance_m)
+    changes, position = read
+    if not changes:
+        if position == snapshot.position:
+            return snapshot
+        return dataclasses.replace(snapshot, position=position)
+    kinds = {c.kind for c in changes}
+    if kinds & {"grid", "area"}:
+        return load_snapshot(session, edge_distance_m=edge_distance_m)
+    codes = {c.key for c in changes if c.kind == "assignment" and c.key}
+    staff_ids = [int(c.key) for c in changes if c.kind == "staff" and c.key]
+    if staff_ids:
+        codes.update(session.execute(_GRIDS_OF_STAFF_SQL, {"ids": staff_ids}).scalars())
+    patched = patch_staff(session, snapshot, codes, position)
+    if "building" in kinds:
+        patched.gazetteer = None
+    return patched
 
 
 class GridRegistry:
-    """Process-wide holder of the current snapshot; thread-safe, reloads lazily."""
+    """Process-wide holder of the current snapshot.
+
+    With ``refresh_seconds > 0`` (a served process) a caller finding the snapshot due for a look
+    starts one background refresh and goes on with the snapshot it has. With 0 (tests, one-off
+    tools) every call brings the snapshot up to date before answering, so a write is seen at once.
+    """
 
     def __init__(
         self,
@@ -145,38 +293,69 @@ class GridRegistry:
         self._session_factory = session_factory
         self._refresh_seconds = refresh_seconds
         self._edge_distance_m = edge_distance_m
-        self._lock = threading.Lock()
+        self._first_load = threading.Lock()
+        self._refreshing = threading.Lock()
         self._snapshot: RegistrySnapshot | None = None
         self._checked_at = 0.0
 
     def invalidate(self) -> None:
+        """Look at the feed on the next call (a writer in this process calls this after its write)."""
         self._checked_at = 0.0
 
     def fresh(self) -> RegistrySnapshot | None:
-        """The current snapshot if it needs no check against the database, else None."""
-        if time.monotonic() - self._checked_at < self._refresh_seconds:
-            return self._snapshot
-        return None
+        """The current snapshot if no call of :meth:`snapshot` could block, else None."""
+        snap = self._snapshot
+        if snap is None or self._refresh_seconds <= 0:
+            return None
+        if time.monotonic() - self._checked_at >= self._refresh_seconds:
+            self._refresh_in_background()
+        return snap
 
     def snapshot(self) -> RegistrySnapshot:
         snap = self._snapshot
-        now = time.monotonic()
-        if snap is not None and now - self._checked_at < self._refresh_seconds:
-            return snap
-        with self._lock:
-            if (
-                self._snapshot is not None
-                and time.monotonic() - self._checked_at < self._refresh_seconds
-            ):
-                return self._snapshot
-            with self._session_factory() as session:
-                stale = (
-                    self._snapshot is None
-                    or self._snapshot.day != today()
-                    or self._snapshot.revision != current_revision(session)
-                )
-                if stale:
-                    self._snapshot = load_snapshot(session, edge_distance_m=self._edge_distance_m)
-            self._checked_at = time.monotonic()
+        if snap is None:
+            return self._load_first()
+        if self._refresh_seconds <= 0:
+            with self._refreshing:
+                self._refresh()
             assert self._snapshot is not None
             return self._snapshot
+        if time.monotonic() - self._checked_at >= self._refresh_seconds:
+            self._refresh_in_background()
+        return snap
+
+    def _load_first(self) -> RegistrySnapshot:
+        with self._first_load:  # nothing to serve yet: the only wait there is
+            if self._snapshot is None:
+                with self._session_factory() as session:
+                    self._snapshot = load_snapshot(session, edge_distance_m=self._edge_distance_m)
+                    prune_changes(session)
+                    session.commit()
+                self._checked_at = time.monotonic()
+            return self._snapshot
+
+    def _refresh_in_background(self) -> None:
+        if not self._refreshing.acquire(blocking=False):
+            return  # another thread is already at it
+        self._checked_at = time.monotonic()
+
+        def run() -> None:
+            try:
+                self._refresh()
+            except Exception:  # the next look retries; requests keep the snapshot they have
+                logger.exception("locate registry refresh failed")
+            finally:
+                self._refreshing.release()
+
+        threading.Thread(target=run, name="locate-registry-refresh", daemon=True).start()
+
+    def _refresh(self) -> None:
+        current = self._snapshot
+        assert current is not None
+        with self._session_factory() as session:
+            updated = apply_changes(session, current, edge_distance_m=self._edge_distance_m)
+            if updated.day != current.day:
+                prune_changes(session)
+                session.commit()
+        self._snapshot = updated  # one assignment: readers see the old or the new, never a mix
+        self._checked_at = time.monotonic()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentPrincipal
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.locate import service
+from app.locate.batch import BatchRunner, located_chunks
 from app.locate.registry import RegistrySnapshot
 from app.locate.schemas import LocatePublic
 
@@ -72,45 +75,48 @@ def _too_many(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"一次最多定位 {limit} 个点，本次超过此数；请分批提交")
 
 
-async def _read_points(request: Request, limit: int) -> tuple[pd.DataFrame, str | None]:
-    """The points of a batch, refused with a 413 as soon as there are more than ``limit`` (a CSV
-    stops being parsed at the limit; JSON is counted before a frame is built)."""
+async def _read_body(request: Request) -> tuple[str, bytes, str | None]:
+    """The batch's content type, raw bytes and (for a form upload) its crs field; parsing them is
+    CPU work and happens in the batch thread (:func:`_parse_points`)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    crs_in_body: str | None = None
     if content_type == "multipart/form-data":
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InvalidInput("请以 file 字段上传 CSV 文件")
-        raw = await upload.read()
-        frame = _read_csv(raw, limit)
         crs_field = form.get("crs")
-        crs_in_body = crs_field if isinstance(crs_field, str) else None
-    elif content_type in ("text/csv", "application/csv"):
-        frame = _read_csv(await request.body(), limit)
-    elif content_type in ("application/json", ""):
-        try:
-            payload = json.loads(await request.body())
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"JSON 格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from exc
-        if isinstance(payload, dict):
-            crs_in_body = payload.get("crs")
-            payload = payload.get("points", payload)
-        if (
-            isinstance(payload, dict) and "lng" in payload
-        ):  # columnar {"id": [...], "lng": [...], ...}
-            column = payload["lng"]
-            if isinstance(column, list) and len(column) > limit:
-                raise _too_many(limit)
-            frame = pd.DataFrame(payload)
-        elif isinstance(payload, list):
-            if len(payload) > limit:
-                raise _too_many(limit)
-            frame = pd.DataFrame.from_records(payload)
-        else:
-            raise InvalidInput('请提交点数组 [{"id":..,"lng":..,"lat":..}] 或 {"points": [...]}')
+        return "text/csv", await upload.read(), crs_field if isinstance(crs_field, str) else None
+    if content_type in ("text/csv", "application/csv", "application/json", ""):
+        return content_type, await request.body(), None
+    raise UnsupportedMediaType(f"不支持的内容类型 {content_type}；请用 JSON 或 CSV")
+
+
+def _parse_points(
+    content_type: str, raw: bytes, crs_in_form: str | None, limit: int
+) -> tuple[pd.DataFrame, str | None]:
+    """The points of a batch, refused with a 413 as soon as there are more than ``limit`` (a CSV
+    stops being parsed at the limit; JSON is counted before a frame is built)."""
+    if content_type not in ("application/json", ""):
+        return _normalise_columns(_read_csv(raw, limit)), crs_in_form
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"JSON 格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from exc
+    crs_in_body = None
+    if isinstance(payload, dict):
+        crs_in_body = payload.get("crs")
+        payload = payload.get("points", payload)
+    if isinstance(payload, dict) and "lng" in payload:  # columnar {"id": [...], "lng": [...], ...}
+        column = payload["lng"]
+        if isinstance(column, list) and len(column) > limit:
+            raise _too_many(limit)
+        frame = pd.DataFrame(payload)
+    elif isinstance(payload, list):
+        if len(payload) > limit:
+            raise _too_many(limit)
+        frame = pd.DataFrame.from_records(payload)
     else:
-        raise UnsupportedMediaType(f"不支持的内容类型 {content_type}；请用 JSON 或 CSV")
+        raise InvalidInput('请提交点数组 [{"id":..,"lng":..,"lat":..}] 或 {"points": [...]}')
     return _normalise_columns(frame), crs_in_body
 
 
@@ -126,24 +132,61 @@ def _read_csv(raw: bytes, limit: int) -> pd.DataFrame:
     return frame
 
 
+def _batch_runner(request: Request) -> BatchRunner:
+    state = request.app.state
+    runner: BatchRunner | None = getattr(state, "batch_runner", None)
+    if runner is None:
+        runner = state.batch_runner = BatchRunner(state.settings.locate_batch_queue)
+    return runner
+
+
 @router.post("/locate")
 async def locate_batch(
     request: Request,
     snapshot: SnapshotDep,
     crs: Annotated[str | None, Query()] = None,
-    f: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
+    f: Annotated[str | None, Query(pattern="^(json|csv|ndjson)$")] = None,
 ) -> Response:
     """Batch locate: a JSON array, a columnar JSON object, or a CSV upload (columns id, lng, lat).
 
-    Answers one row per input row, as JSON records or CSV (``f=csv`` or ``Accept: text/csv``).
+    Answers one row per input row, as JSON records, CSV (``f=csv`` or ``Accept: text/csv``) or
+    NDJSON (``f=ndjson`` or ``Accept: application/x-ndjson``); CSV and NDJSON are streamed as they
+    are computed. The work runs off the event loop, one batch at a time per process; when too many
+    wait, 503 with Retry-After.
     """
     limit = request.app.state.settings.locate_batch_max
-    frame, crs_in_body = await _read_points(request, limit)
-    result = service.locate_batch(snapshot, frame, crs=crs or crs_in_body or "wgs84")
-    wants_csv = f == "csv" or (f is None and "text/csv" in request.headers.get("accept", ""))
-    if wants_csv:
-        return Response(result.to_csv(index=False), media_type="text/csv; charset=utf-8")
-    located = int(result["grid_code"].notna().sum())
-    rows = result.to_json(orient="records", force_ascii=False)
-    body = f'{{"count":{len(result)},"located":{located},"rows":{rows}}}'
-    return Response(body, media_type="application/json")
+    runner = _batch_runner(request)
+    runner.admit()
+    content_type, raw, crs_in_form = await _read_body(request)
+    async with runner:
+        frame, crs_in_body = await runner.run(_parse_points, content_type, raw, crs_in_form, limit)
+        del raw
+        system = service.coord_system(crs or crs_in_body or "wgs84")
+        accept = request.headers.get("accept", "")
+        wanted = f or (
+            "csv" if "text/csv" in accept else "ndjson" if "ndjson" in accept else "json"
+        )
+        if wanted == "json":
+            parts = [part async for part in located_chunks(runner, snapshot, frame, system)]
+            result = pd.concat(parts, ignore_index=True)
+            located = int(result["grid_code"].notna().sum())
+            rows = result.to_json(orient="records", force_ascii=False)
+            body = f'{{"count":{len(result)},"located":{located},"rows":{rows}}}'
+            return Response(body, media_type="application/json")
+    return StreamingResponse(
+        _stream(runner, snapshot, frame, system, wanted),
+        media_type="text/csv; charset=utf-8" if wanted == "csv" else "application/x-ndjson",
+    )
+
+
+async def _stream(
+    runner: BatchRunner, snapshot: RegistrySnapshot, frame: pd.DataFrame, crs: str, fmt: str
+) -> AsyncIterator[str]:
+    first = True
+    async with runner:
+        async for part in located_chunks(runner, snapshot, frame, crs):
+            if fmt == "csv":
+                yield part.to_csv(index=False, header=first)
+            else:
+                yield part.to_json(orient="records", lines=True, force_ascii=False)
+            first = False

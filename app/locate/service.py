@@ -64,30 +64,32 @@ class _Fragments:
     message: str
 
 
-def _fragments(snapshot: RegistrySnapshot) -> list[_Fragments]:
-    if snapshot.fragments is None:
-        snapshot.fragments = [
-            _Fragments(
-                grid={"code": g.code, "name": g.name, "type": g.type},
-                areas={
-                    "community": _area(g.community),
-                    "township": _area(g.township),
-                    "county": _area(g.county),
-                },
-                leader=(
-                    (_person(g.leader, False), _person(g.leader, True))
-                    if g.leader
-                    else (None, None)
-                ),
-                workers=(
-                    [_person(w, False) for w in g.workers],
-                    [_person(w, True) for w in g.workers],
-                ),
-                message=f"{g.name}：网格长{g.leader.name}" if g.leader else f"{g.name}：暂无网格长",
-            )
-            for g in snapshot.grids
-        ]
-    return snapshot.fragments
+def _fragment(snapshot: RegistrySnapshot, i: int) -> _Fragments:
+    """Grid ``i``'s fragments, built on first use: a patched snapshot (app/locate/registry.py)
+    rebuilds only those of the grids it changed."""
+    cache = snapshot.fragments
+    if cache is None:
+        cache = snapshot.fragments = [None] * len(snapshot.grids)
+    frag = cache[i]
+    if frag is None:
+        g = snapshot.grids[i]
+        frag = cache[i] = _Fragments(
+            grid={"code": g.code, "name": g.name, "type": g.type},
+            areas={
+                "community": _area(g.community),
+                "township": _area(g.township),
+                "county": _area(g.county),
+            },
+            leader=(
+                (_person(g.leader, False), _person(g.leader, True)) if g.leader else (None, None)
+            ),
+            workers=(
+                [_person(w, False) for w in g.workers],
+                [_person(w, True) for w in g.workers],
+            ),
+            message=f"{g.name}：网格长{g.leader.name}" if g.leader else f"{g.name}：暂无网格长",
+        )
+    return frag  # type: ignore[no-any-return]
 
 
 def locate_point(
@@ -131,14 +133,14 @@ def locate_point_dict(
         near_i, distance = index.nearest(x, y)
         nearest = snapshot.grids[near_i]
         answer["nearest"] = {
-            "grid": _fragments(snapshot)[near_i].grid,
+            "grid": _fragment(snapshot, near_i).grid,
             "distance_m": round(distance, 1),
         }
         answer["message"] = (
             f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米"
         )
         return answer
-    frag = _fragments(snapshot)[i]
+    frag = _fragment(snapshot, i)
     edge_m: float | None = None
     if index.is_near_edge_cell(x, y):
         d = index.edge_distance_m(i, x, y)

@@ -111,12 +111,15 @@ def test_two_leaders_at_once_are_refused_but_successive_leaders_are_fine(db):
     second_leader()
 
 
-def test_registry_revision_moves_when_grids_change(db):
-    from app.locate.registry import current_revision
+def test_registry_changes_name_the_grids_written(db):
+    from app.locate.registry import feed_position, read_changes
 
-    before = current_revision(db)
+    before = feed_position(db)
     tiny_county(db, with_staff=False)
-    assert current_revision(db) > before
+    read = read_changes(db, before)
+    assert read is not None
+    changes, _ = read
+    assert {(c.kind, c.key) for c in changes if c.kind == "grid"} >= {("grid", G11)}
 
 
 def test_migrations_match_models(engine):
