@@ -20,6 +20,14 @@ cp "$nm/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" "$v/vectorgri
 cp "$nm/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js" \
    "$nm/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css" \
    "$nm/@geoman-io/leaflet-geoman-free/LICENSE" "$v/geoman/"
+# The phone page's offline queue (IndexedDB, an ES module) and its service worker's routing and
+# caching strategies (classic scripts the worker loads with importScripts from our own origin).
+mkdir -p "$v/idb-keyval" "$v/workbox"
+cp "$nm/idb-keyval/dist/index.js" "$nm/idb-keyval/LICENCE" "$v/idb-keyval/"
+cp "$nm/workbox-sw/build/workbox-sw.js" "$nm/workbox-core/build/workbox-core.prod.js" \
+   "$nm/workbox-routing/build/workbox-routing.prod.js" \
+   "$nm/workbox-strategies/build/workbox-strategies.prod.js" "$nm/workbox-sw/LICENSE" "$v/workbox/"
+sed -i '/sourceMappingURL/d' "$v/idb-keyval/index.js" "$v/workbox/"*.js
 # The maps are not shipped, so drop the comments that point at them.
 sed -i '/sourceMappingURL/d' "$v/markercluster/leaflet.markercluster.js" "$v/geoman/leaflet-geoman.min.js"
 echo "vendored into $v"
