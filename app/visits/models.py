@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +45,14 @@ class Visit(Base):
         ),
         Index("ix_visits_household_visited_at", "household_id", "visited_at"),
         Index("ix_visits_worker_visited_at", "worker_id", "visited_at"),
+        # A check-in queued offline carries the key the phone made; sent again, it is not stored twice.
+        Index(
+            "ux_visits_recorder_idempotency_key",
+            "recorded_by",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +73,7 @@ class Visit(Base):
     # No foreign key: incidents are another package's table and may not exist yet.
     incident_id: Mapped[int | None] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
