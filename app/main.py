@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import apidocs
+from app.areas.router import router as areas_router
 from app.audits.router import router as audits_router
 from app.audittrail.middleware import AuditWritesMiddleware
 from app.audittrail.router import router as audittrail_router
@@ -42,6 +43,7 @@ from app.meta.router import router as meta_router
 from app.ogc.router import router as ogc_router
 from app.plans.router import router as plans_router
 from app.settings import Settings
+from app.units.router import router as units_router
 from app.visits.router import router as visits_router
 from app.web import cases as web_cases
 from app.web import layers as web_layers
@@ -55,8 +57,8 @@ logger = logging.getLogger(__name__)
 # Each domain's router. Starlette tries routes in order, so the busiest APIs (locate, intake) come
 # first and the pages last; /docs groups by tag, not by this order.
 ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, households_router]
-ROUTERS += [visits_router, audits_router, plans_router, imports_router, ogc_router]
-ROUTERS += [audittrail_router, health_router, meta_router]
+ROUTERS += [visits_router, audits_router, plans_router, imports_router, areas_router, ogc_router]
+ROUTERS += [audittrail_router, health_router, meta_router, units_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 
 

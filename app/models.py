@@ -17,6 +17,7 @@ from app.incidents.models import IncidentCategory  # noqa: F401
 from app.plans.models import Plan, PlanGrid  # noqa: F401
 from app.registry_models import RegistryChange, RegistryConfig
 from app.staff.models import Staff, StaffAssignment
+from app.units.models import RoutingRule, Unit, UnitMember  # noqa: F401
 from app.visits.models import Visit  # noqa: F401
 
 __all__ = [

@@ -21,14 +21,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base
 
-ROLES = ("county_admin", "planner", "dispatcher", "grid_worker", "auditor", "public")
+ROLES = (
+    "county_admin",
+    "planner",
+    "dispatcher",
+    "grid_worker",
+    "auditor",
+    "unit_handler",
+    "public",
+)
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('county_admin', 'planner', 'dispatcher', 'grid_worker', 'auditor', 'public')",
+            "role IN ('county_admin', 'planner', 'dispatcher', 'grid_worker', 'auditor', "
+            "'unit_handler', 'public')",
             name="role",
         ),
     )

@@ -5,7 +5,8 @@ Two questions decide every access, and both are answered here and nowhere else:
 1. **May this role do this action on this kind of thing?** ``POLICY`` is the table (role × resource ×
    action); ``allowed`` reads it. Which fields a role sees unmasked is the second table, ``UNMASKED``.
 2. **Is this record inside the caller's jurisdiction?** Jurisdiction is an area code, and codes nest
-   by prefix (county 6 digits → township 9 → community 12 → grid 15), so "X is inside J" is a prefix
+   by prefix (province 2 digits → prefecture 4 → county 6 → township 9 → community 12 → grid 15,
+   in the canonical form of gis.codes.canonical), so "X is inside J" is a prefix
    test: ``within(code, prefix)`` in Python and ``scope_range`` (a half-open range, index-friendly)
    in SQL. PostgreSQL enforces the same range with row-level security (migration 0012), so a query
    that forgets its filter still returns nothing outside the caller's area.
@@ -26,6 +27,9 @@ class Role(StrEnum):
     DISPATCHER = "dispatcher"
     GRID_WORKER = "grid_worker"
     AUDITOR = "auditor"
+    # Staff of a responsible unit (a functional department, a 派驻 agency, a township office):
+    # they see and act on the cases dispatched to their unit (docs/domain.md#responsible-units).
+    UNIT_HANDLER = "unit_handler"
     PUBLIC = "public"
 
     @property
@@ -39,6 +43,7 @@ ROLE_LABELS: dict[str, str] = {
     Role.DISPATCHER: "指挥调度员",
     Role.GRID_WORKER: "网格员",
     Role.AUDITOR: "督查审计员",
+    Role.UNIT_HANDLER: "承办单位",
     Role.PUBLIC: "公众",
 }
 
@@ -58,6 +63,9 @@ class Resource(StrEnum):
     INCIDENT = "incident"  # cases inside the jurisdiction: list, detail, history, photos
     INCIDENT_CATEGORY = "incident_category"
     KPI = "kpi"
+    # A case followed and rated by its reporter: the case's token is the credential
+    # (docs/domain.md#residents-ratings), so the role only has to be someone.
+    CASE_FOLLOW = "case_follow"
     HOUSEHOLD = "household"  # household records (address, head, phone, special groups)
     HOUSEHOLD_POINT = "household_point"  # where households are, on maps (a household record too)
     ACCESS_LOG = "access_log"  # who read which household record
@@ -73,6 +81,8 @@ class Resource(StrEnum):
     # shapes, names and codes; no staff, no household, no case.
     PUBLIC_MAP = "public_map"
     STAFF_DIRECTORY = "staff_directory"  # grid staff names (phones per UNMASKED)
+    # Responsible units, their members and the routing table (category × area → unit)
+    UNIT = "unit"
 
 
 class Action(StrEnum):
@@ -91,13 +101,15 @@ _ADMIN = frozenset({Role.COUNTY_ADMIN})
 POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # Cases: staff who handle or oversee them read them; planners draw boundaries, not cases.
     (Resource.INCIDENT, Action.READ): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR, Role.UNIT_HANDLER}
     ),
     # Anyone may report (residents, anonymously too): docs/domain.md#incident-lifecycle.
     (Resource.INCIDENT, Action.CREATE): frozenset(Role),
     (Resource.INCIDENT_CATEGORY, Action.READ): frozenset(Role),
     (Resource.INCIDENT_CATEGORY, Action.UPDATE): _ADMIN,
     (Resource.KPI, Action.READ): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR}),
+    (Resource.CASE_FOLLOW, Action.READ): frozenset(Role),
+    (Resource.CASE_FOLLOW, Action.CREATE): frozenset(Role),
     # Household records: those who work with residents, and auditors (masked). Planners and the
     # public read none (they see counts per grid, never a household).
     (Resource.HOUSEHOLD, Action.READ): frozenset(
@@ -134,7 +146,16 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.REGISTRY, Action.READ): _ALL_STAFF,
     (Resource.PUBLIC_MAP, Action.READ): frozenset(Role),
     (Resource.STAFF_DIRECTORY, Action.READ): frozenset(Role),
+    # Units and routing: read by those who dispatch, handle or oversee cases; edited by the county.
+    (Resource.UNIT, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR, Role.UNIT_HANDLER}
+    ),
+    (Resource.UNIT, Action.UPDATE): _ADMIN,
 }
+
+# Roles that see only the cases of their own unit inside their jurisdiction (the unit's staff
+# answer for what is dispatched to them, not for the whole area).
+UNIT_BOUND: frozenset[Role] = frozenset({Role.UNIT_HANDLER})
 
 
 class Field(StrEnum):
@@ -149,7 +170,7 @@ class Field(StrEnum):
 UNMASKED: dict[Field, frozenset[Role]] = {
     # Planners draw boundaries and the public sees a masked number: both get the name only.
     Field.STAFF_PHONE: frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR, Role.UNIT_HANDLER}
     ),
     # Those who work with residents; a grid worker only in the grids they serve (see scope.py).
     Field.RESIDENT_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}),
@@ -225,6 +246,11 @@ class Principal:
         if self.system:
             return code is not None
         return within(code, self.scope_prefix)
+
+    @property
+    def unit_bound(self) -> bool:
+        """Sees only the cases of their own unit (``UNIT_BOUND``)."""
+        return self.role in UNIT_BOUND
 
     def may(self, resource: Resource, action: Action) -> bool:
         return allowed(self.role, resource, action)

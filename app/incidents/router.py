@@ -1,10 +1,8 @@
-"""/api/v1/incidents, /api/v1/incident-categories, /api/v1/kpis: thin routes over the service."""
+"""/api/v1/incidents, /api/v1/incident-categories: thin routes over the service (the KPIs' routes
+are app/incidents/kpis/router.py)."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
 from typing import Annotated, Any
 
@@ -20,10 +18,9 @@ from app.auth.scope import AreaScope, access, access_whole, scope_of
 from app.db import intake_access, request_session
 from app.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.incidents import intake as intake_mod
-from app.incidents import kpis as kpi_mod
 from app.incidents import service
 from app.incidents.categories import upsert_categories
-from app.incidents.deps import CalendarDep, IntakeContextDep, StorageDep
+from app.incidents.deps import CalendarDep, IncidentSettingsDep, IntakeContextDep, StorageDep
 from app.incidents.models import IncidentCategory, IncidentEvent
 from app.incidents.public import to_receipt
 from app.incidents.schemas import (
@@ -47,7 +44,6 @@ Case = Annotated[AreaScope, Depends(access_whole(Resource.INCIDENT))]
 CategoryAdmin = Annotated[
     AreaScope, Depends(access_whole(Resource.INCIDENT_CATEGORY, Action.UPDATE))
 ]
-Kpis = Annotated[AreaScope, Depends(access(Resource.KPI))]
 
 
 def _validation_422(exc: ValidationError) -> InvalidInput:
@@ -202,6 +198,10 @@ def list_incidents(
     state: str | None = None,
     category: str | None = None,
     supervised: bool | None = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="case number, reporter's whole phone number or address"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> IncidentsPublic:
@@ -211,14 +211,23 @@ def list_incidents(
         state=state,
         category=category,
         supervised=supervised,
+        q=q,
         limit=limit,
         offset=offset,
     )
     names = service.category_names(session)
+    standing = service.standing_of(session, scope.principal)
+    units = service.unit_names(session, {r.unit_code for r in rows})
     return IncidentsPublic(
         count=total,
         data=[
-            service.to_public(r, scope.principal, category_name=names.get(r.category_code))
+            service.to_public(
+                r,
+                scope.principal,
+                category_name=names.get(r.category_code),
+                standing=standing,
+                unit_name=units.get(r.unit_code),
+            )
             for r in rows
         ],
     )
@@ -227,10 +236,7 @@ def list_incidents(
 @router.get("/incidents/{incident_id}", response_model=IncidentPublic)
 def get_incident(incident_id: BigId, session: SessionDep, scope: Case) -> IncidentPublic:
     incident = service.get_incident(session, incident_id, scope=scope)
-    names = service.category_names(session)
-    return service.to_public(
-        incident, scope.principal, category_name=names.get(incident.category_code)
-    )
+    return service.public_view(session, incident, scope.principal)
 
 
 @router.get(
@@ -272,16 +278,19 @@ def transition(
     session: SessionDep,
     scope: Case,
     calendar: CalendarDep,
+    settings: IncidentSettingsDep,
 ) -> IncidentPublic:
     """Move a case along the lifecycle; send the ``version`` you saw (stale → 409). Which role
     makes which move is the lifecycle table's (statemachine.TRANSITIONS)."""
     incident = service.transition(
-        session, incident_id=incident_id, body=body, scope=scope, calendar=calendar
+        session,
+        incident_id=incident_id,
+        body=body,
+        scope=scope,
+        calendar=calendar,
+        escalation_share=settings.escalation_share,
     )
-    names = service.category_names(session)
-    return service.to_public(
-        incident, scope.principal, category_name=names.get(incident.category_code)
-    )
+    return service.public_view(session, incident, scope.principal)
 
 
 @router.get("/incident-categories", response_model=list[CategoryPublic])
@@ -313,43 +322,3 @@ def put_category(
     cat.active = active
     session.flush()
     return CategoryPublic.model_validate(cat, from_attributes=True)
-
-
-@router.get("/kpis", responses={200: {"content": {"text/csv": {}}}})
-def kpis(
-    session: SessionDep,
-    scope: Kpis,
-    start: dt.date,
-    end: dt.date,
-    category: str | None = None,
-    worker: str | None = None,
-    group_by: Annotated[
-        str, Query(pattern="^(none|grid|community|township|category|worker)$")
-    ] = "none",
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> Any:
-    """KPIs over the cases due in [start, end] (dates in Asia/Shanghai), for an area code prefix."""
-    if end < start:
-        raise InvalidInput("end: 结束日期早于开始日期", field="end")
-    from app.incidents.calendar import TZ
-
-    rows = kpi_mod.compute_kpis(
-        session,
-        start=dt.datetime.combine(start, dt.time(0), TZ),
-        end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), TZ),
-        scope=scope,
-        category=category,
-        worker=worker,
-        group_by=group_by,
-    )
-    if format == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=kpi_mod.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(
-            "\ufeff" + buf.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="kpis.csv"'},
-        )
-    return {"area": scope.prefix, "start": start, "end": end, "group_by": group_by, "rows": rows}

@@ -13,11 +13,22 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import Field, Principal, mask_name, mask_phone, role_label, roles_label
 from app.auth.scope import AreaScope
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
+from app.incidents import deadlines, search
 from app.incidents import statemachine as sm
-from app.incidents.calendar import WorkingCalendar
+from app.incidents.calendar import WorkingCalendar, default_calendar
+from app.incidents.handling import require_handling_photo
 from app.incidents.models import Incident, IncidentCategory, IncidentEvent, OutboxMessage
-from app.incidents.schemas import DuplicateOut, IncidentPublic, TransitionIn
+from app.incidents.schemas import (
+    ActionOut,
+    DeadlineOut,
+    DuplicateOut,
+    IncidentPublic,
+    TransitionIn,
+)
+from app.locate.registry import today
+from app.units.models import Unit
+from app.units.service import check_target, standing, tier_unit, unit_cases_clause
 
 TIERS = ("grid", "community", "township", "county")
 
@@ -61,6 +72,9 @@ def record(
                 "tier": TIERS[incident.tier],
                 "supervised": incident.supervised,
                 "deadline": incident.deadline.isoformat(),
+                # The unit (and person) the case is with now: who a notification is for.
+                "unit_code": incident.unit_code,
+                "assignee": incident.assignee,
                 "actor": actor.username,
                 "note": note,
             },
@@ -83,7 +97,61 @@ def get_incident(
     if incident is None:
         raise NotFound(MISSING)
     scope.require(incident.grid_code, missing=MISSING)
+    principal = scope.principal
+    if principal.unit_bound and not _units_case(session, principal, incident):
+        raise NotFound(MISSING)
     return incident
+
+
+def _units_case(session: Session, principal: Principal, incident: Incident) -> bool:
+    """A unit's staff see the cases of their unit, and those assigned to them."""
+    mine = standing(session, principal, today())
+    return incident.unit_code in mine.units or incident.assignee == principal.username
+
+
+def standing_of(session: Session, principal: Principal) -> sm.Standing:
+    """The caller's units and grids today (app/units/service.py)."""
+    return standing(session, principal, today())
+
+
+def actions_for(principal: Principal, incident: Incident, standing: sm.Standing) -> list[ActionOut]:
+    """Contract for every page: exactly the moves ``principal`` may make on ``incident`` now."""
+    return [
+        ActionOut(action=t.action, label=t.label, needs=list(t.needs))
+        for t in sm.moves_for(principal, incident, standing)
+    ]
+
+
+def _refusal(
+    principal: Principal, incident: Incident, t: sm.Transition, standing: sm.Standing
+) -> str:
+    """Why ``t`` is not among the caller's moves, in words a person can act on."""
+    state = f"“{sm.STATE_LABELS[incident.state]}”（{incident.state}）"
+    if incident.state not in t.sources:
+        return f"事件当前状态为{state}，不能执行“{t.label}”"
+    if principal.role not in t.roles:
+        return f"“{t.label}”仅限{roles_label(t.roles)}；当前角色为{role_label(principal.role)}"
+    if t.party == "unit":
+        return f"“{t.label}”仅限本案承办单位（{incident.unit_code or '未派遣'}）的人员或指定处置人"
+    if t.party == "grid":
+        return f"“{t.label}”仅限本案所在网格 {incident.grid_code} 的网格员"
+    if t.action == "escalate":
+        return "事件已在县级，无法继续升级"
+    return deadlines.refusal(incident, t.action) or f"不能执行“{t.label}”"
+
+
+def _required(t: sm.Transition, body: TransitionIn) -> None:
+    """The fields the move needs (statemachine: ``needs``), each a 422 naming it."""
+    words = {
+        "unit": "承办单位",
+        "note": "理由（备注）",
+        "satisfaction": "满意度",
+        "extension_hours": "延长的工作小时数",
+    }
+    for name in t.required:
+        value = getattr(body, name, None)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise InvalidInput(f"{name}: “{t.label}”需要填写{words.get(name, name)}", field=name)
 
 
 def transition(
@@ -93,23 +161,23 @@ def transition(
     body: TransitionIn,
     scope: AreaScope,
     calendar: WorkingCalendar,
+    escalation_share: float = 1.0,
 ) -> Incident:
-    """One move of the lifecycle table (statemachine.TRANSITIONS) by the caller of ``scope``."""
+    """One move of the lifecycle table by the caller of ``scope``: only a move of
+    ``statemachine.moves_for`` (a 409 listing those otherwise), with the fields it needs."""
     principal = scope.principal
     # FOR UPDATE: two concurrent edits of one case are serialised; the second sees the new version.
     incident = get_incident(session, incident_id, scope=scope, lock=True)
     t = sm.TRANSITIONS[body.action]
-    if incident.state not in t.sources:
+    standing = standing_of(session, principal)
+    moves = sm.moves_for(principal, incident, standing)
+    if t not in moves:
+        allowed = [m.action for m in moves]
         raise Conflict(
-            f"事件当前状态为“{sm.STATE_LABELS[incident.state]}”（{incident.state}），不能执行“{t.label}”；"
-            f"允许的操作：{sm.describe_allowed(incident.state)}",
+            f"{_refusal(principal, incident, t, standing)}；您可执行的操作：{sm.describe(moves)}",
             current_state=incident.state,
-            allowed=sm.allowed_actions(incident.state),
-        )
-    if principal.role not in t.roles:
-        raise Forbidden(
-            f"“{t.label}”仅限{roles_label(t.roles)}；当前角色为{role_label(principal.role)}",
-            action=t.action,
+            allowed=allowed,
+            actions=[a.model_dump() for a in actions_for(principal, incident, standing)],
         )
     if body.version != incident.version:
         raise Conflict(
@@ -117,13 +185,10 @@ def transition(
             current_version=incident.version,
             current_state=incident.state,
         )
-    if t.action == "evaluate" and body.satisfaction is None:
-        raise InvalidInput("satisfaction: 回访评价需要填写满意度", field="satisfaction")
-    if t.action == "extend" and body.extension_hours is None:
-        raise InvalidInput("extension_hours: 延期需要填写延长的工作小时数", field="extension_hours")
-    if t.action in ("dispatch", "reassign") and not body.assignee:
-        raise InvalidInput("assignee: 派遣/改派需要指定处置人", field="assignee")
-    _apply(session, incident, t, principal, body.note, calendar, body)
+    _required(t, body)
+    if t.action == "handle":  # a photo when the category's close condition asks for one
+        require_handling_photo(session, incident)
+    _apply(session, incident, t, principal, body.note, calendar, body, escalation_share)
     return incident
 
 
@@ -135,22 +200,53 @@ def _apply(
     note: str,
     calendar: WorkingCalendar,
     body: TransitionIn | None = None,
+    escalation_share: float = 1.0,
 ) -> None:
     stamp = now()
     before = incident.state
     data: dict[str, Any] = {}
     a = t.action
-    if a in ("dispatch", "reassign") and body is not None:
-        incident.assignee = body.assignee
-        data["assignee"] = body.assignee
+    if a in ("dispatch", "reassign") and body is not None and body.unit is not None:
+        unit = check_target(
+            session,
+            grid_code=incident.grid_code,
+            unit_code=body.unit,
+            assignee=body.assignee,
+            day=today(),
+        )
+        data.update(from_unit=incident.unit_code, unit=unit.code, assignee=body.assignee)
+        incident.unit_code, incident.assignee = unit.code, body.assignee
     elif a == "return":
-        incident.assignee = None
-    elif a == "extend" and body is not None and body.extension_hours is not None:
-        old = incident.deadline
-        incident.deadline = calendar.add(old, body.extension_hours, "working_hours")
-        incident.escalate_at = incident.deadline if incident.tier < 3 else None
-        incident.extension_count += 1
-        data.update(old_deadline=old.isoformat(), new_deadline=incident.deadline.isoformat())
+        # 退回: the unit gives the case back to the dispatcher with its reason.
+        data.update(unit=incident.unit_code, assignee=incident.assignee, reason=note)
+        incident.unit_code = incident.assignee = None
+    elif a == "reopen":
+        # Back to the unit that handled it (an on-the-spot case: its grid's unit).
+        if incident.unit_code is None:
+            grid_unit = tier_unit(session, "grid", incident.grid_code)
+            incident.unit_code = grid_unit.code if grid_unit else None
+        data.update(
+            unit=incident.unit_code,
+            reason=note,
+            old_handled_at=incident.handled_at.isoformat() if incident.handled_at else None,
+            old_closed_at=incident.closed_at.isoformat() if incident.closed_at else None,
+        )
+        incident.handled_at = incident.closed_at = None
+    elif a == "request_check":
+        data["grid"] = incident.grid_code
+    elif a == "check_fail":
+        incident.handled_at = None
+        incident.rework_count += 1
+        data.update(unit=incident.unit_code, reason=note)
+    elif a in deadlines.MOVES:
+        # 延期 and 挂账: requests, decisions, 恢复 (app/incidents/deadlines.py).
+        hours = body.extension_hours if body is not None else None
+        data.update(
+            deadlines.apply_move(
+                incident, a, actor=principal.username, note=note, hours=hours, at=stamp,
+                calendar=calendar,
+            )
+        )  # fmt: skip
     elif a == "handle":
         incident.handled_at = stamp
     elif a == "rework":
@@ -167,14 +263,23 @@ def _apply(
         incident.on_spot = True
         incident.assignee = principal.username
     elif a == "escalate":
-        if incident.tier >= 3:
+        if incident.tier >= sm.TOP_TIER:
             raise Conflict("事件已在县级，无法继续升级", tier=TIERS[incident.tier])
         data["from_tier"] = TIERS[incident.tier]
         incident.tier += 1
         incident.supervised = True
         incident.escalation_count += 1
         data["to_tier"] = TIERS[incident.tier]
+        # The next tier's unit answers for the case from now on (and is notified: outbox).
+        up = tier_unit(session, TIERS[incident.tier], incident.grid_code)
+        if up is not None:
+            data.update(from_unit=incident.unit_code, unit=up.code)
+            incident.unit_code, incident.assignee = up.code, None
     incident.state = t.target_from(before)
+    deadlines.after_move(
+        incident, a, before, stamp, calendar, deadlines.default_policy(),
+        escalation_share=escalation_share,
+    )  # fmt: skip
     incident.version += 1
     incident.updated_at = stamp
     session.flush()
@@ -188,6 +293,8 @@ def to_public(
     category_name: str | None = None,
     duplicates: list[DuplicateOut] | None = None,
     at: dt.datetime | None = None,
+    standing: sm.Standing | None = None,
+    unit_name: str | None = None,
 ) -> IncidentPublic:
     point = to_shape(incident.location)
     # Masks come from the policy (UNMASKED): the reporter's name and phone, and the routing answer
@@ -195,6 +302,10 @@ def to_public(
     reporter = principal.sees(Field.REPORTER_CONTACT, incident.grid_code)
     staff = principal.sees(Field.STAFF_PHONE, incident.grid_code)
     moment = at or now()
+    # Without the caller's standing (intake), their grids alone: memberships are not read there.
+    actions = actions_for(
+        principal, incident, standing or sm.Standing(grids=principal.served_grids)
+    )
     overdue = (incident.handled_at or moment) > incident.deadline and incident.state not in (
         "rejected",
         "voided",
@@ -217,6 +328,8 @@ def to_public(
         community_code=incident.community_code,
         township_code=incident.township_code,
         leader_name=incident.leader_name,
+        unit_code=incident.unit_code,
+        unit_name=unit_name,
         assignee=incident.assignee,
         state=incident.state,
         state_label=sm.STATE_LABELS[incident.state],
@@ -224,7 +337,8 @@ def to_public(
         supervised=incident.supervised,
         version=incident.version,
         reported_at=incident.reported_at,
-        deadline=incident.deadline,
+        deadline=deadline_out(incident, moment),
+        due_at=incident.deadline,
         handled_at=incident.handled_at,
         closed_at=incident.closed_at,
         evaluated_at=incident.evaluated_at,
@@ -235,9 +349,36 @@ def to_public(
         on_spot=incident.on_spot,
         overdue=overdue,
         photos=incident.photos,
-        allowed_actions=sm.allowed_actions(incident.state),
+        actions=actions,
+        allowed_actions=[m.action for m in actions],
         locate=incident.locate if staff else None,
         duplicates=duplicates or [],
+    )
+
+
+def deadline_out(incident: Incident, at: dt.datetime) -> DeadlineOut | None:
+    """The case's clock as the case output carries it (deadlines.light)."""
+    view = deadlines.light(incident, at, default_calendar())
+    return None if view is None else DeadlineOut.model_validate(view, from_attributes=True)
+
+
+def unit_names(session: Session, codes: set[str | None]) -> dict[str | None, str]:
+    wanted = sorted(c for c in codes if c)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
+    return {code: name for code, name in rows}
+
+
+def public_view(session: Session, incident: Incident, principal: Principal) -> IncidentPublic:
+    """One case as ``principal`` sees it, with the moves they may make on it now."""
+    names = category_names(session)
+    return to_public(
+        incident,
+        principal,
+        category_name=names.get(incident.category_code),
+        standing=standing_of(session, principal),
+        unit_name=unit_names(session, {incident.unit_code}).get(incident.unit_code),
     )
 
 
@@ -259,6 +400,8 @@ def case_filters(
     (the caller's jurisdiction, or the area they asked for), in one of ``states`` (all when none),
     of ``category`` (a code or the code of its class), supervised or not."""
     conds = [scope.clause(Incident.grid_code)]
+    if scope.principal.unit_bound:
+        conds.append(unit_cases_clause(scope.principal, today()))
     if states:
         conds.append(Incident.state.in_(states))
     if category:
@@ -275,13 +418,18 @@ def list_incidents(
     state: str | None = None,
     category: str | None = None,
     supervised: bool | None = None,
+    q: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[Incident]]:
-    """Cases in ``scope`` (the caller's jurisdiction, or the area they asked for), newest first."""
+    """Cases in ``scope`` (the caller's jurisdiction, or the area they asked for), newest first;
+    ``q``: those answering to a case number, a whole phone number or a part of an address
+    (app/incidents/search.py)."""
     conds = case_filters(
         scope, states=[state] if state else (), category=category, supervised=supervised
     )
+    if q is not None:
+        conds.append(search.matches(q))
     total = session.scalar(select(func.count()).select_from(Incident).where(*conds)) or 0
     rows = session.scalars(
         select(Incident).where(*conds).order_by(Incident.id.desc()).limit(limit).offset(offset)
@@ -292,6 +440,11 @@ def list_incidents(
 def _key(name: str) -> ColumnElement[Any]:
     """A constant JSON key or value in SQL (fixed names only, never input)."""
     return literal_column(f"'{name}'")
+
+
+# The cases layer's urgency classes (``cases_geojson``), named as the deadline lights they show
+# (deadlines.LIGHT_LABELS): pages take their labels from GET /api/v1/meta.
+URGENCY_LIGHTS = {"overdue": "red", "due_soon": "amber", "on_time": "green"}
 
 
 def cases_geojson(

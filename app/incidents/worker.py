@@ -37,6 +37,14 @@ _SWEEP = text(
            SET tier = LEAST(i.tier + 1, 3),
                supervised = true,
                escalation_count = i.escalation_count + 1,
+               -- The next tier's unit answers from now on (docs/domain.md#escalation).
+               (unit_code, assignee) = (
+                   SELECT COALESCE(u.code, i.unit_code), CASE WHEN u.code IS NULL THEN i.assignee END
+                     FROM (SELECT 1) one
+                     LEFT JOIN units u
+                       ON u.active
+                      AND u.kind = (ARRAY['grid','community','township','county'])[LEAST(i.tier + 1, 3) + 1]
+                      AND u.area_code = left(i.grid_code, (ARRAY[15, 12, 9, 6])[LEAST(i.tier + 1, 3) + 1])),
                version = i.version + 1,
                updated_at = :now,
                escalate_at = CASE WHEN i.tier + 1 >= 3 THEN NULL
@@ -48,15 +56,17 @@ _SWEEP = text(
          WHERE i.id = ANY(ARRAY(
                    SELECT id FROM incidents
                     WHERE escalate_at IS NOT NULL AND escalate_at <= :now
-                      AND state IN ('reported', 'accepted', 'registered', 'dispatched', 'handling')
+                      AND state IN ('reported', 'accepted', 'registered', 'dispatched',
+                                    'returned', 'handling')
                     ORDER BY escalate_at
                     LIMIT :batch
                     FOR UPDATE SKIP LOCKED))
-        RETURNING i.id, i.case_no, i.state, i.tier, i.grid_code, i.deadline
+        RETURNING i.id, i.case_no, i.state, i.tier, i.grid_code, i.deadline, i.unit_code
     ), ev AS (
         INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note, data, at)
         SELECT id, 'escalate', state, state, 'worker', 'system', '逾期自动升级督办',
-               jsonb_build_object('to_tier', (ARRAY['grid','community','township','county'])[tier + 1]),
+               jsonb_build_object('to_tier', (ARRAY['grid','community','township','county'])[tier + 1],
+                                  'unit', unit_code),
                :now
           FROM up
     ), ob AS (
@@ -65,7 +75,7 @@ _SWEEP = text(
                jsonb_build_object('case_no', case_no, 'action', 'escalate', 'state', state,
                                   'grid_code', grid_code, 'supervised', true,
                                   'tier', (ARRAY['grid','community','township','county'])[tier + 1],
-                                  'deadline', deadline)
+                                  'deadline', deadline, 'unit_code', unit_code)
           FROM up
     )
     SELECT count(*) FROM up
