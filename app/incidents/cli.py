@@ -47,9 +47,10 @@ def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
             category=args.category,
             worker=args.worker,
             group_by=args.group_by,
+            kpi=settings.incidents.kpi,
         )
     if args.format == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     else:
@@ -58,13 +59,15 @@ def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
 
 
 def add_incident_commands(sub: Any) -> None:
+    from app.incidents.kpis.query import LEVELS as GROUPS
+
     w = sub.add_parser("worker", help="escalate overdue incidents and deliver notifications")
     w.add_argument("--once", action="store_true", help="one sweep and one delivery pass, then exit")
     w.add_argument("--name", default="worker", help="heartbeat name (shown by /healthz)")
     w.add_argument("--parent", type=int, help="stop when this process (the supervisor) is gone")
     w.set_defaults(func=cmd_worker)
 
-    k = sub.add_parser("kpis", help="incident KPIs for an area and period (cases due in it)")
+    k = sub.add_parser("kpis", help="incident KPIs for an area and period (docs/domain.md#kpis)")
     k.add_argument("--area", default="419901", help="area or grid code (prefix)")
     k.add_argument("--start", required=True, help="first day, YYYY-MM-DD (Asia/Shanghai)")
     k.add_argument("--end", required=True, help="last day, inclusive")
@@ -73,7 +76,7 @@ def add_incident_commands(sub: Any) -> None:
     k.add_argument(
         "--group-by",
         default="none",
-        choices=["none", "grid", "community", "township", "category", "worker"],
+        choices=list(GROUPS),
     )
     k.add_argument("--format", default="json", choices=["json", "csv"])
     k.set_defaults(func=cmd_kpis)
