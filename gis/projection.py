@@ -67,6 +67,22 @@ def gk_crs_for(lon: float) -> pyproj.CRS:
     return pyproj.CRS.from_epsg(_FIRST_GK_EPSG + (cm - _FIRST_CM) // 3)
 
 
+# EPSG:4513 is "CGCS2000 / 3-degree Gauss-Kruger zone 25" (CM 75E) … EPSG:4533 zone 45 (CM 135E):
+# the same zones with the zone number in front of the false easting (zone 38: 38 500 000 m), as
+# surveys and land-use projects in China write them.
+_FIRST_GK_ZONE_EPSG = 4513
+
+
+def gk_zone_epsg_for(lon: float) -> int:
+    """The EPSG code of the numbered 3-degree zone (4513–4533) containing ``lon``; the same zone
+    as :func:`gk_crs_for`, written with its zone number.
+
+    >>> gk_zone_epsg_for(113.4)
+    4526
+    """
+    return _FIRST_GK_ZONE_EPSG + (gk_central_meridian(lon) - _FIRST_CM) // 3
+
+
 def _require_lonlat(crs: pyproj.CRS | None) -> None:
     if crs is None:
         raise ValueError("data has no CRS; set it (EPSG:4490 for stored geometry) before measuring")

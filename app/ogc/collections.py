@@ -1,21 +1,24 @@
 """The feature collections served over OGC API – Features, and the queries behind their items.
 
-Each collection is a table, a geometry column, the properties it shows and, for versioned tables,
-the validity columns that ``datetime`` filters on (a grid is valid at t when valid_from <= t and
-(valid_to IS NULL or valid_to > t), mapit-style generations). Identifiers are fixed here; user input
-only ever reaches the queries as bound parameters.
+Each collection is a table (or view), a geometry, the properties it shows (all of them queryable
+by a CQL2 filter, ``app.ogc.cql``) and, for versioned tables, the validity columns that
+``datetime`` filters on (a grid is valid at t when valid_from <= t and (valid_to IS NULL or
+valid_to > t), mapit-style generations). Identifiers are fixed here; user input only ever reaches
+the queries as bound parameters.
 
 Who sees which collection is the policy table's answer (``app.auth.policy``): the outline map
-(areas, grids, buildings: ``Resource.PUBLIC_MAP``) for anyone; open incidents (``INCIDENT``) and
-plans (``PLAN``) for the roles that read them, limited to the caller's ``AreaScope`` (and again by
-row-level security), so a case outside it is missing, by list and by id alike.
+(areas of every level, grids, buildings: ``Resource.PUBLIC_MAP``) and the public projection of
+open cases (``public-incidents``: the ``public_incidents`` view, docs/public.md) for anyone; the
+barriers for the roles that read the registry; open incidents (``INCIDENT``) and plans (``PLAN``)
+for the roles that read them, limited to the caller's ``AreaScope`` (and again by row-level
+security), so a case outside it is missing, by list and by id alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -24,15 +27,64 @@ from sqlalchemy.orm import Session
 from app.areas.models import Area
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope
+from app.barriers.models import Barrier
 from app.base import SRID
 from app.buildings.models import Building
 from app.grids.models import Grid
 from app.incidents.models import Incident
+from app.incidents.public import PUBLIC_INCIDENTS
 from app.incidents.service import case_filters
 from app.incidents.statemachine import IN_PROGRESS_STATES
+from app.ogc.cql import Queryable
+from app.ogc.crs import DEFAULT, Crs
 from app.plans.models import Plan, PlanGrid
 
 Interval = tuple[dt.date | None, dt.date | None]
+
+# What each property is called on the HTML pages and in the queryables.
+TITLES = {
+    "code": "编码",
+    "name": "名称",
+    "level": "层级",
+    "parent_code": "上级编码",
+    "type": "类型",
+    "community_code": "所属社区/村",
+    "status": "状态",
+    "version": "版本",
+    "valid_from": "生效日期",
+    "valid_to": "失效日期",
+    "compound": "小区/自然村",
+    "household_count": "户数",
+    "households": "户数",
+    "class": "类别",
+    "case_no": "事件编号",
+    "category_code": "事件小类",
+    "state": "处理状态",
+    "grid_code": "所属网格",
+    "supervised": "督办",
+    "deadline": "办理时限",
+    "reported_at": "上报时间",
+}
+LEVEL_TITLES = {
+    "province": "省级",
+    "prefecture": "地级",
+    "county": "县级",
+    "township": "乡镇/街道",
+    "community": "社区/村",
+}
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def _json_type(column: Any) -> str:
+    try:
+        py = column.type.python_type
+    except NotImplementedError:
+        return "string"
+    if py is dt.datetime:
+        return "date-time"
+    if py is dt.date:
+        return "date"
+    return _JSON_TYPES.get(py, "number" if py.__name__ == "Decimal" else "string")
 
 
 @dataclass
@@ -47,12 +99,25 @@ class Collection:
     valid: tuple[Any, Any] | None = None  # (valid_from, valid_to) columns
     current: list[ColumnElement[bool]] = field(default_factory=list)  # when no datetime is given
 
+    @property
+    def queryables(self) -> dict[str, Queryable]:
+        """Every property shown is queryable, with the type of its column."""
+        return {
+            name: Queryable(column=col, type=_json_type(col), title=TITLES.get(name, name))
+            for name, col in self.props.items()
+        }
+
+    def any_version(self) -> Collection:
+        """The same collection without its 'current only' default: a single feature is found by
+        id whatever its validity (history stays addressable)."""
+        return replace(self, valid=None, current=[])
+
 
 def _grids() -> Collection:
     return Collection(
         id="grids",
         title="网格（现行；带 datetime 时为该时刻有效的版本）",
-        description="Grids: active now, or valid at the requested instant/interval",
+        description="Grids: active now, or the versions valid at the requested instant/interval",
         id_col=Grid.id,
         geom=Grid.geom,
         props={
@@ -71,24 +136,39 @@ def _grids() -> Collection:
     )
 
 
-def _areas() -> Collection:
-    return Collection(
+_AREA_PROPS = {
+    "code": Area.code,
+    "name": Area.name,
+    "level": Area.level,
+    "parent_code": Area.parent_code,
+    "valid_from": Area.valid_from,
+    "valid_to": Area.valid_to,
+}
+
+
+def _areas(levels: list[str]) -> list[Collection]:
+    """All areas in one collection, and one collection per level present."""
+    every = Collection(
         id="areas",
-        title="行政区划（县、乡镇/街道、社区/村）",
-        description="Administrative areas: county, township, community",
+        title="行政区划（全部层级）",
+        description="Administrative areas of every level",
         id_col=Area.id,
         geom=Area.geom,
-        props={
-            "code": Area.code,
-            "name": Area.name,
-            "level": Area.level,
-            "parent_code": Area.parent_code,
-            "valid_from": Area.valid_from,
-            "valid_to": Area.valid_to,
-        },
+        props=_AREA_PROPS,
         valid=(Area.valid_from, Area.valid_to),
         current=[Area.valid_to.is_(None)],
     )
+    per_level = [
+        replace(
+            every,
+            id=f"areas-{level}",
+            title=f"行政区划：{LEVEL_TITLES.get(level, level)}",
+            description=f"Administrative areas, level {level}",
+            where=[Area.level == level],
+        )
+        for level in levels
+    ]
+    return [every, *per_level]
 
 
 def _buildings() -> Collection:
@@ -105,6 +185,17 @@ def _buildings() -> Collection:
             "community_code": Building.community_code,
             "household_count": Building.household_count,
         },
+    )
+
+
+def _barriers() -> Collection:
+    return Collection(
+        id="barriers",
+        title="边界参照线（道路、河流、围墙、铁路）",
+        description="Barriers grids should not cross: roads, rivers, walls, railways",
+        id_col=Barrier.id,
+        geom=Barrier.geom,
+        props={"name": Barrier.name, "class": Barrier.class_},
     )
 
 
@@ -147,13 +238,48 @@ def _incidents(scope: AreaScope) -> Collection:
     )
 
 
+def _public_incidents() -> Collection:
+    """Open cases as anyone may see them: the ``public_incidents`` view (docs/public.md), no
+    sensitive category, the point at the centre of its 0.001° cell."""
+    v = PUBLIC_INCIDENTS.c
+    return Collection(
+        id="public-incidents",
+        title="公开的未结事件（位置为约100米网格中心）",
+        description="Open incidents as the public sees them (docs/public.md): no sensitive "
+        "category, no personal data, the point snapped to the centre of its 0.001° cell",
+        id_col=v.id,
+        geom=func.ST_SetSRID(func.ST_MakePoint(v.lng, v.lat), SRID),
+        props={
+            "case_no": v.case_no,
+            "category_code": v.category_code,
+            "state": v.state,
+            "reported_at": v.reported_at,
+        },
+        where=[v.state.in_(IN_PROGRESS_STATES)],
+    )
+
+
+def _area_levels(session: Session) -> list[str]:
+    rows = session.execute(
+        select(Area.level, func.min(func.length(Area.code)))
+        .where(Area.valid_to.is_(None))
+        .group_by(Area.level)
+    ).all()
+    return [level for level, _ in sorted(rows, key=lambda r: r[1])]
+
+
 def available(session: Session, scope: AreaScope) -> list[Collection]:
-    """The outline map for anyone; open incidents and plans in the caller's area for the roles
-    that read them."""
+    """The outline map and the public cases for anyone; barriers for the roles that read the
+    registry; open incidents and plans in the caller's area for the roles that read them."""
     who = scope.principal
-    out = [_areas(), _grids(), _buildings()] if who.may(Resource.PUBLIC_MAP, Action.READ) else []
+    out: list[Collection] = []
+    if who.may(Resource.PUBLIC_MAP, Action.READ):
+        out += [*_areas(_area_levels(session)), _grids(), _buildings()]
+    if who.may(Resource.REGISTRY, Action.READ):
+        out.append(_barriers())
     if who.may(Resource.INCIDENT, Action.READ):
         out.append(_incidents(scope))
+    out.append(_public_incidents())
     if who.may(Resource.PLAN, Action.READ):
         plans = session.scalars(
             select(Plan).where(scope.clause(Plan.community_code)).order_by(Plan.id)
@@ -168,11 +294,14 @@ def find(session: Session, scope: AreaScope, collection_id: str) -> Collection |
 
 # --------------------------------------------------------------------------- queries
 def _filters(
-    c: Collection, bbox: tuple[float, float, float, float] | None, when: Interval | None
+    c: Collection,
+    bbox: Any | None,
+    when: Interval | None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[ColumnElement[bool]]:
     conds = list(c.where)
     if bbox is not None:
-        conds.append(func.ST_Intersects(c.geom, func.ST_MakeEnvelope(*bbox, SRID)))
+        conds.append(func.ST_Intersects(c.geom, bbox))
     if c.valid is not None:
         start_col, end_col = c.valid
         if when is None:
@@ -183,6 +312,8 @@ def _filters(
                 conds.append(start_col <= end)
             if start is not None:
                 conds.append(or_(end_col.is_(None), end_col > start))
+    if where is not None:
+        conds.append(where)
     return conds
 
 
@@ -198,44 +329,61 @@ def extent(session: Session, c: Collection) -> list[float] | None:
     return None if box[0] is None else [float(v) for v in box]
 
 
+def envelope(wkt: str) -> Any:
+    """A lon/lat (EPSG:4490) polygon given as WKT, as a bound parameter."""
+    return func.ST_GeomFromText(wkt, SRID)
+
+
+def _output(geom: Any, crs: Crs) -> Any:
+    """The geometry as GeoJSON in ``crs``: reprojected by PostGIS, axes in the CRS's order.
+    ST_AsGeoJSON options 0: no "crs" member, which RFC 7946 GeoJSON does not allow."""
+    out = geom if crs.srid == SRID else func.ST_Transform(geom, crs.srid)
+    if crs.swap:
+        out = func.ST_FlipCoordinates(out)
+    return func.ST_AsGeoJSON(out, crs.decimals, 0)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    if v is not None and type(v).__name__ == "Decimal":
+        return float(v)
+    return v
+
+
 def items(
     session: Session,
     c: Collection,
     *,
-    bbox: tuple[float, float, float, float] | None,
-    when: Interval | None,
+    bbox: Any | None = None,
+    when: Interval | None = None,
+    where: ColumnElement[bool] | None = None,
+    crs: Crs = DEFAULT,
     limit: int,
     offset: int,
     feature_id: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """(GeoJSON features, numberMatched)."""
-    conds = _filters(c, bbox, when)
+    conds = _filters(c, bbox, when, where)
     if feature_id is not None:
         conds.append(c.id_col == feature_id)
-    where = and_(True, *conds)
-    matched = int(
-        session.scalar(select(func.count()).select_from(c.id_col.table).where(where)) or 0
-    )
-    # ST_AsGeoJSON options 0: no "crs" member, which RFC 7946 GeoJSON does not allow.
+    cond = and_(True, *conds)
+    matched = int(session.scalar(select(func.count()).select_from(c.id_col.table).where(cond)) or 0)
     stmt: Select[Any] = (
-        select(c.id_col, func.ST_AsGeoJSON(c.geom, 7, 0), *c.props.values())
-        .where(where)
+        select(c.id_col, _output(c.geom, crs), *c.props.values())
+        .where(cond)
         .order_by(c.id_col)
         .limit(limit)
         .offset(offset)
     )
     features = []
     for row in session.execute(stmt):
-        props = {
-            k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
-            for k, v in zip(c.props, row[2:], strict=True)
-        }
         features.append(
             {
                 "type": "Feature",
                 "id": row[0],
                 "geometry": json.loads(row[1]) if row[1] else None,
-                "properties": props,
+                "properties": {k: _plain(v) for k, v in zip(c.props, row[2:], strict=True)},
             }
         )
     return features, matched

@@ -1,23 +1,39 @@
-"""OGC API – Features Part 1 (core + GeoJSON), read only, at /ogc (tipg's layout).
+"""OGC API – Features (read only) at /ogc, for QGIS, GDAL and people with a browser.
 
-Enough for QGIS and GDAL's OAPIF driver: landing page, conformance, collections with extents,
-items with bbox / limit / offset / datetime and absolute next/prev links, single items.
+Part 1 (core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (``crs``, ``bbox-crs``, ``Content-Crs``) and the
+basics of Part 3 (queryables, CQL2-text ``filter``): see docs/ogc.md for what is conformed to and
+how. Parameters are read strictly (``app.ogc.params``): an unknown or malformed one is a 400 with
+an OGC exception body; ``limit`` above the maximum is served at the maximum.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import SessionDep
 from app.auth.policy import Resource
 from app.auth.scope import AreaScope, access_whole
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.ogc import collections as cols
-from app.params import BigId, Offset, max_id
+from app.ogc import crs as crsmod
+from app.ogc.cql import FilterError, to_sql
+from app.ogc.params import (
+    MAX_LIMIT,
+    BadParameter,
+    bbox_polygon,
+    check_known,
+    parse_bbox,
+    parse_datetime,
+    parse_limit,
+    parse_offset,
+)
+from app.params import BigId, max_id
+from app.web.templating import templates
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -27,17 +43,59 @@ MapScope = Annotated[AreaScope, Depends(access_whole(Resource.PUBLIC_MAP))]
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+HTML = "text/html"
+SCHEMA = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
 ]
-MAX_LIMIT = 10_000
+FILTER_LANGS = ("cql2-text",)
+
+# The query parameters each kind of page takes (anything else is a 400 naming it).
+F = Query(None, description="json（默认）或 html")
+_PLAIN = ("f",)
+_ITEMS = (
+    "f",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "limit",
+    "offset",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+)
+_ITEM = ("f", "crs")
+
+
+def _fmt(request: Request, f: str | None, allowed: tuple[str, ...]) -> str:
+    """'json' or 'html': the ``f`` parameter, else a browser's Accept header, else JSON."""
+    query = check_known(request.query_params.multi_items(), allowed)
+    if f is None:
+        f = query.get("f")
+    if f is not None:
+        if f not in ("json", "html"):
+            raise BadParameter(f"f 应为 json 或 html，而不是 {f!r}")
+        return f
+    accept = request.headers.get("accept", "")
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    return "html" if first == HTML else "json"
 
 
 def _url(request: Request, path: str, **params: Any) -> str:
     base = str(request.base_url).rstrip("/") + "/ogc" + path
-    query = "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    query = urlencode({k: v for k, v in params.items() if v is not None}, safe="/:,")
     return base + ("?" + query if query else "")
 
 
@@ -48,69 +106,111 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str
     return link
 
 
-@router.get("")
-@router.get("/")
-def landing(request: Request) -> JSONResponse:
-    return JSONResponse(
-        {
-            "title": "gridgov OGC API – Features",
-            "description": "网格、区划、楼栋、规划方案与未结事件（只读）",
-            "links": [
-                _link(_url(request, "/"), "self", JSON, "本页"),
-                # QGIS's OAPIF provider gives up on a landing page without the API definition.
-                _link(
-                    str(request.base_url).rstrip("/") + "/openapi.json",
-                    "service-desc",
-                    "application/vnd.oai.openapi+json;version=3.0",
-                    "接口定义（OpenAPI）",
-                ),
-                _link(
-                    str(request.base_url).rstrip("/") + "/docs",
-                    "service-doc",
-                    "text/html",
-                    "接口文档",
-                ),
-                _link(_url(request, "/conformance"), "conformance", JSON, "符合的标准"),
-                _link(_url(request, "/collections"), "data", JSON, "数据集合"),
-            ],
-        }
+def _self_links(
+    request: Request, path: str, fmt: str, json_type: str = JSON, **params: Any
+) -> list[dict[str, str]]:
+    """self and alternate: this resource as JSON and as HTML."""
+    as_json = _link(_url(request, path, **params, f="json"), "self", json_type, "JSON")
+    as_html = _link(_url(request, path, **params, f="html"), "self", HTML, "网页")
+    if fmt == "html":
+        as_json["rel"] = "alternate"
+    else:
+        as_html["rel"] = "alternate"
+    return [as_json, as_html]
+
+
+def _page(request: Request, kind: str, title: str, **context: Any) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "ogc.html",
+        {"kind": kind, "page_title": title, "nav": [], "titles": cols.TITLES, **context},
     )
 
 
+@router.get("")
+@router.get("/")
+def landing(request: Request, f: str | None = F) -> Response:
+    fmt = _fmt(request, f, _PLAIN)
+    root = str(request.base_url).rstrip("/")
+    body = {
+        "title": "gridgov OGC API – Features",
+        "description": "行政区划、网格（含历史版本）、楼栋、边界参照线、规划方案与未结事件（只读）",
+        "links": [
+            *_self_links(request, "/", fmt),
+            # QGIS's OAPIF provider gives up on a landing page without the API definition.
+            _link(
+                root + "/openapi.json",
+                "service-desc",
+                "application/vnd.oai.openapi+json;version=3.0",
+                "接口定义（OpenAPI）",
+            ),
+            _link(root + "/docs", "service-doc", HTML, "接口文档"),
+            _link(_url(request, "/conformance"), "conformance", JSON, "符合的标准"),
+            _link(_url(request, "/collections"), "data", JSON, "数据集合"),
+        ],
+    }
+    if fmt == "html":
+        return _page(request, "landing", "OGC API – Features", body=body, root=root)
+    return JSONResponse(body)
+
+
 @router.get("/conformance")
-def conformance() -> JSONResponse:
-    return JSONResponse({"conformsTo": CONFORMANCE})
+def conformance(request: Request, f: str | None = F) -> Response:
+    fmt = _fmt(request, f, _PLAIN)
+    body = {"conformsTo": CONFORMANCE}
+    if fmt == "html":
+        return _page(request, "conformance", "符合的标准", body=body)
+    return JSONResponse(body)
+
+
+def _offered(
+    session: SessionDep, c: cols.Collection
+) -> tuple[list[float] | None, list[crsmod.Crs]]:
+    box = cols.extent(session, c)
+    return box, crsmod.offered(None if box is None else (box[0] + box[2]) / 2)
 
 
 def _describe(request: Request, session: SessionDep, c: cols.Collection) -> dict[str, Any]:
-    box = cols.extent(session, c)
+    box, offered = _offered(session, c)
+    base = f"/collections/{c.id}"
     out: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
         "description": c.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": [x.uri for x in offered],
+        "storageCrs": crsmod.STORAGE.uri,
         "links": [
-            _link(_url(request, f"/collections/{c.id}"), "self", JSON),
-            _link(_url(request, f"/collections/{c.id}/items"), "items", GEOJSON, "要素"),
+            _link(_url(request, base), "self", JSON),
+            _link(_url(request, base, f="html"), "alternate", HTML, "网页"),
+            _link(_url(request, base + "/items"), "items", GEOJSON, "要素"),
+            _link(_url(request, base + "/items", f="html"), "items", HTML, "要素（网页）"),
+            _link(_url(request, base + "/queryables"), QUERYABLES_REL, SCHEMA, "可查询属性"),
         ],
     }
     if box is not None:
-        out["extent"] = {"spatial": {"bbox": [box], "crs": CRS84}}
+        out["extent"] = {"spatial": {"bbox": [box], "crs": crsmod.CRS84}}
         if c.valid is not None:
-            out["extent"]["temporal"] = {"interval": [[None, None]]}
+            out["extent"]["temporal"] = {
+                "interval": [[None, None]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+            }
     return out
 
 
 @router.get("/collections")
-def collections(request: Request, session: SessionDep, scope: MapScope) -> JSONResponse:
+def collections(
+    request: Request, session: SessionDep, scope: MapScope, f: str | None = F
+) -> Response:
+    fmt = _fmt(request, f, _PLAIN)
     found = cols.available(session, scope)
-    return JSONResponse(
-        {
-            "collections": [_describe(request, session, c) for c in found],
-            "links": [_link(_url(request, "/collections"), "self", JSON)],
-        }
-    )
+    body = {
+        "collections": [_describe(request, session, c) for c in found],
+        "links": _self_links(request, "/collections", fmt),
+    }
+    if fmt == "html":
+        return _page(request, "collections", "数据集合", body=body)
+    return JSONResponse(body)
 
 
 def _collection(session: SessionDep, scope: AreaScope, collection_id: str) -> cols.Collection:
@@ -122,47 +222,63 @@ def _collection(session: SessionDep, scope: AreaScope, collection_id: str) -> co
 
 @router.get("/collections/{collection_id}")
 def collection(
-    request: Request, session: SessionDep, scope: MapScope, collection_id: str
-) -> JSONResponse:
-    return JSONResponse(_describe(request, session, _collection(session, scope, collection_id)))
+    request: Request, session: SessionDep, scope: MapScope, collection_id: str, f: str | None = F
+) -> Response:
+    fmt = _fmt(request, f, _PLAIN)
+    body = _describe(request, session, _collection(session, scope, collection_id))
+    if fmt == "html":
+        return _page(request, "collection", body["title"], body=body)
+    return JSONResponse(body)
 
 
-def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+@router.get("/collections/{collection_id}/queryables")
+def queryables(
+    request: Request, session: SessionDep, scope: MapScope, collection_id: str, f: str | None = F
+) -> Response:
+    fmt = _fmt(request, f, _PLAIN)
+    c = _collection(session, scope, collection_id)
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url(request, f"/collections/{c.id}/queryables"),
+        "type": "object",
+        "title": c.title,
+        "properties": {name: q.schema() for name, q in c.queryables.items()},
+        "additionalProperties": False,
+    }
+    if fmt == "html":
+        return _page(request, "queryables", f"{c.title}：可查询属性", body=body, collection=c)
+    return JSONResponse(body, media_type=SCHEMA)
+
+
+def _pick_crs(
+    session: SessionDep, c: cols.Collection, raw: str | None, param: str
+) -> crsmod.Crs | None:
+    """The CRS a parameter names, among those the collection is offered in (the Gauss-Krüger
+    zone needs the data's extent, so it is only looked up when a CRS other than the
+    geographic ones is asked for)."""
     if raw is None:
         return None
     try:
-        parts = [float(v) for v in raw.split(",")]
-    except ValueError as exc:
-        raise InvalidInput("bbox 应为 4 个数字：minx,miny,maxx,maxy") from exc
-    if len(parts) == 6:  # 3D bbox: drop the heights
-        parts = [parts[0], parts[1], parts[3], parts[4]]
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise InvalidInput("bbox 应为 4 个数字：minx,miny,maxx,maxy（min 不大于 max）")
-    return parts[0], parts[1], parts[2], parts[3]
+        return crsmod.pick(raw, crsmod.offered(None), param=param)
+    except ValueError:
+        _, offered = _offered(session, c)
+        try:
+            return crsmod.pick(raw, offered, param=param)
+        except ValueError as exc:
+            raise BadParameter(str(exc)) from exc
 
 
-def _instant(raw: str) -> dt.date | None:
-    if raw in ("..", ""):
+def _filter(c: cols.Collection, text: str | None, lang: str | None, filter_crs: str | None) -> Any:
+    if lang is not None and lang not in FILTER_LANGS:
+        raise BadParameter(f"filter-lang 只支持 {'、'.join(FILTER_LANGS)}，而不是 {lang!r}")
+    if filter_crs is not None and filter_crs not in (crsmod.CRS84, "OGC:CRS84"):
+        raise BadParameter(f"filter-crs 只支持 {crsmod.CRS84}（过滤表达式不含坐标）")
+    if text is None:
         return None
     try:
-        if len(raw) == 10:
-            return dt.date.fromisoformat(raw)
-        return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).date()
-    except ValueError as exc:
-        raise InvalidInput(
-            f"datetime 格式有误：{raw}（应为 RFC 3339，如 2026-03-01 或区间 a/b）"
-        ) from exc
-
-
-def parse_datetime(raw: str | None) -> cols.Interval | None:
-    """An instant is the interval [t, t]; 'a/b' with '..' for an open end."""
-    if raw is None:
-        return None
-    if "/" in raw:
-        start, end = raw.split("/", 1)
-        return _instant(start), _instant(end)
-    day = _instant(raw)
-    return day, day
+        return to_sql(text, c.queryables)
+    except FilterError as exc:
+        raise BadParameter(str(exc)) from exc
 
 
 @router.get("/collections/{collection_id}/items")
@@ -171,36 +287,60 @@ def items(
     session: SessionDep,
     scope: MapScope,
     collection_id: str,
-    bbox: str | None = None,
-    datetime: str | None = None,
-    limit: Annotated[
-        int, Query(ge=1, description=f"page size; more than {MAX_LIMIT} is served as {MAX_LIMIT}")
-    ] = 10,
-    offset: Offset = 0,
-) -> JSONResponse:
-    # OGC API – Features: a limit above the server's maximum is capped, not refused (GDAL asks
-    # for large pages, e.g. ogr2ogr -oo PAGE_SIZE=20000); next/prev links carry the capped size.
-    limit = min(limit, MAX_LIMIT)
+    bbox: str | None = Query(None, description="minx,miny,maxx,maxy（按 bbox-crs 的轴顺序）"),
+    bbox_crs: str | None = Query(None, alias="bbox-crs", description="bbox 的坐标系，默认 CRS84"),
+    crs: str | None = Query(None, description="输出坐标系（见集合的 crs 列表），默认 CRS84"),
+    datetime: str | None = Query(None, description="时刻或区间，如 2026-03-01 或 2026-01-01/.."),
+    limit: str | None = Query(
+        None, description=f"每页要素数，默认 10；超过 {MAX_LIMIT} 按 {MAX_LIMIT} 返回"
+    ),
+    offset: str | None = Query(None, description="跳过的要素数"),
+    filter: str | None = Query(None, description="CQL2 文本过滤，如 code = '419901001001001'"),
+    filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text"),
+    filter_crs: str | None = Query(None, alias="filter-crs", description="CRS84"),
+    f: str | None = F,
+) -> Response:
+    fmt = _fmt(request, f, _ITEMS)
     c = _collection(session, scope, collection_id)
+    page = parse_limit(limit)
+    skip = parse_offset(offset)
+    out_crs = _pick_crs(session, c, crs, "crs") or crsmod.DEFAULT
+    box = parse_bbox(bbox)
+    box_crs = _pick_crs(session, c, bbox_crs, "bbox-crs") or crsmod.DEFAULT
+    if bbox_crs is not None and box is None:
+        raise BadParameter("给了 bbox-crs 却没有 bbox")
     features, matched = cols.items(
         session,
         c,
-        bbox=parse_bbox(bbox),
+        bbox=None if box is None else cols.envelope(bbox_polygon(box, box_crs)),
         when=parse_datetime(datetime),
-        limit=limit,
-        offset=offset,
+        where=_filter(c, filter, filter_lang, filter_crs),
+        crs=out_crs,
+        limit=page,
+        offset=skip,
     )
     path = f"/collections/{c.id}/items"
-    keep = {"bbox": bbox, "datetime": datetime, "limit": limit}
+    keep = {
+        "bbox": bbox,
+        "bbox-crs": bbox_crs,
+        "crs": crs,
+        "datetime": datetime,
+        "filter": filter,
+        "filter-lang": filter_lang,
+        "filter-crs": filter_crs,
+        "limit": page,
+    }
+    kind = GEOJSON if fmt == "json" else HTML
     links = [
-        _link(_url(request, path, **keep, offset=offset), "self", GEOJSON),
+        *_self_links(request, path, fmt, GEOJSON, **keep, offset=skip),
         _link(_url(request, f"/collections/{c.id}"), "collection", JSON),
     ]
-    if offset + len(features) < matched:
-        links.append(_link(_url(request, path, **keep, offset=offset + limit), "next", GEOJSON))
-    if offset > 0:
+    f_keep = {} if fmt == "json" else {"f": "html"}
+    if skip + len(features) < matched:
+        links.append(_link(_url(request, path, **keep, offset=skip + page, **f_keep), "next", kind))
+    if skip > 0:
         links.append(
-            _link(_url(request, path, **keep, offset=max(0, offset - limit)), "prev", GEOJSON)
+            _link(_url(request, path, **keep, offset=max(0, skip - page), **f_keep), "prev", kind)
         )
     body = {
         "type": "FeatureCollection",
@@ -210,7 +350,14 @@ def items(
         "timeStamp": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
         "links": links,
     }
-    return JSONResponse(body, media_type=GEOJSON)
+    headers = {"Content-Crs": crsmod.content_crs(out_crs)}
+    if fmt == "html":
+        response = _page(
+            request, "items", f"{c.title}：要素", body=body, collection=c, crs=out_crs, offset=skip
+        )
+        response.headers.update(headers)
+        return response
+    return JSONResponse(body, media_type=GEOJSON, headers=headers)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
@@ -220,23 +367,35 @@ def item(
     scope: MapScope,
     collection_id: str,
     feature_id: BigId,
-) -> JSONResponse:
+    crs: str | None = Query(None, description="输出坐标系（见集合的 crs 列表），默认 CRS84"),
+    f: str | None = F,
+) -> Response:
+    fmt = _fmt(request, f, _ITEM)
     c = _collection(session, scope, collection_id)
-    # A single feature is found by id whatever its validity (history stays addressable).
-    c_any = cols.Collection(
-        id=c.id, title=c.title, description=c.description, id_col=c.id_col, geom=c.geom,
-        props=c.props, where=c.where,
-    )  # fmt: skip
+    out_crs = _pick_crs(session, c, crs, "crs") or crsmod.DEFAULT
     features: list[dict[str, Any]] = []
     if feature_id <= max_id(c.id_col):  # a larger id cannot be in this table
         features, _ = cols.items(
-            session, c_any, bbox=None, when=None, limit=1, offset=0, feature_id=feature_id
+            session, c.any_version(), crs=out_crs, limit=1, offset=0, feature_id=feature_id
         )
     if not features:
         raise NotFound(f"集合 {c.id} 中没有要素 {feature_id}")
     feature = features[0]
+    path = f"/collections/{c.id}/items/{feature_id}"
     feature["links"] = [
-        _link(_url(request, f"/collections/{c.id}/items/{feature_id}"), "self", GEOJSON),
+        *_self_links(request, path, fmt, GEOJSON, crs=crs),
         _link(_url(request, f"/collections/{c.id}"), "collection", JSON),
     ]
-    return JSONResponse(feature, media_type=GEOJSON)
+    headers = {"Content-Crs": crsmod.content_crs(out_crs)}
+    if fmt == "html":
+        response = _page(
+            request,
+            "item",
+            f"{c.title}：要素 {feature_id}",
+            body=feature,
+            collection=c,
+            crs=out_crs,
+        )
+        response.headers.update(headers)
+        return response
+    return JSONResponse(feature, media_type=GEOJSON, headers=headers)
