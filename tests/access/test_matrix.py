@@ -300,6 +300,16 @@ RULES: dict[tuple[str, str], Rule] = {
         Probe("/ogc/collections/grids/items", outside=NOT_PUBLIC_MAP),
         Probe("/ogc/collections/buildings/items", outside=NOT_PUBLIC_MAP),
         Probe("/ogc/collections/areas/items", outside=NOT_PUBLIC_MAP),
+        Probe("/ogc/collections/areas-township/items", outside=NOT_PUBLIC_MAP),
+        Probe("/ogc/collections/barriers/items", outside=NOT_PUBLIC_MAP),
+        # Open cases as the public sees them, county-wide by design (docs/public.md): no person.
+        Probe("/ogc/collections/public-incidents/items", outside=NOT_PUBLIC_CASE),
+        Probe("/ogc/collections/incidents/items", {"filter": "state <> 'x'", "f": "html"}),
+    ],
+    (GET, "/ogc/collections/{collection_id}/queryables"): lambda w: [
+        Probe("/ogc/collections/incidents/queryables"),
+        Probe(f"/ogc/collections/plan-{w.plan['B']}/queryables"),
+        Probe("/ogc/collections/grids/queryables", outside=NOT_PUBLIC_MAP),
     ],
     (GET, "/ogc/collections/{collection_id}/items/{feature_id}"): lambda w: [
         Probe(
