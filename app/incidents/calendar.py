@@ -1,22 +1,57 @@
-"""Working-time calendar (Asia/Shanghai): working periods per day, weekends, holidays and make-up days.
+"""Time limits on the clock or in working time (Asia/Shanghai): docs/domain.md#deadlines-and-the-calendar.
 
-Deadlines are working time: a limit of N working hours is N hours counted only inside working
-periods; N working days is N times the length of a working day, so a case reported Friday 10:00
-with one working day is due Monday 10:00 (the next working day at the same clock time).
+A limit has a value and a unit (``UNITS``). Calendar hours and days run on the clock, day and night,
+holidays included. Working hours are counted only inside working periods on working days; N working
+days is N times the length of a working day, so a case reported Friday 10:00 with one working day is
+due Monday 10:00 (the next working day at the same clock time).
+
+Working days come from the calendar: one file per year (``data/calendar_YYYY.json``, the State
+Council's annual notice) beside the shared working periods (``data/calendar.json``). The years must
+follow each other without a gap; a working-time question about a day outside them is an error
+(``CalendarNotCovered``), never answered with weekends only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-DATA_FILE = Path(__file__).with_name("data") / "calendar.json"
+from app.errors import ServiceUnavailable
+
+DATA_DIR = Path(__file__).with_name("data")
+DATA_FILE = DATA_DIR / "calendar.json"
 TZ = ZoneInfo("Asia/Shanghai")
-_MAX_DAYS = 3660  # a limit never spans more than ten years: guards against an all-holiday calendar
+# The units of a time limit, the one list (categories, the database check, the API).
+CALENDAR_UNITS = ("calendar_hours", "calendar_days")
+WORKING_UNITS = ("working_hours", "working_days")
+UNITS = (*CALENDAR_UNITS, *WORKING_UNITS)
+UNIT_LABELS = {
+    "calendar_hours": "小时（自然时间）",
+    "calendar_days": "天（自然日）",
+    "working_hours": "工作小时",
+    "working_days": "工作日",
+}
+_YEAR_FILE = re.compile(r"^calendar_(\d{4})\.json$")
+
+
+class CalendarNotCovered(ServiceUnavailable):
+    """A working-time question about a day the calendar has no year for."""
+
+    def __init__(self, day: dt.date, first: dt.date, last: dt.date) -> None:
+        super().__init__(
+            f"工作日历只覆盖 {first.isoformat()} 至 {last.isoformat()}，无法按工作时间计算"
+            f" {day.isoformat()} 的期限；请管理员按国务院办公厅当年的节假日安排通知补充"
+            f" app/incidents/data/calendar_{day.year}.json 后重启",
+            day=day.isoformat(),
+            covered_from=first.isoformat(),
+            covered_to=last.isoformat(),
+        )
+        self.day = day
 
 
 def _hm(text: str) -> dt.time:
@@ -27,9 +62,13 @@ def _hm(text: str) -> dt.time:
 @dataclass(frozen=True)
 class WorkingCalendar:
     periods: tuple[tuple[dt.time, dt.time], ...]
+    first_day: dt.date
+    last_day: dt.date
     weekend: frozenset[int] = frozenset({5, 6})
     holidays: frozenset[dt.date] = frozenset()
     makeup_workdays: frozenset[dt.date] = frozenset()
+    # Years whose days were not checked against the year's notice (see data/README.md).
+    provisional_years: frozenset[int] = frozenset()
     tz: ZoneInfo = field(default=TZ)
 
     def __post_init__(self) -> None:
@@ -38,24 +77,54 @@ class WorkingCalendar:
         for start, end in self.periods:
             if end <= start:
                 raise ValueError(f"working period {start}-{end} ends before it starts")
+        if self.last_day < self.first_day:
+            raise ValueError("a working calendar must cover at least one day")
 
     @classmethod
-    def from_dict(cls, data: dict) -> WorkingCalendar:  # type: ignore[type-arg]
+    def from_files(cls, base: dict, years: list[dict]) -> WorkingCalendar:  # type: ignore[type-arg]
+        """The shared periods (``base``) and one dict per year; the years must be consecutive and
+        each may only name days of its own year."""
+        if not years:
+            raise ValueError("the working calendar has no year (data/calendar_YYYY.json)")
+        years = sorted(years, key=lambda y: int(y["year"]))
+        numbers = [int(y["year"]) for y in years]
+        if numbers != list(range(numbers[0], numbers[-1] + 1)):
+            raise ValueError(
+                f"the calendar's years must follow each other without a gap: {numbers}"
+            )
+        holidays: set[dt.date] = set()
+        makeup: set[dt.date] = set()
+        for y in years:
+            for key, bucket in (("holidays", holidays), ("makeup_workdays", makeup)):
+                for text in y.get(key, {}):
+                    day = dt.date.fromisoformat(text)
+                    if day.year != int(y["year"]):
+                        raise ValueError(f"calendar_{y['year']}.json names {day} of another year")
+                    bucket.add(day)
         return cls(
-            periods=tuple((_hm(a), _hm(b)) for a, b in data["working_periods"]),
-            weekend=frozenset(int(d) for d in data.get("weekend", [5, 6])),
-            holidays=frozenset(dt.date.fromisoformat(d) for d in data.get("holidays", {})),
-            makeup_workdays=frozenset(
-                dt.date.fromisoformat(d) for d in data.get("makeup_workdays", {})
-            ),
-            tz=ZoneInfo(data.get("timezone", "Asia/Shanghai")),
+            periods=tuple((_hm(a), _hm(b)) for a, b in base["working_periods"]),
+            first_day=dt.date(numbers[0], 1, 1),
+            last_day=dt.date(numbers[-1], 12, 31),
+            weekend=frozenset(int(d) for d in base.get("weekend", [5, 6])),
+            holidays=frozenset(holidays),
+            makeup_workdays=frozenset(makeup),
+            provisional_years=frozenset(int(y["year"]) for y in years if y.get("provisional")),
+            tz=ZoneInfo(base.get("timezone", "Asia/Shanghai")),
         )
 
     @property
     def minutes_per_day(self) -> int:
         return sum(_minutes(b) - _minutes(a) for a, b in self.periods)
 
+    def covers(self, day: dt.date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    def require_covers(self, day: dt.date) -> None:
+        if not self.covers(day):
+            raise CalendarNotCovered(day, self.first_day, self.last_day)
+
     def is_working_day(self, day: dt.date) -> bool:
+        self.require_covers(day)
         if day in self.makeup_workdays:
             return True
         if day in self.holidays:
@@ -63,22 +132,27 @@ class WorkingCalendar:
         return day.weekday() not in self.weekend
 
     def add(self, start: dt.datetime, value: int | float, unit: str) -> dt.datetime:
-        """``start`` plus ``value`` working hours or working days; an aware datetime in self.tz."""
+        """``start`` plus ``value`` of ``unit`` (one of ``UNITS``); an aware datetime in self.tz."""
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        if unit == "calendar_hours":
+            return (start + dt.timedelta(hours=float(value))).astimezone(self.tz)
+        if unit == "calendar_days":
+            return (start + dt.timedelta(days=float(value))).astimezone(self.tz)
         if unit == "working_hours":
-            minutes = float(value) * 60
-        elif unit == "working_days":
-            minutes = float(value) * self.minutes_per_day
-        else:
-            raise ValueError(f"unknown time-limit unit {unit!r}")
-        return self.add_minutes(start, minutes)
+            return self.add_minutes(start, float(value) * 60)
+        if unit == "working_days":
+            return self.add_minutes(start, float(value) * self.minutes_per_day)
+        raise ValueError(f"unknown time-limit unit {unit!r}")
 
     def add_minutes(self, start: dt.datetime, minutes: float) -> dt.datetime:
+        """``start`` plus ``minutes`` of working time; ``CalendarNotCovered`` past the last year."""
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
         cursor = start.astimezone(self.tz)
         day = cursor.date()
         remaining = float(minutes)
-        for _ in range(_MAX_DAYS):
+        while True:
             if self.is_working_day(day):
                 for a, b in self.periods:
                     begin = max(cursor, dt.datetime.combine(day, a, self.tz))
@@ -91,7 +165,21 @@ class WorkingCalendar:
                     remaining -= available
             day += dt.timedelta(days=1)
             cursor = dt.datetime.combine(day, dt.time(0, 0), self.tz)
-        raise ValueError("working calendar has no working time in the next ten years")
+
+    def minutes_between(self, a: dt.datetime, b: dt.datetime, unit: str) -> float:
+        """Minutes of ``unit``'s kind of time in [a, b): clock minutes for calendar units, working
+        minutes for working units (0 if b <= a)."""
+        if unit in CALENDAR_UNITS:
+            return max(0.0, (b - a).total_seconds() / 60)
+        if unit in WORKING_UNITS:
+            return self.working_minutes_between(a, b)
+        raise ValueError(f"unknown time-limit unit {unit!r}")
+
+    def add_basis_minutes(self, start: dt.datetime, minutes: float, unit: str) -> dt.datetime:
+        """``start`` plus ``minutes`` of ``unit``'s kind of time (the inverse of minutes_between)."""
+        if unit in CALENDAR_UNITS:
+            return self.add(start, minutes / 60, "calendar_hours")
+        return self.add(start, minutes / 60, "working_hours")
 
     def working_minutes_between(self, a: dt.datetime, b: dt.datetime) -> float:
         """Working minutes in [a, b) (0 if b <= a)."""
@@ -115,6 +203,39 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
+def load_calendar(directory: Path = DATA_DIR) -> WorkingCalendar:
+    """The calendar of ``directory``: calendar.json and every calendar_YYYY.json beside it."""
+    base = json.loads((directory / "calendar.json").read_text(encoding="utf-8"))
+    years = []
+    for path in sorted(directory.iterdir()):
+        m = _YEAR_FILE.match(path.name)
+        if m:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if int(data.get("year", 0)) != int(m.group(1)):
+                raise ValueError(f"{path.name}: its year field says {data.get('year')!r}")
+            years.append(data)
+    return WorkingCalendar.from_files(base, years)
+
+
 @lru_cache
-def default_calendar(path: Path = DATA_FILE) -> WorkingCalendar:
-    return WorkingCalendar.from_dict(json.loads(path.read_text(encoding="utf-8")))
+def default_calendar() -> WorkingCalendar:
+    return load_calendar()
+
+
+def check_today(calendar: WorkingCalendar, today: dt.date | None = None) -> list[str]:
+    """Start-up check: raises ``CalendarNotCovered`` when today is outside the calendar; returns
+    warnings (Chinese, for the log) when today's year is provisional or the calendar ends within
+    a month."""
+    day = today or dt.datetime.now(calendar.tz).date()
+    calendar.require_covers(day)
+    warnings = []
+    if day.year in calendar.provisional_years:
+        warnings.append(
+            f"{day.year} 年的工作日历为暂定（仅法定假日，未按当年国务院办公厅通知核对），"
+            f"请核对 app/incidents/data/calendar_{day.year}.json"
+        )
+    if (calendar.last_day - day).days < 31:
+        warnings.append(
+            f"工作日历将于 {calendar.last_day.isoformat()} 结束，请补充下一年的节假日安排"
+        )
+    return warnings

@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
+from app.incidents.calendar import UNITS
+
 DEFAULT_FILE = Path(__file__).with_name("data") / "categories.csv"
 TIER_NAMES = ("grid", "community", "township", "county")
-UNITS = ("working_hours", "working_days")
 _YES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
@@ -61,6 +62,14 @@ def read_category_file(path: Path) -> list[dict[str, Any]]:
             )
     rows.sort(key=lambda r: (r["parent_code"] is not None, r["code"]))
     return rows
+
+
+def close_photo_required(close_condition: str) -> bool:
+    """Whether handling a case of this class must come with a photo of the site: its close
+    condition (结案条件, the category table's data) asks for one, as 环境卫生 "现场清理完毕并有照片"
+    and 城市管理 "现场恢复正常并有照片" do. The one place this is decided: the handle move refuses
+    without a photo (app/incidents/handling.py) and the category API tells the phone."""
+    return "照片" in close_condition
 
 
 # Every column a category file or the API may set; a row may carry fewer (migration 0002 predates

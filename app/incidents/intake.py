@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.auth.policy import Principal, roles_label
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geocode.service import geocode
+from app.incidents import deadlines
 from app.incidents import statemachine as sm
 from app.incidents.calendar import WorkingCalendar
 from app.incidents.categories import CategoryCache, CategoryRule
@@ -61,13 +62,15 @@ _INTAKE = text(
             category_code, urgent,
             description, address, source, reporter_name, reporter_phone, reporter_username,
             location, grid_code, community_code, township_code, leader_name, locate, photos,
-            state, tier, reported_at, deadline, escalate_at)
+            state, tier, reported_at, deadline, escalate_at,
+            limit_value, limit_unit, stage_started_at, stage_due_at)
         SELECT id, 'SJ' || :day || lpad(id::text, greatest(8, length(id::text)), '0'), :token,
                :idempotency_scope, :idem, :category_code, :urgent, :description, :address,
                :source, :reporter_name, :reporter_phone, :reporter_username, ST_SetSRID(ST_MakePoint(:x, :y), 4490),
                :grid_code, :community_code, :township_code, :leader_name,
                CAST(:locate AS jsonb), CAST(:photos AS jsonb), 'reported', :tier, :reported_at,
-               :deadline, :escalate_at
+               :deadline, :escalate_at, :limit_value, :limit_unit, :stage_started_at,
+               :stage_due_at
           FROM new
         ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL
         DO NOTHING
@@ -125,13 +128,6 @@ def get_category(session: Session, code: str, *, reload: bool = False) -> Catego
             f"category_code: {code}（{cat.name}）是大类，请选择其下的小类", field="category_code"
         )
     return cat
-
-
-def time_limit(cat: CategoryRule, *, urgent: bool) -> tuple[float, str]:
-    if urgent and cat.urgent_limit_value and cat.urgent_limit_unit:
-        return cat.urgent_limit_value, cat.urgent_limit_unit
-    assert cat.limit_value is not None and cat.limit_unit is not None
-    return cat.limit_value, cat.limit_unit
 
 
 def route(
@@ -258,14 +254,19 @@ def intake(
     }
     row = None
     for attempt in (1, 2):
-        value, unit = time_limit(cat, urgent=data.urgent)
-        minutes = value * (60 if unit == "working_hours" else calendar.minutes_per_day)
-        deadline = calendar.add_minutes(reported_at, minutes)
+        tier = TIERS.index(cat.default_tier)
         values.update(
             category_code=cat.code,
-            tier=TIERS.index(cat.default_tier),
-            deadline=deadline,
-            escalate_at=calendar.add_minutes(reported_at, minutes * settings.escalation_share),
+            tier=tier,
+            **deadlines.intake_clock(
+                reported_at,
+                cat.code,
+                deadlines.handling_limit(cat, urgent=data.urgent),
+                calendar,
+                deadlines.default_policy(),
+                tier=tier,
+                escalation_share=settings.escalation_share,
+            ),
         )
         row = session.execute(
             _INTAKE, _params(values, cat, x, y, principal, data, settings, calendar)

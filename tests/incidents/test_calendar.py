@@ -74,7 +74,8 @@ def test_bad_arguments(kwargs, exc):
 
 
 def test_empty_or_reversed_periods_refused():
+    year = {"first_day": dt.date(2026, 1, 1), "last_day": dt.date(2026, 12, 31)}
     with pytest.raises(ValueError):
-        WorkingCalendar(periods=())
+        WorkingCalendar(periods=(), **year)
     with pytest.raises(ValueError):
-        WorkingCalendar(periods=((dt.time(12), dt.time(9)),))
+        WorkingCalendar(periods=((dt.time(12), dt.time(9)),), **year)

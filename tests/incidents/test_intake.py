@@ -31,7 +31,8 @@ def test_intake_routes_to_grid_and_commits_history(api, token_for):
     assert case["leader_name"] == "张伟"
     assert case["state"] == "reported" and case["version"] == 1 and case["tier"] == "grid"
     assert case["reporter_phone"] == "13812345678"  # a dispatcher of the area sees it in full
-    assert case["deadline"] > case["reported_at"]
+    assert case["due_at"] > case["reported_at"]
+    assert case["deadline"]["stage"] == "register"  # the 受理立案 clock runs from the report
     hist = api.get(f"/api/v1/incidents/{case['id']}/history", headers=dispatcher).json()
     assert [(e["action"], e["to_state"]) for e in hist] == [("report", "reported")]
 
@@ -255,7 +256,7 @@ def test_on_spot_resolution_only_by_grid_worker(api, token_for):
 def test_urgent_variant_has_shorter_deadline(api, report):
     normal = report("0401")
     urgent = report("0401", urgent=True)
-    assert urgent["deadline"] < normal["deadline"]
+    assert urgent["due_at"] < normal["due_at"]
 
 
 def test_categories_listed_and_editable_by_county_admin(api, token_for):

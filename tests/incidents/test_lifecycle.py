@@ -57,7 +57,7 @@ STAFF = ("county_admin", "planner", "dispatcher", "grid_worker", "auditor")
 EXTRA = {
     "dispatch": {"assignee": "w1"},
     "reassign": {"assignee": "w2"},
-    "extend": {"extension_hours": 4},
+    "extend": {"extension_hours": 4, "note": "需协调物业，延长 4 小时"},
     "evaluate": {"satisfaction": "satisfied"},
 }
 ALLOWED = [

@@ -150,8 +150,12 @@ def upgrade() -> None:
     from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
 
     # The sensitive flag has no column yet: migration 0013 adds it and sets it from the same file.
+    # Classes on calendar time need the units migration 0015 allows: 0015 loads those.
+    known = (None, "working_hours", "working_days")
     rows = [
-        {k: v for k, v in r.items() if k != "sensitive"} for r in read_category_file(DEFAULT_FILE)
+        {k: v for k, v in r.items() if k != "sensitive"}
+        for r in read_category_file(DEFAULT_FILE)
+        if r["limit_unit"] in known and r["urgent_limit_unit"] in known
     ]
     upsert_categories(op.get_bind(), rows)
 
