@@ -117,10 +117,12 @@ class Timer:
         self.seconds = time.perf_counter() - self.t0
 
 
-def uvicorn_server(engine: Engine, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
+def uvicorn_server(
+    engine: Engine, port: int, workers: int = 2, refresh_seconds: float = 30
+) -> subprocess.Popen[bytes]:
     env = {
         "GRIDGOV_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "GRIDGOV_LOCATE_REFRESH_SECONDS": "30",
+        "GRIDGOV_LOCATE_REFRESH_SECONDS": str(refresh_seconds),
         "PATH": "/usr/bin:/bin:/usr/local/bin",
         # A throwaway signing key for the throwaway server (the app refuses to start without one).
         "GRIDGOV_SECRET_KEY": os.environ.get("GRIDGOV_SECRET_KEY") or secrets.token_urlsafe(48),

@@ -23,6 +23,11 @@ from shapely.geometry.base import BaseGeometry
 from gis.projection import STORAGE_EPSG, gk_crs_for
 
 _EMPTY, _INTERIOR, _BOUNDARY = 0, 1, 2
+# Work is cut into pieces of about this size so that building an index in a background thread
+# never holds the interpreter for long: the process keeps answering while it builds.
+_STRIP_ROWS = 64
+_CHUNK_CELLS = 2_000
+_CHUNK_POLYGONS = 64
 
 
 class PolygonIndex:
@@ -87,15 +92,7 @@ class PolygonIndex:
         # Cells no edge passes through lie wholly inside one polygon or wholly outside all: the
         # cell centre decides which. GDAL's rasterizer burns centres in C (lowest index burnt last,
         # so it wins where polygons overlap); raster rows run north to south, ours south to north.
-        centre_owner = rasterize(
-            ((g, i + 1) for i, g in reversed(list(enumerate(self.geoms)))),
-            out_shape=(self.ny, self.nx),
-            # North-up: x = minx + col·dx, y = top − row·dy.
-            transform=Affine(self.dx, 0.0, self.minx, 0.0, -self.dy, self.miny + self.ny * self.dy),
-            fill=0,
-            all_touched=False,
-            dtype="int32",
-        )[::-1].ravel()
+        centre_owner = self._rasterize_centres()
         interior = ~boundary.ravel() & (centre_owner > 0)
         state[interior] = _INTERIOR
         owner[interior] = centre_owner[interior] - 1
@@ -104,10 +101,7 @@ class PolygonIndex:
         bcells = np.flatnonzero(boundary.ravel())
         bx = self.minx + (bcells % self.nx) * self.dx
         by = self.miny + (bcells // self.nx) * self.dy
-        boxes = shapely.box(bx, by, bx + self.dx, by + self.dy)
-        cell_i, cand = self._tree.query(boxes, predicate="intersects")
-        order = np.lexsort((cand, cell_i))
-        cell_i, cand = cell_i[order], cand[order]
+        cell_i, cand = self._candidates_of_cells(bx, by)
         counts = np.bincount(cell_i, minlength=len(bcells))
         self._cand_ptr = np.zeros(len(bcells) + 1, dtype=np.int64)
         np.cumsum(counts, out=self._cand_ptr[1:])
@@ -118,6 +112,47 @@ class PolygonIndex:
         self._state = state
         self._owner = owner
         self._cand_list: dict[int, tuple[int, ...]] = {}
+
+    def _rasterize_centres(self) -> np.ndarray:
+        """Owner + 1 of each cell centre (0: none), south row first, rasterized in strips so no
+        single call holds the interpreter long (the index is rebuilt beside a serving process)."""
+        top = self.miny + self.ny * self.dy
+        strips = []
+        for r0 in range(0, self.ny, _STRIP_ROWS):  # north to south, as GDAL writes rows
+            rows = min(_STRIP_ROWS, self.ny - r0)
+            strip_top = top - r0 * self.dy
+            band = shapely.box(self.minx, strip_top - rows * self.dy, self.maxx, strip_top)
+            inside = np.sort(self._tree.query(band, predicate="intersects"))
+            if len(inside) == 0:
+                strips.append(np.zeros((rows, self.nx), dtype=np.int32))
+                continue
+            strips.append(
+                rasterize(
+                    ((self.geoms[i], int(i) + 1) for i in inside[::-1]),
+                    out_shape=(rows, self.nx),
+                    # North-up: x = minx + col·dx, y = strip top − row·dy.
+                    transform=Affine(self.dx, 0.0, self.minx, 0.0, -self.dy, strip_top),
+                    fill=0,
+                    all_touched=False,
+                    dtype="int32",
+                )
+            )
+        return np.concatenate(strips)[::-1].ravel()
+
+    def _candidates_of_cells(self, bx: np.ndarray, by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, polygon) pairs for the boundary cells at ``bx``/``by``, sorted by cell then
+        polygon; in chunks, for the same reason as the strips above."""
+        cells, cands = [], []
+        for lo in range(0, len(bx), _CHUNK_CELLS):
+            x, y = bx[lo : lo + _CHUNK_CELLS], by[lo : lo + _CHUNK_CELLS]
+            boxes = shapely.box(x, y, x + self.dx, y + self.dy)
+            cell_i, cand = self._tree.query(boxes, predicate="intersects")
+            order = np.lexsort((cand, cell_i))
+            cells.append(cell_i[order] + lo)
+            cands.append(cand[order])
+        if not cells:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(cells), np.concatenate(cands)
 
     def _boundary_mask(self) -> np.ndarray:
         """Cells touched by any polygon edge."""
@@ -389,17 +424,18 @@ def _edge_supercover(
     them, so both are marked too: every cell an edge passes through is marked. (GDAL's line
     rasterizer, even with all_touched, can skip such corner cells.)
     """
-    step = min(dx, dy) / 2
-    edges = shapely.segmentize(shapely.boundary(geoms), step)
-    coords, ring_of = shapely.get_coordinates(shapely.get_parts(edges), return_index=True)
-    ix = np.clip(((coords[:, 0] - minx) / dx).astype(np.int64), 0, nx - 1)
-    iy = np.clip(((coords[:, 1] - miny) / dy).astype(np.int64), 0, ny - 1)
     mask = np.zeros((ny, nx), dtype=bool)
-    mask[iy, ix] = True
-    same_ring = ring_of[1:] == ring_of[:-1]
-    diagonal = same_ring & (ix[1:] != ix[:-1]) & (iy[1:] != iy[:-1])
-    mask[iy[:-1][diagonal], ix[1:][diagonal]] = True
-    mask[iy[1:][diagonal], ix[:-1][diagonal]] = True
+    step = min(dx, dy) / 2
+    for lo in range(0, len(geoms), _CHUNK_POLYGONS):  # short calls: see _rasterize_centres
+        edges = shapely.segmentize(shapely.boundary(geoms[lo : lo + _CHUNK_POLYGONS]), step)
+        coords, ring_of = shapely.get_coordinates(shapely.get_parts(edges), return_index=True)
+        ix = np.clip(((coords[:, 0] - minx) / dx).astype(np.int64), 0, nx - 1)
+        iy = np.clip(((coords[:, 1] - miny) / dy).astype(np.int64), 0, ny - 1)
+        mask[iy, ix] = True
+        same_ring = ring_of[1:] == ring_of[:-1]
+        diagonal = same_ring & (ix[1:] != ix[:-1]) & (iy[1:] != iy[:-1])
+        mask[iy[:-1][diagonal], ix[1:][diagonal]] = True
+        mask[iy[1:][diagonal], ix[:-1][diagonal]] = True
     return mask
 
 

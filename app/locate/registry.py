@@ -8,7 +8,9 @@ only what changed (docs/architecture.md#the-locate-registry):
 - staff or assignments changed: the staff of the grids concerned are re-read and those grids
   patched into a new snapshot that shares the index (milliseconds, whatever the size);
 - buildings changed: the same snapshot without its gazetteer (the geocoder rebuilds it);
-- grids or areas changed, or the day changed: a whole new snapshot is loaded.
+- a grid renamed or retyped: those grids patched, the index shared;
+- a grid's shape changed, a grid came or went, an area changed, or the day changed: a whole new
+  snapshot is loaded (off to the side, see below).
 
 Requests never wait for any of it: a new snapshot is built off to the side and swapped in with one
 assignment, and until then requests keep the one they have. Only the very first load is waited for.
@@ -147,8 +149,7 @@ def prune_changes(session: Session) -> None:
     )
 
 
-_GRIDS_SQL = text(
-    """
+_GRIDS_SELECT = """
     SELECT g.code, g.name, g.type, ST_AsBinary(g.geom) AS wkb,
            c.code AS c_code, c.name AS c_name,
            t.code AS t_code, t.name AS t_name,
@@ -158,9 +159,12 @@ _GRIDS_SQL = text(
       LEFT JOIN areas t ON t.code = c.parent_code AND t.valid_to IS NULL
       LEFT JOIN areas k ON k.code = t.parent_code AND k.valid_to IS NULL
      WHERE g.status = 'active'
-     ORDER BY g.code
-    """
+"""
+_GRIDS_SQL = text(_GRIDS_SELECT + " ORDER BY g.code")
+_GRIDS_NAMED_SQL = text(_GRIDS_SELECT + " AND g.code IN :codes").bindparams(
+    bindparam("codes", expanding=True)
 )
+
 
 _STAFF_SELECT = """
     SELECT a.grid_code, a.role, s.name, s.phone, s.employment
@@ -200,25 +204,28 @@ def _with_staff(grid: GridRecord, people: list[StaffRef]) -> GridRecord:
     )
 
 
+def _grid_record(row: Any) -> GridRecord:
+    return GridRecord(
+        code=row.code,
+        name=row.name,
+        type=row.type,
+        community=AreaRef(row.c_code, row.c_name),
+        township=AreaRef(row.t_code, row.t_name) if row.t_code else None,
+        county=AreaRef(row.k_code, row.k_name) if row.k_code else None,
+        leader=None,
+        workers=(),
+    )
+
+
 def load_snapshot(session: Session, *, edge_distance_m: float) -> RegistrySnapshot:
-    """Everything, from scratch (start-up, a grid or area change, a new day)."""
+    """Everything, from scratch (start-up, a new shape, an area change, a new day)."""
     position = feed_position(session)
     day = today()
     staff = _staff_by_grid(session, day, None)
     grids: list[GridRecord] = []
     shapes = []
     for row in session.execute(_GRIDS_SQL):
-        grid = GridRecord(
-            code=row.code,
-            name=row.name,
-            type=row.type,
-            community=AreaRef(row.c_code, row.c_name),
-            township=AreaRef(row.t_code, row.t_name) if row.t_code else None,
-            county=AreaRef(row.k_code, row.k_name) if row.k_code else None,
-            leader=None,
-            workers=(),
-        )
-        grids.append(_with_staff(grid, staff.get(row.code, [])))
+        grids.append(_with_staff(_grid_record(row), staff.get(row.code, [])))
         shapes.append(shapely.from_wkb(bytes(row.wkb)))
     index = PolygonIndex(shapes, edge_distance_m=edge_distance_m) if shapes else None
     return RegistrySnapshot(position=position, day=day, grids=grids, index=index)
@@ -248,6 +255,28 @@ def patch_staff(
     )
 
 
+def patch_grids(
+    session: Session, snapshot: RegistrySnapshot, codes: set[str], position: FeedPosition
+) -> RegistrySnapshot | None:
+    """A new snapshot sharing the index when grids ``codes`` changed only in name, type or
+    community names; None when a shape changed or a grid came or went (the index must be rebuilt)."""
+    index = snapshot.index
+    rows = session.execute(_GRIDS_NAMED_SQL, {"codes": sorted(codes)}).all()
+    if index is None or {r.code for r in rows} != codes & snapshot.by_code.keys():
+        return None
+    grids = list(snapshot.grids)
+    fragments = list(snapshot.fragments) if snapshot.fragments is not None else None
+    for row in rows:
+        i = snapshot.by_code[row.code]
+        if not shapely.equals_exact(shapely.from_wkb(bytes(row.wkb)), index.geoms[i], 0.0):
+            return None
+        old = grids[i]
+        grids[i] = dataclasses.replace(_grid_record(row), leader=old.leader, workers=old.workers)
+        if fragments is not None:
+            fragments[i] = None
+    return dataclasses.replace(snapshot, position=position, grids=grids, fragments=fragments)
+
+
 def apply_changes(
     session: Session, snapshot: RegistrySnapshot, *, edge_distance_m: float
 ) -> RegistrySnapshot:
@@ -263,8 +292,14 @@ def apply_changes(
             return snapshot
         return dataclasses.replace(snapshot, position=position)
     kinds = {c.kind for c in changes}
-    if kinds & {"grid", "area"}:
+    if "area" in kinds:
         return load_snapshot(session, edge_distance_m=edge_distance_m)
+    if "grid" in kinds:
+        grid_codes = {c.key for c in changes if c.kind == "grid" and c.key}
+        renamed = patch_grids(session, snapshot, grid_codes, snapshot.position)
+        if renamed is None:
+            return load_snapshot(session, edge_distance_m=edge_distance_m)
+        snapshot = renamed
     codes = {c.key for c in changes if c.kind == "assignment" and c.key}
     staff_ids = [int(c.key) for c in changes if c.kind == "staff" and c.key]
     if staff_ids:

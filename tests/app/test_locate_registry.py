@@ -64,6 +64,28 @@ def test_a_retired_grid_reloads_the_index(db, county):
     assert G21 not in after.by_code and G21 in before.by_code
 
 
+def test_a_renamed_grid_is_patched_without_a_new_index(db, county):
+    registry = _registry(db, 0)
+    before = registry.snapshot()
+    db.execute(text("UPDATE grids SET name = '新名网格' WHERE code = :c"), {"c": G21})
+    after = registry.snapshot()
+    assert after.index is before.index
+    assert after.grids[after.by_code[G21]].name == "新名网格"
+    assert _leader(after, G11) == "张伟"  # staff kept
+
+
+def test_a_reshaped_grid_gets_a_new_index(db, county):
+    registry = _registry(db, 0)
+    before = registry.snapshot()
+    # Shrink G21 (trigger-checked: still inside its community, no overlap).
+    db.execute(
+        text("UPDATE grids SET geom = ST_Multi(ST_Buffer(geom, -0.0005)) WHERE code = :c"),
+        {"c": G21},
+    )
+    after = registry.snapshot()
+    assert after.index is not before.index
+
+
 def test_nothing_changed_means_the_same_snapshot(db, county):
     registry = _registry(db, 0)
     first = registry.snapshot()
