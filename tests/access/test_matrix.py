@@ -53,8 +53,10 @@ NOT_PUBLIC_MAP = (*PERSONAL, *CASE, "plan", "reader")
 NOT_PUBLIC_CASE = PERSONAL
 
 STAFF = frozenset({"county_admin", "planner", "dispatcher", "grid_worker", "auditor"})
-CASE_READERS = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"})
-HOUSEHOLD_READERS = CASE_READERS
+HOUSEHOLD_READERS = frozenset({"county_admin", "dispatcher", "grid_worker", "auditor"})
+# A unit handler reads the cases of their unit (the matrix's A case is with their unit).
+CASE_READERS = HOUSEHOLD_READERS | {"unit_handler"}
+UNIT_READERS = CASE_READERS
 KPI_READERS = frozenset({"county_admin", "dispatcher", "auditor"})
 LOG_READERS = frozenset({"county_admin", "auditor"})
 PLAN_READERS = frozenset({"county_admin", "planner", "dispatcher", "auditor"})
@@ -205,15 +207,57 @@ RULES: dict[tuple[str, str], Rule] = {
     # ---- incidents
     (GET, "/api/v1/incident-categories"): _static("/api/v1/incident-categories"),
     (GET, "/api/v1/incidents"): _listing("/api/v1/incidents", sees(CASE_READERS, "case_no")),
+    # The caller's own tasks (我的待办): cases of their units in their jurisdiction; A's grid
+    # worker has none here (the matrix dispatches nothing), so only B's absence is checked.
+    (GET, "/api/v1/incidents/mine"): _static("/api/v1/incidents/mine"),
+    # Open cases near a point, of a category: asked at B's case, nothing of B may come back.
+    # (The matrix's category is a class without small classes: a 422 naming it is allowed.)
+    (GET, "/api/v1/incidents/nearby"): lambda w: [
+        Probe(
+            "/api/v1/incidents/nearby",
+            {
+                "category_code": "MX01",
+                "lng": w.point[t][0],
+                "lat": w.point[t][1],
+                "crs": "cgcs2000",
+            },
+            also=frozenset({422}),
+        )
+        for t in ("A", "B")
+    ],
     (GET, "/api/v1/incidents/{incident_id}"): _detail(
         "/api/v1/incidents/{id}", lambda w: w.case, sees(CASE_READERS, "case_no", "case_text")
     ),
     (GET, "/api/v1/incidents/{incident_id}/history"): _detail(
         "/api/v1/incidents/{id}/history", lambda w: w.case, sees(CASE_READERS, "case_note")
     ),
+    # The live stream, replayed from the first event and ended at once (timeout 0): the history of
+    # A's cases, never B's (under the test clients no listener runs: the replay is the answer).
+    (GET, "/api/v1/incident-events"): lambda w: [
+        Probe(
+            "/api/v1/incident-events",
+            {"after": 0, "timeout": 0},
+            inside=sees(CASE_READERS, "case_no"),
+        ),
+        Probe("/api/v1/incident-events", {"after": 0, "timeout": 0, "area": TOWNSHIP_B}),
+    ],
     # The fixture's cases have no photo: only the outside case counts.
     (GET, "/api/v1/incidents/{incident_id}/photos/{n}"): _detail(
         "/api/v1/incidents/{id}/photos/0", lambda w: w.case, {}
+    ),
+    (GET, "/api/v1/incidents/{incident_id}/dispatch-options"): _detail(
+        "/api/v1/incidents/{id}/dispatch-options", lambda w: w.case, sees(CASE_READERS, "township")
+    ),
+    # ---- responsible units and the routing table: A's, and those holding A (county), never B's
+    (GET, "/api/v1/units"): _listing("/api/v1/units", sees(UNIT_READERS, "township")),
+    (GET, "/api/v1/units/{code}"): _detail(
+        "/api/v1/units/{id}", lambda w: w.unit, sees(UNIT_READERS, "township")
+    ),
+    (GET, "/api/v1/units/{code}/members"): _detail(
+        "/api/v1/units/{id}/members", lambda w: w.unit, sees(UNIT_READERS, "township")
+    ),
+    (GET, "/api/v1/routing-rules"): _listing(
+        "/api/v1/routing-rules", sees(UNIT_READERS, "township")
     ),
     (GET, "/api/v1/kpis"): lambda w: [
         *_listing("/api/v1/kpis", sees(KPI_READERS, "grid"), group_by="grid", **PERIOD)(w),
@@ -222,6 +266,16 @@ RULES: dict[tuple[str, str], Rule] = {
             {"group_by": "grid", "format": "csv", **PERIOD},
             inside=sees(KPI_READERS, "grid"),
         ),
+    ],
+    (GET, "/api/v1/kpis/league"): _listing(
+        "/api/v1/kpis/league", sees(KPI_READERS, "grid"), by="grid", **PERIOD
+    ),
+    # A case's follow-up link: its token is the credential, for anyone; never a person.
+    (GET, "/api/v1/follow/{token}"): lambda w: [
+        Probe(f"/api/v1/follow/{w.case_token['B']}", outside=NOT_PUBLIC_CASE)
+    ],
+    (GET, "/follow/{token}"): lambda w: [
+        Probe(f"/follow/{w.case_token['B']}", outside=NOT_PUBLIC_CASE, page=True)
     ],
     # ---- map layers and tiles
     (GET, "/api/v1/layers/areas"): lambda w: [
@@ -347,6 +401,7 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/planner"): _page("/planner"),
     (GET, "/dashboard"): _page("/dashboard"),
     (GET, "/m/"): _page("/m/", area=False),
+    (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data
 }
 
 
