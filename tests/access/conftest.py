@@ -93,6 +93,7 @@ class World:
     staff_worker: int = 0
     point: dict[str, tuple[float, float]] = field(default_factory=dict)
     address: dict[str, str] = field(default_factory=dict)
+    unit: dict[str, str] = field(default_factory=dict)  # a responsible unit of each township
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,7 @@ def _build(db: Session) -> World:
     from app.incidents.models import Incident, IncidentCategory, IncidentEvent
     from app.plans.models import Plan, PlanGrid
     from app.staff.models import Staff, StaffAssignment
+    from app.units.models import RoutingRule, Unit, UnitMember
     from app.visits.models import Visit
 
     world = World()
@@ -210,10 +212,20 @@ def _build(db: Session) -> World:
     category = IncidentCategory(code="MX01", name="矩阵测试", sensitive=False)
     db.add(category)
     db.flush()
+    # A stationed agency per township, its cases and a routing rule; A's has the matrix's unit
+    # handler as a member (the unit handler sees the cases of their unit only).
+    for t in ("A", "B"):
+        code = MARKERS[t]["township"]
+        world.unit[t] = f"matrix-{code}"
+        db.add(Unit(code=world.unit[t], name=f"派出所{t}", kind="agency", area_code=code))
+        db.flush()
+        db.add(RoutingRule(category_code=category.code, area_code=code, unit_code=world.unit[t]))
+    db.add(UnitMember(unit_code=world.unit["A"], username="matrix_unit_handler", valid_from=TODAY))
     now = dt.datetime.now(dt.UTC)
     for t, grid in (("A", G11), ("B", GRID_B)):
         m = MARKERS[t]
         inc = Incident(
+            unit_code=world.unit[t],
             case_no=m["case_no"],
             token=f"matrix-token-{t}",
             category_code=category.code,
@@ -284,7 +296,16 @@ def matrix_world(matrix_connection: Any) -> World:
 
 # The callers: every role with township A as jurisdiction (the public: the county, which gives it
 # no scope at all), and the anonymous caller. Values: the token, None for anonymous.
-ROLES = ["county_admin", "planner", "dispatcher", "grid_worker", "auditor", "public", "anonymous"]
+ROLES = [
+    "county_admin",
+    "planner",
+    "dispatcher",
+    "grid_worker",
+    "auditor",
+    "unit_handler",
+    "public",
+    "anonymous",
+]
 
 
 @pytest.fixture(scope="module")
