@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from app.auth.deps import CurrentPrincipal
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.locate import service
-from app.locate.batch import BatchRunner, located_chunks
+from app.locate.batch import CHUNK_POINTS, BatchRunner, located_chunks, located_text
 from app.locate.registry import RegistrySnapshot
 from app.locate.schemas import LocatePublic
 
@@ -121,15 +121,25 @@ def _parse_points(
 
 
 def _read_csv(raw: bytes, limit: int) -> pd.DataFrame:
+    # In chunks: one parse of a million rows would hold the interpreter for about a second,
+    # and the event loop shares it (app/locate/batch.py).
     try:
-        frame = pd.read_csv(
-            io.BytesIO(raw), dtype={"id": str}, encoding="utf-8-sig", nrows=limit + 1
-        )
+        parts = []
+        rows = 0
+        for part in pd.read_csv(
+            io.BytesIO(raw),
+            dtype={"id": str},
+            encoding="utf-8-sig",
+            nrows=limit + 1,
+            chunksize=CHUNK_POINTS,
+        ):
+            parts.append(part)
+            rows += len(part)
+            if rows > limit:
+                raise _too_many(limit)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InvalidInput(f"CSV 无法解析：{exc}") from exc
-    if len(frame) > limit:
-        raise _too_many(limit)
-    return frame
+    return pd.concat(parts, ignore_index=True)
 
 
 def _batch_runner(request: Request) -> BatchRunner:
@@ -168,10 +178,7 @@ async def locate_batch(
         )
         if wanted == "json":
             parts = [part async for part in located_chunks(runner, snapshot, frame, system)]
-            result = pd.concat(parts, ignore_index=True)
-            located = int(result["grid_code"].notna().sum())
-            rows = result.to_json(orient="records", force_ascii=False)
-            body = f'{{"count":{len(result)},"located":{located},"rows":{rows}}}'
+            body = await runner.run(_json_body, parts)
             return Response(body, media_type="application/json")
     return StreamingResponse(
         _stream(runner, snapshot, frame, system, wanted),
@@ -179,14 +186,16 @@ async def locate_batch(
     )
 
 
+def _json_body(parts: list[pd.DataFrame]) -> str:
+    result = pd.concat(parts, ignore_index=True)
+    located = int(result["grid_code"].notna().sum())
+    rows = result.to_json(orient="records", force_ascii=False)
+    return f'{{"count":{len(result)},"located":{located},"rows":{rows}}}'
+
+
 async def _stream(
     runner: BatchRunner, snapshot: RegistrySnapshot, frame: pd.DataFrame, crs: str, fmt: str
 ) -> AsyncIterator[str]:
-    first = True
     async with runner:
-        async for part in located_chunks(runner, snapshot, frame, crs):
-            if fmt == "csv":
-                yield part.to_csv(index=False, header=first)
-            else:
-                yield part.to_json(orient="records", lines=True, force_ascii=False)
-            first = False
+        async for text in located_text(runner, snapshot, frame, crs, fmt):
+            yield text
