@@ -36,6 +36,7 @@ from app.households.router import router as households_router
 from app.http import install as install_edge
 from app.imports.router import router as imports_router
 from app.incidents.api import ROUTERS as INCIDENT_ROUTERS
+from app.incidents.calendar import check_today, default_calendar
 from app.incidents.stream import close_case_stream
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
@@ -72,6 +73,9 @@ def create_app(
     (nothing below the entry points reads the environment). Tests pass ``session_factory`` bound
     to a rolled-back connection."""
     signing_key(settings)  # no key, no start (app/auth/keys.py)
+    # No working calendar for today, no start (docs/domain.md#deadlines-and-the-calendar).
+    for warning in check_today(default_calendar()):
+        logger.warning(warning)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -135,10 +135,14 @@ class Case(Protocol):
 
 
 class CategoryLimits(Protocol):
-    limit_value: float | None
-    limit_unit: str | None
-    urgent_limit_value: float | None
-    urgent_limit_unit: str | None
+    @property
+    def limit_value(self) -> float | None: ...
+    @property
+    def limit_unit(self) -> str | None: ...
+    @property
+    def urgent_limit_value(self) -> float | None: ...
+    @property
+    def urgent_limit_unit(self) -> str | None: ...
 
 
 def handling_limit(cat: CategoryLimits, *, urgent: bool) -> Limit:

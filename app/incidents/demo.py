@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth.policy import Role
 from app.incidents.calendar import default_calendar
 from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
+from app.incidents.deadlines import STAGE_OF_STATE
 
 N_CASES = 3000
 PLACES = ["小区东门附近", "楼栋北侧", "沿街商铺门前", "村口道路", "菜市场旁", "学校周边", "河道岸边",
@@ -145,6 +146,10 @@ def demo_incidents_step(session: Session) -> str:
                 "sat": rng.choice(["satisfied"] * 8 + ["basically"] * 2 + ["unsatisfied"]) if state == "evaluated" else None,
                 "rework": int(rng.random() < 0.08 and is_handled), "ext": int(rng.random() < 0.06),
                 "on_spot": final == "on_spot", "assignee": f"worker_{g.code[-5:]}" if len(path) > 3 else None,
+                # The case's clock: its one deadline as the due time of the stage it is in.
+                "lv": cat.limit_value, "lu": cat.limit_unit,
+                "ss": reported if state in STAGE_OF_STATE else None,
+                "sd": deadline if state in STAGE_OF_STATE else None,
             }
         )  # fmt: skip
         end_at: dt.datetime = closed_at or handled_at or now
@@ -163,10 +168,12 @@ def demo_incidents_step(session: Session) -> str:
             INSERT INTO incidents (id, case_no, token, category_code, description, source, location,
                 grid_code, community_code, township_code, leader_name, locate, state, tier, supervised,
                 reported_at, deadline, escalate_at, handled_at, closed_at, evaluated_at, satisfaction,
-                rework_count, extension_count, on_spot, assignee, escalation_count)
+                rework_count, extension_count, on_spot, assignee, escalation_count,
+                limit_value, limit_unit, stage_started_at, stage_due_at)
             VALUES (:id, :case_no, :token, :cat, :desc, 'demo', ST_SetSRID(ST_MakePoint(:x, :y), 4490),
                 :grid, :comm, :town, :leader, '{"source": "demo"}', :state, :tier, :sup, :rep, :dl, :esc,
-                :handled, :closed, :eval, :sat, :rework, :ext, :on_spot, :assignee, CASE WHEN :sup THEN 1 ELSE 0 END)
+                :handled, :closed, :eval, :sat, :rework, :ext, :on_spot, :assignee, CASE WHEN :sup THEN 1 ELSE 0 END,
+                :lv, :lu, :ss, :sd)
             """
         ),
         cases,

@@ -131,13 +131,16 @@ def _refusal(
         return f"事件当前状态为{state}，不能执行“{t.label}”"
     if principal.role not in t.roles:
         return f"“{t.label}”仅限{roles_label(t.roles)}；当前角色为{role_label(principal.role)}"
+    why = deadlines.refusal(incident, t.action)  # 挂账, a pending request, the extension limit
+    if why is not None:
+        return why
     if t.party == "unit":
         return f"“{t.label}”仅限本案承办单位（{incident.unit_code or '未派遣'}）的人员或指定处置人"
     if t.party == "grid":
         return f"“{t.label}”仅限本案所在网格 {incident.grid_code} 的网格员"
     if t.action == "escalate":
         return "事件已在县级，无法继续升级"
-    return deadlines.refusal(incident, t.action) or f"不能执行“{t.label}”"
+    return f"不能执行“{t.label}”"
 
 
 def _required(t: sm.Transition, body: TransitionIn) -> None:

@@ -24,6 +24,7 @@ from app.audittrail.chain import chain_head
 from app.backoff import Backoff
 from app.db import CONNECTION_ERRORS, unit_of_work
 from app.health.models import beat
+from app.incidents.calendar import check_today, default_calendar
 from app.incidents.config import IncidentSettings
 from app.incidents.notify import Channel, configured_channels
 from app.incidents.outbox import deliver_outbox
@@ -47,8 +48,13 @@ _SWEEP = text(
                       AND u.area_code = left(i.grid_code, (ARRAY[15, 12, 9, 6])[LEAST(i.tier + 1, 3) + 1])),
                version = i.version + 1,
                updated_at = :now,
+               -- Next escalation one span of the current stage's limit later (a 挂账 case has
+               -- no escalate_at: app/incidents/deadlines.py).
                escalate_at = CASE WHEN i.tier + 1 >= 3 THEN NULL
-                                  ELSE i.escalate_at + GREATEST(i.deadline - i.reported_at, interval '1 hour')
+                                  ELSE i.escalate_at + GREATEST(
+                                      COALESCE(i.stage_due_at - i.stage_started_at,
+                                               i.deadline - i.reported_at),
+                                      interval '1 hour')
                              END
          -- = ANY(ARRAY(...)) rather than a join with the claimed ids: the planner then probes the
          -- primary key once per id; with a join it estimated a hash join over a scan of the whole
@@ -150,6 +156,9 @@ def run_worker(
     reconnects), and the first good iteration logs the recovery. ``parent_pid``: stop when that
     process (``gridgov run``'s supervisor) is gone, so a killed supervisor leaves no orphan.
     """
+    # No working calendar for today, no start (docs/domain.md#deadlines-and-the-calendar).
+    for warning in check_today(default_calendar()):
+        log.warning(warning)
     stop = stop or threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
