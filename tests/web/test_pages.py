@@ -175,14 +175,17 @@ def test_visits_map_counts_households_and_visits(web) -> None:  # type: ignore[n
     web.assert_clean()
 
 
+LEAGUE_HEAD = ["名次", "名称", "上报数", "立案率", "应结案数", "结案率", "按期处置率", "按期结案率",
+               "超期率", "返工率", "按时受理率", "按时核查率", "派遣准确率", "退回率", "满意率",
+               "综合得分"]  # fmt: skip
+
+
 def test_dashboard_without_cases_says_so(web) -> None:  # type: ignore[no-untyped-def]
     web.login("admin", "/dashboard?area=419901&from=2026-01-01&to=2026-06-30&group=township")
-    web.page.wait_for_selector("#rows td")
-    assert _table(web, "#rows") == [
-        ["单位", "到期", "结案", "结案率", "按期处置率", "超期率", "返工率"],
-        ["该期间没有到期案件"],
-    ]
-    assert web.page.inner_text("#no-rows") == "该期间没有到期案件"
+    web.page.wait_for_selector("#league td")
+    assert _table(web, "#league") == [LEAGUE_HEAD, ["该期间没有案件"]]
+    assert web.page.inner_text("#no-rows") == "该期间没有案件"
+    assert web.page.inner_text("#league-title") == "乡镇/街道排名"
     web.shot("page-dashboard")
     web.assert_clean()
 
@@ -222,13 +225,20 @@ def test_dashboard_names_units_and_leaves_gaps_for_empty_months(web) -> None:  #
     # A period reaching past the new case's deadline, so the township has a row.
     web.login("admin", "/dashboard?area=419901&from=2026-01-01&to=2099-12-31&group=township")
     web.page.wait_for_selector("#trend-svg")
-    web.page.wait_for_selector("#rows td")
-    # The one case of this test (the county starts without cases): due, not yet handled or closed.
-    assert _table(web, "#rows") == [
-        ["单位", "到期", "结案", "结案率", "按期处置率", "超期率", "返工率"],
-        ["城关街道 419901001", "1", "0", "0%", "0%", "0%", "0%"],
+    web.page.wait_for_selector("#league td")
+    # The one case of this test (the county starts without cases): reported, not yet registered,
+    # so it counts as a report (立案率 0 of 1) and in no registered figure; nothing to score.
+    dash = ["—"] * 10
+    assert _table(web, "#league") == [
+        LEAGUE_HEAD,
+        ["1", "城关街道419901001", "1", "0%", "0", *dash, "—"],
     ]
-    assert "城关街道" in web.page.inner_text("#bars")
+    assert web.page.inner_text("#kpis [data-key=reports] b") == "1"
+    # Another level, ranked the same way; the link keeps it.
+    web.page.click("#levels [data-level=grid]")
+    web.page.wait_for_selector("#league-title:text('网格排名')")
+    assert _table(web, "#league")[1][:3] == ["1", "幸福社区第1网格419901001001001", "1"]
+    assert "group=grid" in web.page.url
     # Months with no due case are marked, not drawn as 0 %.
     gaps = web.page.locator("#trend-svg .no-data").count()
     dots = web.page.locator("#trend-svg circle").count()

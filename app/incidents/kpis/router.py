@@ -34,8 +34,6 @@ def _period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end] as days in Asia/Shanghai: from start's midnight to the midnight after end."""
     if end < start:
         raise InvalidInput("end: 结束日期早于开始日期", field="end")
-    if (end - start).days > 366 * 3:
-        raise InvalidInput("end: 统计期间最长三年", field="end")
     return (
         dt.datetime.combine(start, dt.time(0), TZ),
         dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), TZ),

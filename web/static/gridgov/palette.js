@@ -32,6 +32,9 @@ export const PLAN = { in_band: GREEN, out_of_band: AMBER, selected: "#0b63b0", f
 /** KPI charts: closure rate bars, on-time handling bars, the overdue-rate trend. */
 export const KPI = { closure: "#0b63b0", on_time: GREEN, overdue_trend: RED, axis: GREY, grid: "#e4e8ee", secondary: "#6b7785" };
 
+/** A KPI's or a score's light against the county's thresholds (league tables): 红黄绿. */
+export const KPI_LIGHT = { green: GREEN, amber: AMBER, red: RED };
+
 /** Map outlines: the active grids (tiles), a coloured grid's edge, child areas to drill into, and the
     base layers from the database. */
 export const OUTLINE = { grid: "#0b4f8a", grid_edge: "#344054", area: "#5b6b7c", area_fill: "#f7f3ea", building: "#9aa5b1", building_fill: "#cbd2d9" };
