@@ -1,8 +1,8 @@
 """A case's deadlines: the stage it is in, when that stage is due, its light, extensions and 挂账
 (docs/domain.md#deadlines-and-the-calendar). The one place these are decided: the case output, the
 console, the phone, the dashboard, the 督办 queue and the escalation worker all read what this
-module computes and the service stores (``stage_started_at``, ``stage_due_at``, ``paused_since``,
-``paused_minutes``, ``pending_request``, ``deadline``).
+module computes and the service stores (``stage_started_at``, ``stage_due_at``, ``amber_at``,
+``paused_since``, ``paused_minutes``, ``pending_request``, ``deadline``).
 
 Stages: 受理立案 ``register`` (from the report), 派遣 ``dispatch`` (from 立案, or from 退回),
 处置 ``handling`` (from 派遣/改派, the category's own limit) and 核查 ``verification`` (from 处置完毕).
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
+
+from sqlalchemy import case as sa_case
 
 from app.errors import Conflict, InvalidInput
 from app.incidents.calendar import CALENDAR_UNITS, UNIT_LABELS, UNITS, WorkingCalendar
@@ -128,6 +130,7 @@ class Case(Protocol):
     escalate_at: dt.datetime | None
     stage_started_at: dt.datetime | None
     stage_due_at: dt.datetime | None
+    amber_at: dt.datetime | None
     paused_since: dt.datetime | None
     paused_minutes: int
     pending_request: dict[str, Any] | None
@@ -170,6 +173,21 @@ def stage_limit(case: Case, stage: str, policy: Policy) -> Limit:
     return override or policy.stage_limits[handling.basis][stage]
 
 
+def amber_from(
+    at: dt.datetime, due: dt.datetime, limit: Limit, calendar: WorkingCalendar, policy: Policy
+) -> dt.datetime:
+    """When the light turns amber (stored as ``amber_at``, so SQL lists show the same light): the
+    moment no more than ``amber_share`` of the stage's limit is left, counted in the limit's own
+    kind of time from ``at`` (the clock's start, an extension, 恢复)."""
+    if due <= at:
+        return due
+    warn = policy.amber_share * limit.minutes(calendar)
+    left = calendar.minutes_between(at, due, limit.unit)
+    if left <= warn:
+        return at
+    return calendar.add_basis_minutes(at, left - warn, limit.unit)
+
+
 def start_clock(
     case: Case,
     at: dt.datetime,
@@ -181,11 +199,12 @@ def start_clock(
     """Start the clock of the stage the case is in now (none: the clock is cleared)."""
     stage = stage_of(case)
     if stage is None:
-        case.stage_started_at = case.stage_due_at = case.escalate_at = None
+        case.stage_started_at = case.stage_due_at = case.amber_at = case.escalate_at = None
         return
     limit = stage_limit(case, stage, policy)
     case.stage_started_at = at
     case.stage_due_at = calendar.add(at, limit.value, limit.unit)
+    case.amber_at = amber_from(at, case.stage_due_at, limit, calendar, policy)
     if stage == "handling":
         case.deadline = case.stage_due_at
     case.escalate_at = (
@@ -209,12 +228,14 @@ def intake_clock(
     the handling due time as it would be if the case were dispatched at once (set again at 派遣)."""
     stage = policy.categories.get(category_code, {}).get("register")
     first = stage or policy.stage_limits[limit.basis]["register"]
+    due = calendar.add(reported_at, first.value, first.unit)
     return {
         "limit_value": limit.value,
         "limit_unit": limit.unit,
         "deadline": calendar.add(reported_at, limit.value, limit.unit),
         "stage_started_at": reported_at,
-        "stage_due_at": calendar.add(reported_at, first.value, first.unit),
+        "stage_due_at": due,
+        "amber_at": amber_from(reported_at, due, first, calendar, policy),
         "escalate_at": calendar.add(reported_at, first.value * escalation_share, first.unit)
         if tier < TOP_TIER
         else None,
@@ -279,12 +300,18 @@ def _reason(note: str, what: str) -> str:
     return reason
 
 
-def _extend(case: Case, hours: float, calendar: WorkingCalendar) -> dict[str, Any]:
-    assert case.stage_due_at is not None
+def _extend(
+    case: Case, hours: float, at: dt.datetime, calendar: WorkingCalendar, policy: Policy
+) -> dict[str, Any]:
+    stage = stage_of(case)
+    assert case.stage_due_at is not None and stage is not None
     unit = "calendar_hours" if _handling(case).basis == "calendar" else "working_hours"
     old = case.stage_due_at
     case.stage_due_at = calendar.add(old, hours, unit)
-    if stage_of(case) == "handling":
+    case.amber_at = amber_from(
+        at, case.stage_due_at, stage_limit(case, stage, policy), calendar, policy
+    )
+    if stage == "handling":
         case.deadline = case.stage_due_at
     case.escalate_at = case.stage_due_at if case.tier < TOP_TIER else None
     case.extension_count += 1
@@ -296,18 +323,23 @@ def _extend(case: Case, hours: float, calendar: WorkingCalendar) -> dict[str, An
     }
 
 
-def _resume(case: Case, at: dt.datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+def _resume(
+    case: Case, at: dt.datetime, calendar: WorkingCalendar, policy: Policy
+) -> dict[str, Any]:
     """The stopped clock runs on: the time left when it stopped is counted again from now."""
-    assert case.paused_since is not None and case.stage_due_at is not None
+    stage = stage_of(case)
+    assert case.paused_since is not None and case.stage_due_at is not None and stage is not None
     since, due = case.paused_since, case.stage_due_at
-    unit = _handling(case).unit
+    limit = stage_limit(case, stage, policy)
+    unit = limit.unit
     if due > since:
         left = calendar.minutes_between(since, due, unit)
         new_due = calendar.add_basis_minutes(at, left, unit)
     else:  # stopped when already overdue: stays overdue by as much
         new_due = due + (at - since)
     case.stage_due_at = new_due
-    if stage_of(case) == "handling":
+    case.amber_at = amber_from(at, new_due, limit, calendar, policy)
+    if stage == "handling":
         case.deadline = new_due
     case.escalate_at = new_due if case.tier < TOP_TIER else None
     case.paused_minutes += int((at - since).total_seconds() // 60)
@@ -337,12 +369,12 @@ def apply_move(
     if why is not None:
         raise Conflict(why, action=action)
     if action == "resume":
-        return _resume(case, at, calendar)
+        return _resume(case, at, calendar, policy)
     if action == "extend":  # the dispatcher extends on their own authority
         if hours is None:
             raise InvalidInput("extension_hours: 延期需要填写延长的小时数", field="extension_hours")
         reason = _reason(note, "延期")
-        return {"reason": reason, **_extend(case, hours, calendar)}
+        return {"reason": reason, **_extend(case, hours, at, calendar, policy)}
     if action in REQUESTS:
         kind = REQUESTS[action]
         if kind == "extension" and hours is None:
@@ -367,7 +399,7 @@ def apply_move(
         return data
     if kind == "extension":
         granted = hours if hours is not None else float(request["hours"])
-        return {**data, **_extend(case, granted, calendar)}
+        return {**data, **_extend(case, granted, at, calendar, policy)}
     case.paused_since = at
     case.escalate_at = None
     return {**data, "paused_since": at.isoformat()}
@@ -395,6 +427,18 @@ class DeadlineView:
     pending_request: dict[str, Any] | None
 
 
+def light_sql(model: Any, now: Any) -> Any:
+    """``light``'s colour as a SQL expression over the same stored times (``stage_due_at``,
+    ``amber_at``, ``paused_since``), for lists and maps built in SQL; NULL without a clock."""
+    return sa_case(
+        (model.stage_due_at.is_(None), None),
+        (model.paused_since.is_not(None), "paused"),
+        (model.stage_due_at <= now, "red"),
+        (model.amber_at <= now, "amber"),
+        else_="green",
+    )
+
+
 def light(
     case: Case, at: dt.datetime, calendar: WorkingCalendar, policy: Policy | None = None
 ) -> DeadlineView | None:
@@ -418,9 +462,7 @@ def light(
         remaining = int((due - at).total_seconds())
         if at >= due:
             colour = "red"
-        elif calendar.minutes_between(at, due, limit.unit) <= policy.amber_share * limit.minutes(
-            calendar
-        ):
+        elif case.amber_at is not None and at >= case.amber_at:
             colour = "amber"
         else:
             colour = "green"

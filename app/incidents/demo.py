@@ -150,6 +150,7 @@ def demo_incidents_step(session: Session) -> str:
                 "lv": cat.limit_value, "lu": cat.limit_unit,
                 "ss": reported if state in STAGE_OF_STATE else None,
                 "sd": deadline if state in STAGE_OF_STATE else None,
+                "am": deadline - span * 0.2 if state in STAGE_OF_STATE else None,
             }
         )  # fmt: skip
         end_at: dt.datetime = closed_at or handled_at or now
@@ -169,11 +170,11 @@ def demo_incidents_step(session: Session) -> str:
                 grid_code, community_code, township_code, leader_name, locate, state, tier, supervised,
                 reported_at, deadline, escalate_at, handled_at, closed_at, evaluated_at, satisfaction,
                 rework_count, extension_count, on_spot, assignee, escalation_count,
-                limit_value, limit_unit, stage_started_at, stage_due_at)
+                limit_value, limit_unit, stage_started_at, stage_due_at, amber_at)
             VALUES (:id, :case_no, :token, :cat, :desc, 'demo', ST_SetSRID(ST_MakePoint(:x, :y), 4490),
                 :grid, :comm, :town, :leader, '{"source": "demo"}', :state, :tier, :sup, :rep, :dl, :esc,
                 :handled, :closed, :eval, :sat, :rework, :ext, :on_spot, :assignee, CASE WHEN :sup THEN 1 ELSE 0 END,
-                :lv, :lu, :ss, :sd)
+                :lv, :lu, :ss, :sd, :am)
             """
         ),
         cases,

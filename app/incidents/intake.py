@@ -63,14 +63,14 @@ _INTAKE = text(
             description, address, source, reporter_name, reporter_phone, reporter_username,
             location, grid_code, community_code, township_code, leader_name, locate, photos,
             state, tier, reported_at, deadline, escalate_at,
-            limit_value, limit_unit, stage_started_at, stage_due_at)
+            limit_value, limit_unit, stage_started_at, stage_due_at, amber_at)
         SELECT id, 'SJ' || :day || lpad(id::text, greatest(8, length(id::text)), '0'), :token,
                :idempotency_scope, :idem, :category_code, :urgent, :description, :address,
                :source, :reporter_name, :reporter_phone, :reporter_username, ST_SetSRID(ST_MakePoint(:x, :y), 4490),
                :grid_code, :community_code, :township_code, :leader_name,
                CAST(:locate AS jsonb), CAST(:photos AS jsonb), 'reported', :tier, :reported_at,
                :deadline, :escalate_at, :limit_value, :limit_unit, :stage_started_at,
-               :stage_due_at
+               :stage_due_at, :amber_at
           FROM new
         ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL
         DO NOTHING

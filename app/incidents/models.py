@@ -158,6 +158,7 @@ class Incident(Base):
     limit_unit: Mapped[str | None] = mapped_column(String(16))
     stage_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     stage_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    amber_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     paused_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     paused_minutes: Mapped[int] = mapped_column(Integer, server_default="0")
     pending_request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -490,6 +490,9 @@ def cases_geojson(
             func.left(Incident.description, 60).label("summary"),
             urgency.label("urgency"),
             func.floor(func.extract("epoch", left) / 60).cast(Integer).label("minutes_left"),
+            # The case's light and current stage's due time (deadlines.light, the same rule).
+            deadlines.light_sql(Incident, func.now()).label("light"),
+            Incident.stage_due_at.label("stage_due_at"),
             func.round(func.ST_X(Incident.location).cast(Numeric), 6).label("lng"),
             func.round(func.ST_Y(Incident.location).cast(Numeric), 6).label("lat"),
         )

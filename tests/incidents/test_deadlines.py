@@ -58,6 +58,7 @@ class Case:
     escalate_at: dt.datetime | None = None
     stage_started_at: dt.datetime | None = None
     stage_due_at: dt.datetime | None = None
+    amber_at: dt.datetime | None = None
     paused_since: dt.datetime | None = None
     paused_minutes: int = 0
     pending_request: dict[str, Any] | None = None

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from app.incidents import intake, service
+from app.incidents import deadlines, intake, service
 from app.incidents.calendar import TZ
+from app.incidents.models import Incident
 from tests.factories import TOWNSHIP
 from tests.units.world import CG, add_units
 
@@ -123,6 +124,24 @@ def test_light_turns_amber_then_red(api, people, in_handling, clock):
     assert (view["light"], view["remaining_seconds"]) == ("red", -60)
     listed = api.get("/api/v1/incidents", params={"state": "handling"}, headers=d).json()["data"]
     assert next(c for c in listed if c["id"] == in_handling["id"])["deadline"]["light"] == "red"
+
+
+def test_lists_built_in_sql_show_the_same_light(api, db, people, in_handling):
+    # Amber from Wednesday 13:36, when 84 working minutes (a fifth of 420) are left.
+    for at, colour in [
+        (t(2026, 3, 11, 12, 30), "green"),  # lunch: 90 working minutes left
+        (t(2026, 3, 11, 13, 35), "green"),
+        (t(2026, 3, 11, 13, 36), "amber"),
+        (t(2026, 3, 11, 15, 0), "red"),
+    ]:
+        got = db.execute(
+            select(deadlines.light_sql(Incident, at)).where(Incident.id == in_handling["id"])
+        ).scalar_one()
+        assert got == colour, at
+    layer = api.get("/api/v1/layers/cases", headers=people["D"]).json()
+    (feature,) = [f for f in layer["features"] if f["id"] == in_handling["id"]]
+    assert feature["properties"]["light"] in ("green", "amber", "red")
+    assert when(feature["properties"]["stage_due_at"]) == t(2026, 3, 11, 15, 0)
 
 
 def test_fire_reported_at_18_before_a_holiday(api, people, report, clock):

@@ -9,8 +9,8 @@ working time; the classes the category file now puts on calendar time are loaded
 only those on working time), and a class still holding the limit the earlier file shipped gets
 the new one (a class a county has edited keeps its edit). Cases get their clock
 (docs/domain.md#deadlines-and-the-calendar): the handling limit they were reported with, the
-current stage's start and due time, the 挂账 pause and a pending 延期/挂账 request; open cases
-keep their current deadline as the due time of the stage they are in.
+current stage's start, due time and amber time, the 挂账 pause and a pending 延期/挂账 request;
+open cases keep their current deadline as the due time of the stage they are in.
 """
 
 from collections.abc import Sequence
@@ -51,6 +51,7 @@ _COLUMNS = (
     ("limit_unit", sa.String(length=16)),
     ("stage_started_at", sa.DateTime(timezone=True)),
     ("stage_due_at", sa.DateTime(timezone=True)),
+    ("amber_at", sa.DateTime(timezone=True)),
     ("paused_since", sa.DateTime(timezone=True)),
     ("pending_request", postgresql.JSONB()),
 )
@@ -114,7 +115,11 @@ def upgrade() -> None:
                    THEN i.reported_at END,
                stage_due_at = CASE WHEN i.state IN ('reported', 'accepted', 'registered',
                    'returned', 'dispatched', 'handling', 'handled', 'checking')
-                   THEN i.deadline END
+                   THEN i.deadline END,
+               -- amber at the last fifth of the span (deadlines.json's default), in elapsed time
+               amber_at = CASE WHEN i.state IN ('reported', 'accepted', 'registered',
+                   'returned', 'dispatched', 'handling', 'handled', 'checking')
+                   THEN i.deadline - (i.deadline - i.reported_at) * 0.2 END
           FROM incident_categories c
          WHERE c.code = i.category_code
         """
