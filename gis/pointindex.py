@@ -28,6 +28,8 @@ _EMPTY, _INTERIOR, _BOUNDARY = 0, 1, 2
 _STRIP_ROWS = 64
 _CHUNK_CELLS = 2_000
 _CHUNK_POLYGONS = 64
+# Points per block when measuring edge distances (each point pairs with its polygon's segments).
+_CHUNK_PAIRS_POINTS = 50_000
 
 
 class PolygonIndex:
@@ -294,8 +296,7 @@ class PolygonIndex:
         near = (index >= 0) & (cells >= 0)
         near[near] = self._near_edge[cells[near]]
         if near.any():
-            mx, my = self._to_metric.transform(x[near], y[near])
-            out[near] = shapely.distance(self._metric_edges[index[near]], shapely.points(mx, my))
+            out[near] = self._frames.distances(index[near], x[near], y[near])
         return out
 
     def nearest_many(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -355,6 +356,34 @@ class _LocalFrames:
         self.len2 = np.maximum(self.dx**2 + self.dy**2, 1e-18)
         self.ptr = np.zeros(len(geoms) + 1, dtype=np.int64)
         np.cumsum(np.bincount(seg_poly, minlength=len(geoms)), out=self.ptr[1:])
+
+    def distances(self, index: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`distance`: point k to polygon ``index[k]``'s edges, in metres.
+
+        Every (point, segment of its polygon) pair is measured at once, then the least per point;
+        pairs are processed in blocks so memory stays bounded for millions of points.
+        """
+        out = np.empty(len(index))
+        for lo in range(0, len(index), _CHUNK_PAIRS_POINTS):
+            hi = lo + _CHUNK_PAIRS_POINTS
+            out[lo:hi] = self._distances(index[lo:hi], lon[lo:hi], lat[lo:hi])
+        return out
+
+    def _distances(self, index: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        u, v = lon - self.lon0[index], lat - self.lat0[index]
+        j = self.j[index]
+        px = j[:, 0, 0] * u + j[:, 0, 1] * v
+        py = j[:, 1, 0] * u + j[:, 1, 1] * v
+        starts, ends = self.ptr[index], self.ptr[index + 1]
+        counts = ends - starts
+        point = np.repeat(np.arange(len(index)), counts)
+        seg = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        ax, ay, dx, dy = self.ax[seg], self.ay[seg], self.dx[seg], self.dy[seg]
+        qx, qy = px[point], py[point]
+        t = np.clip(((qx - ax) * dx + (qy - ay) * dy) / self.len2[seg], 0.0, 1.0)
+        d2 = (ax + t * dx - qx) ** 2 + (ay + t * dy - qy) ** 2
+        first = np.cumsum(counts) - counts
+        return np.sqrt(np.minimum.reduceat(d2, first)) if len(d2) else np.full(len(index), np.inf)
 
     def distance(self, i: int, lon: float, lat: float) -> float:
         lo, hi = self.ptr[i], self.ptr[i + 1]

@@ -89,6 +89,8 @@ class RegistrySnapshot:
     # Per-grid response fragments, built on first use by app.locate.service (see _fragment there);
     # a patched snapshot keeps those of the grids it did not touch.
     fragments: list[Any] | None = None
+    # Batch answers' column values, built on first use by app.locate.service (_batch_columns).
+    batch_columns: Any = None
 
     def __post_init__(self) -> None:
         self.by_code = {g.code: i for i, g in enumerate(self.grids)}
@@ -274,7 +276,9 @@ def patch_grids(
         grids[i] = dataclasses.replace(_grid_record(row), leader=old.leader, workers=old.workers)
         if fragments is not None:
             fragments[i] = None
-    return dataclasses.replace(snapshot, position=position, grids=grids, fragments=fragments)
+    return dataclasses.replace(
+        snapshot, position=position, grids=grids, fragments=fragments, batch_columns=None
+    )
 
 
 def apply_changes(

@@ -162,6 +162,33 @@ BATCH_COLUMNS = [
 ]  # fmt: skip
 
 
+BAD_POINT = "坐标缺失或超出范围"
+
+
+def _batch_columns(snapshot: RegistrySnapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per answer column: its distinct values, and for each grid (plus a last entry for "no
+    grid", -1) the position of its value among them; built once per snapshot."""
+    if snapshot.batch_columns is None:
+        grids = snapshot.grids
+        values: dict[str, list[str | None]] = {
+            "grid_code": [g.code for g in grids],
+            "grid_name": [g.name for g in grids],
+            "community_code": [g.community.code for g in grids],
+            "township_code": [g.township.code if g.township else None for g in grids],
+            "leader_name": [g.leader.name if g.leader else None for g in grids],
+        }
+        columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name, column in values.items():
+            present = sorted({v for v in column if v is not None})
+            categories = np.array(present, dtype=object)
+            where = {v: i for i, v in enumerate(present)}
+            positions = [where[v] if v is not None else -1 for v in column]
+            of_grid = np.array([*positions, -1], dtype=np.int64)
+            columns[name] = (categories, of_grid)
+        snapshot.batch_columns = columns
+    return snapshot.batch_columns  # type: ignore[no-any-return]
+
+
 def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) -> pd.DataFrame:
     """Vectorised locate for a frame with columns id, lng, lat (in ``crs``); one row out per row in.
 
@@ -176,29 +203,19 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
     if system not in ("wgs84", "cgcs2000") and good.any():
         x[good], y[good] = to_wgs84(lng[good], lat[good], system)
     n = len(points)
-    out = pd.DataFrame({"id": points["id"].to_numpy() if "id" in points else np.arange(1, n + 1)})
+    out: dict[str, Any] = {"id": points["id"].to_numpy() if "id" in points else np.arange(1, n + 1)}
     out["lng"] = np.round(x, 7)
     out["lat"] = np.round(y, 7)
     grid_idx = np.full(n, -1, dtype=np.int32)
     index = snapshot.index
     if index is not None and good.any():
         grid_idx[good] = index.locate(x[good], y[good])
-    codes = np.array([g.code for g in snapshot.grids] + [None], dtype=object)
-    names = np.array([g.name for g in snapshot.grids] + [None], dtype=object)
-    community = np.array([g.community.code for g in snapshot.grids] + [None], dtype=object)
-    township = np.array(
-        [g.township.code if g.township else None for g in snapshot.grids] + [None], dtype=object
-    )
-    leaders = np.array(
-        [g.leader.name if g.leader else None for g in snapshot.grids] + [None], dtype=object
-    )
-    out["grid_code"] = codes[grid_idx]  # -1 picks the trailing None
-    out["grid_name"] = names[grid_idx]
-    out["community_code"] = community[grid_idx]
-    out["township_code"] = township[grid_idx]
-    out["leader_name"] = leaders[grid_idx]
+    columns = _batch_columns(snapshot)
+    for name, (categories, of_grid) in columns.items():
+        # Categoricals: a million answers share a few thousand strings instead of copying them.
+        out[name] = pd.Categorical.from_codes(of_grid[grid_idx], categories=categories)
     edge = np.full(n, np.nan)
-    nearest_code = np.full(n, None, dtype=object)
+    nearest_code = np.full(n, -1, dtype=np.int64)
     nearest_d = np.full(n, np.nan)
     if index is not None:
         found = grid_idx >= 0
@@ -209,13 +226,14 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
         lost = good & ~found
         if lost.any():
             near_i, near_d = index.nearest_many(x[lost], y[lost])
-            nearest_code[lost] = codes[near_i]
+            nearest_code[lost] = near_i
             nearest_d[lost] = np.round(near_d, 1)
     out["near_edge"] = np.isfinite(edge)
     out["edge_distance_m"] = edge
-    out["nearest_grid_code"] = nearest_code
-    out["nearest_distance_m"] = nearest_d
-    out["error"] = pd.Series(np.where(bad, "坐标缺失或超出范围", ""), dtype=object).replace(
-        "", None
+    codes_of_grid = columns["grid_code"]
+    out["nearest_grid_code"] = pd.Categorical.from_codes(
+        codes_of_grid[1][nearest_code], categories=codes_of_grid[0]
     )
-    return out[BATCH_COLUMNS]
+    out["nearest_distance_m"] = nearest_d
+    out["error"] = pd.Categorical.from_codes(np.where(bad, 0, -1), categories=[BAD_POINT])
+    return pd.DataFrame(out, columns=BATCH_COLUMNS, copy=False)
