@@ -178,6 +178,10 @@ class CaseStream:
         """A new subscriber for ``scope``, once the listener is listening (so no event committed
         after this returns is missed), or after ``wait`` seconds at most."""
         sub = Subscriber(scope)
+        if self.last_id is None:
+            # Where the listener starts: every event committed after this point reaches ``sub``
+            # (live, or from the listener's catch-up once its LISTEN is in place).
+            self.last_id = await anyio.to_thread.run_sync(lambda: self._system(last_event_id))
         self._subscribers.add(sub)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="case-stream")

@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 from app.auth.deps import SessionDep
 from app.auth.policy import ROLE_LABELS
 from app.incidents import statemachine as sm
-from app.incidents.service import category_names
+from app.incidents.deadlines import LIGHT_LABELS
+from app.incidents.rating import RATING_LABELS
+from app.incidents.service import URGENCY_LIGHTS, category_names
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 MAX_AGE = 300
@@ -29,6 +31,9 @@ class Meta(BaseModel):
     )
     categories: dict[str, str] = Field(description="incident category code → name")
     roles: dict[str, str] = Field(description="role → label")
+    urgency: dict[str, str] = Field(description="urgency class of the cases layer → label")
+    lights: dict[str, str] = Field(description="deadline light (a case's deadline.light) → label")
+    satisfaction: dict[str, str] = Field(description="a rating or 回访 result → label")
 
 
 @router.get("/meta", response_model=Meta)
@@ -42,4 +47,7 @@ def meta(session: SessionDep, response: Response) -> Meta:
         events={**sm.EVENT_LABELS, **transitions},
         categories=dict(sorted(category_names(session).items())),
         roles={str(role): label for role, label in ROLE_LABELS.items()},
+        urgency={u: LIGHT_LABELS[light] for u, light in URGENCY_LIGHTS.items()},
+        lights=dict(LIGHT_LABELS),
+        satisfaction=dict(RATING_LABELS),
     )

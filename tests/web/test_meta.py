@@ -43,3 +43,15 @@ def test_meta_shows_a_renamed_category(client, token_for) -> None:  # type: igno
     r = client.put("/api/v1/incident-categories/0101", json=body, headers=token_for("county_admin"))
     assert r.status_code == 200
     assert client.get("/api/v1/meta").json()["categories"]["0101"] == "邻里矛盾"
+
+
+def test_meta_names_the_console_s_urgency_lights_and_ratings(client) -> None:  # type: ignore[no-untyped-def]
+    meta = client.get("/api/v1/meta").json()
+    # The cases layer's classes, named as the deadline lights they show.
+    assert meta["urgency"] == {"overdue": "超期", "due_soon": "临期", "on_time": "正常"}
+    assert meta["lights"] == {"green": "正常", "amber": "临期", "red": "超期", "paused": "挂账"}
+    assert meta["satisfaction"] == {
+        "satisfied": "满意",
+        "basically": "基本满意",
+        "unsatisfied": "不满意",
+    }

@@ -1,8 +1,18 @@
-/* Dispatch console and read-only cases map: open cases clustered and coloured by deadline, the grid
-   layer as vector tiles, a side list sorted by urgency with filters, polling for live updates.
-   In the console a click opens the case: history, grid, leader and phone, and the actions the
-   incidents API allows (POST /api/v1/incidents/{id}/transitions). State and action labels come
-   from GET /api/v1/meta. */
+/* Dispatch console and read-only cases map.
+
+   - Open cases clustered on the map and listed by urgency, with filters; the grid layer as vector
+     tiles. Live: GET /api/v1/incident-events (Server-Sent Events) pushes every new case and every
+     move in the console's area; the list reloads on each (debounced), a new case is announced,
+     with a sound if the dispatcher turned it on. No polling.
+   - Search (case number, reporter's whole phone number, address): GET /api/v1/incidents?q=.
+   - A click opens the case: its clock, history, grid, leader, and one button per move the API says
+     this caller may make now (the case's ``actions``; nothing derived here). Moves that take input
+     open a dialog built from the move's ``needs`` (unit and person from the dispatch options, a
+     reason, hours, a satisfaction).
+   - After a move the case stays in the list, marked, even when it no longer matches the filter,
+     until the dispatcher opens another case or changes the filter; the map does not move.
+   - 督办队列: overdue cases, most overdue first, with a countdown that ticks every second.
+   Every label (states, moves, history events, urgency, lights, ratings) comes from GET /api/v1/meta. */
 import { api, isMissing, label, meta } from "./api.js";
 import { dateTime, number, timeOfDay } from "./format.js";
 import { addBase, addGridTiles, fitTo, legend, makeMap } from "./map.js";
@@ -10,17 +20,16 @@ import { STATE_RING, STATE_RING_OTHER, URGENCY as COLORS } from "./palette.js";
 import { cfg, el, empty, esc, toast } from "./page.js";
 
 const READONLY = Boolean(cfg.readonly);
-const POLL_MS = 15000;
-const URGENCY = { overdue: "超期", due_soon: "临期", on_time: "正常" };
-// Actions offered in the console, in the order a dispatcher uses them (the API decides which apply).
-const ACTIONS = ["accept", "register", "dispatch", "escalate", "return", "verify", "close", "extend", "reject", "void"];
-let labels = { states: {}, transitions: {}, events: {} };
+const SOUND_KEY = "gridgov.console.sound";
+let labels = { states: {}, in_progress_states: [], transitions: {}, events: {}, categories: {}, urgency: {}, lights: {}, satisfaction: {} };
 const stateLabel = (s) => label(labels.states, s);
 const actionLabel = (a) => label(labels.transitions, a);
 const eventLabel = (a) => label(labels.events, a);
+const urgencyLabel = (u) => label(labels.urgency, u);
+const categoryLabel = (code) => label(labels.categories, code);
+
 const q = new URLSearchParams(location.search);
 const f = { state: el("f-state"), category: el("f-category"), area: el("f-area"), overdue: el("f-overdue") };
-f.state.value = q.get("state") || "";
 // Categories are data: the filter lists the big classes (大类, each covering its small classes)
 // with their small classes under them.
 const categoriesLoaded = api("/api/v1/incident-categories").then((cats) => {
@@ -36,14 +45,15 @@ const categoriesLoaded = api("/api/v1/incident-categories").then((cats) => {
 }).catch(() => {});
 f.area.value = q.get("area") || cfg.area;
 f.overdue.checked = q.get("overdue") === "true";
+const area = () => f.area.value.trim() || cfg.area;
 
 const map = makeMap("map");
 const wrap = document.querySelector(".mapwrap");
+let fitted = false, selected = null, lastData = null, current = null;
+// The case just acted on: kept in the list (marked) while it no longer matches the filter.
+let kept = null;
 addBase(map, cfg.area).then((fc) => { if (fc && !fitted) fitTo(map, L.geoJSON(fc)); });
-let fitted = false, selected = null, lastData = null;
-
 addGridTiles(map, cfg.area, { maxNativeZoom: 18 });
-legend(map, "案件期限", [[COLORS.on_time, "正常"], [COLORS.due_soon, "临期（24小时内到期）"], [COLORS.overdue, "超期（红灯）"]]);
 
 const clusters = L.markerClusterGroup({
   chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
@@ -57,39 +67,67 @@ const clusters = L.markerClusterGroup({
 
 function query() {
   const p = new URLSearchParams();
-  p.set("area", f.area.value.trim() || cfg.area);
+  p.set("area", area());
   if (f.state.value) p.set("state", f.state.value);
   if (f.category.value) p.set("category", f.category.value);
   if (f.overdue.checked) p.set("overdue", "true");
   return p;
 }
 
-function marker(feat) {
-  const p = feat.properties, [lng, lat] = feat.geometry.coordinates;
+/** A duration in seconds as the county reads it: "2天3小时05分", "3小时05分09秒", "12分30秒". */
+function span(seconds, coarse) {
+  const s = Math.abs(Math.trunc(seconds)), d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  const two = (n) => String(n).padStart(2, "0");
+  if (d) return d + "天" + h + "小时" + (coarse ? "" : two(m) + "分");
+  if (h) return h + "小时" + two(m) + "分" + (coarse ? "" : two(s % 60) + "秒");
+  return m + "分" + (coarse ? "" : two(s % 60) + "秒");
+}
+/** Time left (or overdue) before a deadline; ``coarse``: without seconds, for lists that do not tick. */
+const left = (seconds, coarse) => (seconds < 0 ? "超期" : "剩余") + span(seconds, coarse);
+
+function marker(p, lat, lng) {
   const m = L.circleMarker([lat, lng], { radius: 7, weight: 3, color: STATE_RING[p.state] || STATE_RING_OTHER, fillColor: COLORS[p.urgency], fillOpacity: 0.95, urgency: p.urgency });
-  m.bindTooltip(esc(p.case_no) + " " + esc(p.category_name || p.category_code) + "<br>" + esc(stateLabel(p.state)) + " · " + URGENCY[p.urgency]);
+  m.bindTooltip(esc(p.case_no) + " " + esc(p.category_name || p.category_code) + "<br>" + esc(stateLabel(p.state)) + " · " + esc(urgencyLabel(p.urgency)));
   m.on("click", () => open(p.id));
   return m;
 }
 
-function left(mins) {
-  const a = Math.abs(mins), s = a >= 1440 ? Math.floor(a / 1440) + "天" : a >= 60 ? Math.floor(a / 60) + "小时" : a + "分钟";
-  return mins < 0 ? "超期" + s : "剩余" + s;
+function caseItem(p, extra) {
+  return '<li data-id="' + p.id + '" class="' + (p.id === selected ? "sel " : "") + (extra ? "kept" : "") + '"><span class="pill ' + p.urgency + '">' + esc(urgencyLabel(p.urgency)) + "</span> <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
+    (p.supervised ? ' <span class="pill overdue">督办</span>' : "") +
+    '<br><span class="muted">' + esc(stateLabel(p.state)) + (p.minutes_left != null ? " · " + left(p.minutes_left * 60, true) : "") + " · " + esc(p.summary || "") + "</span>" +
+    (extra ? '<br><span class="kept-note">' + esc(extra) + "</span>" : "") + "</li>";
+}
+
+function keptOutside(fc) {
+  return kept && !fc.features.some((x) => x.properties.id === kept.props.id) ? kept : null;
 }
 
 function renderList(fc) {
-  el("count").textContent = "共 " + number(fc.features.length) + " 件";
-  // Urgency order: overdue first (most overdue on top), then by deadline; the API sorts by deadline.
+  el("count").textContent = number(fc.features.length) + " 件";
+  // Urgency order: the API sorts by deadline (overdue first, most overdue on top).
   const items = fc.features.slice(0, 500).map((x) => x.properties);
-  el("cases").innerHTML = items.map((p) =>
-    '<li data-id="' + p.id + '" class="' + (p.id === selected ? "sel" : "") + '"><span class="pill ' + p.urgency + '">' + URGENCY[p.urgency] + "</span> <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
-    (p.supervised ? ' <span class="pill overdue">督办</span>' : "") +
-    '<br><span class="muted">' + esc(stateLabel(p.state)) + " · " + left(p.minutes_left) + " · " + esc(p.summary || "") + "</span></li>").join("") +
+  const k = keptOutside(fc);
+  el("cases").innerHTML = (k ? caseItem(k.props, "刚处理：已不在当前筛选中（" + stateLabel(k.props.state) + "），打开其他案件或更改筛选后移出") : "") +
+    items.map((p) => caseItem(p, kept && kept.props.id === p.id ? "刚处理" : "")).join("") +
     (fc.features.length > 500 ? '<li class="muted">仅列出最紧急的 500 件，请用筛选缩小范围</li>' : "");
   el("cases").querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => open(+li.dataset.id, true)));
 }
 
+let refreshing = null, again = false;
+/** Reload the list and the map (one at a time; a call while one runs runs once more after it). */
 async function refresh() {
+  if (refreshing) { again = true; return refreshing; }
+  refreshing = (async () => {
+    do {
+      again = false;
+      await load();
+    } while (again);
+  })();
+  try { await refreshing; } finally { refreshing = null; }
+}
+
+async function load() {
   const p = query();
   history.replaceState(null, "", "?" + p);
   let fc;
@@ -102,15 +140,115 @@ async function refresh() {
   }
   lastData = fc;
   clusters.clearLayers();
-  clusters.addLayers(fc.features.map(marker));
-  empty(wrap, fc.features.length ? null : "当前筛选条件下没有在办案件");
+  const markers = fc.features.map((x) => marker(x.properties, x.geometry.coordinates[1], x.geometry.coordinates[0]));
+  const k = keptOutside(fc);
+  if (k) markers.push(marker(k.props, k.lat, k.lng));
+  clusters.addLayers(markers);
+  empty(wrap, fc.features.length || k ? null : "当前筛选条件下没有在办案件");
   renderList(fc);
+  // Only the first load (or a new filter) frames the cases; a refresh never moves the map.
   if (!fitted && fc.features.length) { fitTo(map, clusters); fitted = true; }
-  el("updated").textContent = "更新于 " + timeOfDay() + "（每 " + POLL_MS / 1000 + " 秒自动刷新）";
+  loadQueue();
+}
+
+let refreshTimer = null;
+function refreshSoon(ms) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, ms);
+}
+
+// ---- the 督办 queue: overdue cases with a live countdown ------------------------------------------
+let queueItems = [];
+async function loadQueue() {
+  const p = new URLSearchParams({ area: area(), overdue: "true" });
+  let fc;
+  try { fc = await api("/api/v1/layers/cases?" + p); } catch (e) { return; }
+  const fetched = Date.now();
+  // Overdue first by how long (the layer is sorted by deadline, the longest overdue first).
+  queueItems = fc.features.map((x) => x.properties).map((p) => ({ ...p, due: p.deadline ? Date.parse(p.deadline) : fetched + p.minutes_left * 60000 }));
+  el("queue-count").textContent = queueItems.length ? "(" + number(queueItems.length) + ")" : "";
+  el("queue").innerHTML = queueItems.length ? queueItems.map((p) =>
+    '<li data-id="' + p.id + '"><span class="pill overdue">' + esc(urgencyLabel("overdue")) + "</span> <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
+    (p.supervised ? ' <span class="pill overdue">督办</span>' : "") +
+    '<br><span class="muted">' + esc(stateLabel(p.state)) + " · " + esc(p.grid_code) + '</span> <b class="countdown" data-due="' + p.due + '"></b></li>').join("")
+    : '<li class="muted">没有超期案件</li>';
+  el("queue").querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => open(+li.dataset.id, true)));
+  tick();
+}
+
+/** Every countdown on the page (queue and detail), once a second. */
+function tick() {
+  const now = Date.now();
+  document.querySelectorAll(".countdown[data-due]").forEach((b) => {
+    const secs = (+b.dataset.due - now) / 1000;
+    b.textContent = left(secs);
+    b.classList.toggle("late", secs < 0);
+  });
+}
+setInterval(tick, 1000);
+
+function showTab(which) {
+  const list = which === "list";
+  el("pane-list").hidden = !list;
+  el("pane-queue").hidden = list;
+  el("tab-list").classList.toggle("active", list);
+  el("tab-queue").classList.toggle("active", !list);
+  el("tab-list").setAttribute("aria-selected", String(list));
+  el("tab-queue").setAttribute("aria-selected", String(!list));
+}
+el("tab-list").addEventListener("click", () => showTab("list"));
+el("tab-queue").addEventListener("click", () => showTab("queue"));
+
+// ---- search ---------------------------------------------------------------------------------------
+el("search-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const text = el("q").value.trim();
+  if (!text) return;
+  let res;
+  try {
+    res = await api("/api/v1/incidents?" + new URLSearchParams({ q: text, limit: "50" }));
+  } catch (e) { toast(e.message); return; }
+  el("search").hidden = false;
+  el("open-cases").hidden = true;
+  el("search-count").textContent = "共 " + number(res.count) + " 件" + (res.count > res.data.length ? "，显示最近 " + res.data.length + " 件" : "");
+  el("search-results").innerHTML = res.data.length ? res.data.map((c) =>
+    '<li data-id="' + c.id + '"><b>' + esc(c.case_no) + "</b> " + esc(c.category_name || c.category_code) + " · " + esc(c.state_label || stateLabel(c.state)) +
+    '<br><span class="muted">' + dateTime(c.reported_at) + (c.reporter_phone ? " · 报告人 " + esc(c.reporter_phone) : "") + (c.address ? " · " + esc(c.address) : "") + "</span></li>").join("")
+    : '<li class="muted">没有找到与“' + esc(text) + "”相符的案件（电话须输入完整号码）</li>";
+  el("search-results").querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => open(+li.dataset.id, true)));
+  if (res.data.length === 1) open(res.data[0].id, true);
+});
+el("search-clear").addEventListener("click", () => {
+  el("search").hidden = true;
+  el("open-cases").hidden = false;
+  el("q").value = "";
+});
+
+// ---- the case -------------------------------------------------------------------------------------
+function clockRow(c) {
+  const d = c.deadline;
+  if (d && typeof d === "object") {
+    const due = d.light === "paused" ? "" : ' <b class="countdown" data-due="' + (Date.now() + d.remaining_seconds * 1000) + '"></b>';
+    const paused = d.light === "paused" ? "（挂账中，计时暂停；暂停时" + left(d.remaining_seconds) + "）" : "";
+    return "<tr><td>期限</td><td id='d-clock'><span class='light " + esc(d.light) + "'>" + esc(d.light_label || label(labels.lights, d.light)) + "</span> " + esc(d.stage_label || "") + "环节 " + dateTime(d.due_at) + due + paused +
+      (d.pending_request ? "<br><span class='muted'>待审批：" + esc(requestText(d.pending_request)) + "</span>" : "") + "</td></tr>";
+  }
+  const due = c.due_at || (typeof d === "string" ? d : null);
+  return due ? "<tr><td>期限</td><td id='d-clock'>" + dateTime(due) + (c.overdue ? ' <span class="pill overdue">' + esc(urgencyLabel("overdue")) + "</span>" : "") + "</td></tr>" : "";
+}
+
+function requestText(r) {
+  const parts = [];
+  if (r.kind_label || r.kind) parts.push(r.kind_label || r.kind);
+  if (r.hours || r.extension_hours) parts.push((r.hours || r.extension_hours) + " 小时");
+  if (r.by) parts.push("申请人 " + r.by);
+  if (r.reason || r.note) parts.push("理由：" + (r.reason || r.note));
+  return parts.join("，");
 }
 
 async function open(id, pan) {
   if (READONLY) return;
+  if (selected !== id && kept && kept.props.id !== id) { kept = null; refreshSoon(0); }
   selected = id;
   const box = el("detail");
   box.innerHTML = '<p class="muted">加载中…</p>';
@@ -119,49 +257,202 @@ async function open(id, pan) {
       api("/api/v1/incidents/" + id),
       api("/api/v1/incidents/" + id + "/history").catch(() => null),
     ]);
+    current = c;
     if (pan) map.setView([c.lat, c.lng], Math.max(map.getZoom(), 16));
     let who = null;
     try { who = await api("/api/v1/locate?crs=cgcs2000&lng=" + c.lng + "&lat=" + c.lat); } catch (e) { /* the case keeps its own routing */ }
     const hist = events ? (events.data || events) : [];
-    const allowed = c.allowed_actions || [];
+    const moves = Array.isArray(c.actions) ? c.actions : [];
     box.innerHTML =
-      "<h3>" + esc(c.case_no) + " " + esc(c.category_name || c.category_code) + (c.urgent ? ' <span class="pill overdue">紧急</span>' : "") + "</h3>" +
-      '<table class="kv"><tr><td>状态</td><td id="d-state">' + esc(c.state_label || c.state) + "</td></tr>" +
-      "<tr><td>期限</td><td>" + dateTime(c.deadline) + (c.overdue ? ' <span class="pill overdue">超期</span>' : "") + "</td></tr>" +
+      "<h3>" + esc(c.case_no) + " " + esc(c.category_name || c.category_code) + (c.urgent ? ' <span class="pill overdue">紧急</span>' : "") + (c.supervised ? ' <span class="pill overdue">督办</span>' : "") + "</h3>" +
+      '<table class="kv"><tr><td>状态</td><td id="d-state">' + esc(c.state_label || stateLabel(c.state)) + "</td></tr>" +
+      clockRow(c) +
       "<tr><td>网格</td><td>" + esc(c.grid_code) + (who && who.grid ? " " + esc(who.grid.name) : "") + "</td></tr>" +
       "<tr><td>网格长</td><td id='d-leader'>" + (who && who.leader ? esc(who.leader.name) + " " + esc(who.leader.phone || "") : esc(c.leader_name || "未配备")) + "</td></tr>" +
       "<tr><td>地址</td><td>" + esc(c.address || "—") + "</td></tr><tr><td>描述</td><td>" + esc(c.description) + "</td></tr>" +
-      "<tr><td>承办</td><td>" + esc(c.assignee || "—") + "</td></tr></table>" +
+      (c.reporter_phone || c.reporter_name ? "<tr><td>报告人</td><td id='d-reporter'>" + esc(c.reporter_name || "") + " " + esc(c.reporter_phone || "") + "</td></tr>" : "") +
+      "<tr><td>承办</td><td id='d-unit'>" + esc(c.unit_name || c.unit_code || "—") + (c.assignee ? " · " + esc(c.assignee) : "") + "</td></tr></table>" +
       ((c.photos || []).length ? '<div class="photos" id="d-photos">' + c.photos.map((p, i) =>
         '<a href="/api/v1/incidents/' + c.id + "/photos/" + i + '" target="_blank" title="' + esc(p.filename) + '"><img src="/api/v1/incidents/' + c.id + "/photos/" + i + '" alt="现场照片' + (i + 1) + '"></a>').join("") + "</div>" : "") +
-      '<textarea id="d-note" rows="2" placeholder="处置意见（可选）"></textarea>' +
-      '<input id="d-assignee" placeholder="派遣给（用户名，可选）" style="width:100%">' +
-      '<div class="actions">' + ACTIONS.filter((a) => allowed.includes(a)).map((a) => '<button data-action="' + a + '" class="' + (["void", "reject"].includes(a) ? "danger" : "") + '">' + esc(actionLabel(a)) + "</button>").join("") + "</div>" +
+      (moves.length ? '<textarea id="d-note" rows="2" placeholder="处置意见（可选）"></textarea>' : "") +
+      '<div class="actions" id="d-actions">' + (moves.length ? moves.map((m) => '<button data-action="' + esc(m.action) + '" class="' + (["void", "reject", "return", "refuse_extension", "refuse_suspension"].includes(m.action) ? "danger" : "") + '">' + esc(m.label || actionLabel(m.action)) + "</button>").join("") : '<span class="muted">当前没有您可执行的操作</span>') + "</div>" +
       "<h4>办理记录</h4><ol id='d-history'>" + hist.map((e) => "<li>" + dateTime(e.at) + " " + esc(e.actor) + "：" + esc(eventLabel(e.action)) + " → " + esc(stateLabel(e.to_state)) + (e.note ? "（" + esc(e.note) + "）" : "") + "</li>").join("") + "</ol>";
-    box.querySelectorAll("button[data-action]").forEach((b) => b.addEventListener("click", () => act(c, b.dataset.action)));
+    box.querySelectorAll("button[data-action]").forEach((b) => b.addEventListener("click", () => start(c, moves.find((m) => m.action === b.dataset.action))));
+    tick();
     renderList(lastData || { features: [] });
   } catch (e) {
     box.innerHTML = '<p class="error">' + esc(e.message) + "</p>";
   }
 }
 
-async function act(c, action) {
-  const body = { action, version: c.version, note: el("d-note").value };
-  const assignee = el("d-assignee").value.trim();
-  if (assignee) body.assignee = assignee;
+// A move that takes nothing but an optional note is made at once (with the note box's text);
+// anything else asks in a dialog built from the move's ``needs``.
+function start(c, move) {
+  const needs = (move.needs || []).filter((n) => n !== "note?");
+  if (!needs.length) { act(c, move, { note: el("d-note") ? el("d-note").value : "" }); return; }
+  ask(c, move);
+}
+
+const NEED_LABEL = { extension_hours: "延长时间（小时）", satisfaction: "回访结果" };
+
+async function ask(c, move) {
+  const dlg = el("act-dialog"), fields = el("act-fields");
+  const needs = move.needs || [];
+  const has = (n) => needs.includes(n) || needs.includes(n + "?");
+  const required = (n) => needs.includes(n);
+  el("act-title").textContent = (move.label || actionLabel(move.action)) + " · " + c.case_no;
+  const req = c.deadline && typeof c.deadline === "object" ? c.deadline.pending_request : null;
+  el("act-request").textContent = req && /extension|suspension/.test(move.action) ? "申请：" + requestText(req) : "";
+  el("act-error").hidden = true;
+  let html = "";
+  if (has("unit")) {
+    html += '<label>承办单位' + (required("unit") ? "（必选）" : "") + '<select id="act-unit" name="unit"' + (required("unit") ? " required" : "") + '><option value="">加载中…</option></select></label>';
+  }
+  if (has("assignee")) {
+    html += '<label>承办人' + (required("assignee") ? "（必选）" : "（可选）") + '<select id="act-assignee" name="assignee"' + (required("assignee") ? " required" : "") + '><option value="">不指定，由单位安排</option></select></label>';
+  }
+  if (has("extension_hours")) {
+    const hours = req && (req.hours || req.extension_hours);
+    html += "<label>" + NEED_LABEL.extension_hours + (required("extension_hours") ? "（必填）" : "（可选，默认按申请）") + '<input id="act-hours" name="extension_hours" type="number" min="0.5" max="2000" step="0.5"' + (required("extension_hours") ? " required" : "") + (hours ? ' value="' + esc(hours) + '"' : "") + "></label>";
+  }
+  if (has("satisfaction")) {
+    html += "<fieldset><legend>" + NEED_LABEL.satisfaction + (required("satisfaction") ? "（必选）" : "") + "</legend>" + Object.entries(labels.satisfaction || {}).map(([code, name]) =>
+      '<label class="inline"><input type="radio" name="satisfaction" value="' + esc(code) + '"' + (required("satisfaction") ? " required" : "") + "> " + esc(name) + "</label>").join(" ") + "</fieldset>";
+  }
+  if (has("note")) {
+    html += "<label>" + (required("note") ? "理由（必填）" : "说明（可选）") + '<textarea id="act-note" name="note" rows="3"' + (required("note") ? " required" : "") + "></textarea></label>";
+  }
+  for (const n of needs.map((x) => x.replace(/\?$/, "")).filter((x) => !["unit", "assignee", "extension_hours", "satisfaction", "note"].includes(x))) {
+    html += "<label>" + esc(n) + '<input name="' + esc(n) + '"' + (required(n) ? " required" : "") + "></label>";
+  }
+  fields.innerHTML = html;
+  const typed = el("d-note") ? el("d-note").value : "";
+  if (el("act-note") && typed) el("act-note").value = typed;
+  if (has("unit")) fillUnits(c).catch((e) => { el("act-error").textContent = e.message; el("act-error").hidden = false; });
+  dlg.showModal();
+  el("act-cancel").onclick = () => dlg.close();
+  el("act-form").onsubmit = async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(el("act-form"));
+    const body = {};
+    for (const [k, v] of form.entries()) if (String(v).trim() !== "") body[k] = k === "extension_hours" ? Number(v) : String(v).trim();
+    const ok = await act(c, move, body, (msg) => { el("act-error").textContent = msg; el("act-error").hidden = false; });
+    if (ok) dlg.close();
+  };
+}
+
+// The dispatch picker: the units valid for the case's area (the routing table's suggestion first)
+// and, for the unit chosen, its staff valid today (GET /api/v1/incidents/{id}/dispatch-options).
+async function fillUnits(c) {
+  const opts = await api("/api/v1/incidents/" + c.id + "/dispatch-options");
+  const unit = el("act-unit"), person = el("act-assignee");
+  const groups = {};
+  for (const u of opts.units) (groups[u.kind_label || u.kind] = groups[u.kind_label || u.kind] || []).push(u);
+  unit.innerHTML = '<option value="">请选择承办单位</option>' + Object.entries(groups).map(([kind, units]) =>
+    '<optgroup label="' + esc(kind) + '">' + units.map((u) => '<option value="' + esc(u.code) + '">' + esc(u.name) + (u.suggested ? "（推荐）" : "") + "</option>").join("") + "</optgroup>").join("");
+  const staff = () => {
+    if (!person) return;
+    const u = opts.units.find((x) => x.code === unit.value);
+    person.innerHTML = '<option value="">不指定，由单位安排</option>' + (u ? u.staff.map((p) => '<option value="' + esc(p.username) + '">' + esc(p.name || p.username) + "</option>").join("") : "");
+  };
+  unit.onchange = staff;
+  unit.value = opts.suggested && c.unit_code !== opts.suggested ? opts.suggested : "";
+  staff();
+}
+
+let acting = false;
+async function act(c, move, fields, fail) {
+  const body = Object.assign({ action: move.action, version: c.version }, fields);
+  acting = true;
   try {
-    await api("/api/v1/incidents/" + c.id + "/transitions", { method: "POST", json: body });
-    toast("已" + actionLabel(action), true);
+    const after = await api("/api/v1/incidents/" + c.id + "/transitions", { method: "POST", json: body });
+    toast("已" + (move.label || actionLabel(move.action)), true);
+    const before = lastData && lastData.features.find((x) => x.properties.id === c.id);
+    const props = before ? { ...before.properties } : { id: c.id, case_no: c.case_no, category_name: c.category_name, category_code: c.category_code, urgency: c.overdue ? "overdue" : "on_time", supervised: c.supervised, summary: (c.description || "").slice(0, 60) };
+    props.state = after.state;
+    props.supervised = after.supervised;
+    kept = { props, lat: after.lat, lng: after.lng };
     await refresh();
     await open(c.id);
+    return true;
   } catch (e) {
-    toast(e.message); // the API's own message, e.g. a stale version or a role that may not act
+    if (fail) fail(e.message);
+    toast(e.message); // the API's own message, e.g. a stale version or a move no longer allowed
+    return false;
+  } finally {
+    acting = false;
   }
 }
 
-for (const input of Object.values(f)) input.addEventListener("change", () => { fitted = false; refresh(); });
+// ---- live updates (Server-Sent Events) --------------------------------------------------------------
+let source = null, audio = null;
+const sound = el("sound");
+sound.checked = localStorage.getItem(SOUND_KEY) === "on";
+sound.addEventListener("change", () => {
+  localStorage.setItem(SOUND_KEY, sound.checked ? "on" : "off");
+  if (sound.checked) beep(); // the click lets the browser start the audio
+});
+
+function beep() {
+  if (!sound.checked) return;
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+    const o = audio.createOscillator(), g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.value = 0.12;
+    o.connect(g).connect(audio.destination);
+    o.start();
+    o.stop(audio.currentTime + 0.2);
+    sound.dataset.played = String(+(sound.dataset.played || 0) + 1);
+  } catch (e) { /* no audio device: the toast is the alert */ }
+}
+
+function setLive(text, ok) {
+  const s = el("live");
+  s.textContent = text;
+  s.classList.toggle("down", !ok);
+}
+
+function connect() {
+  if (source) source.close();
+  source = new EventSource("/api/v1/incident-events?" + new URLSearchParams({ area: area() }));
+  source.addEventListener("ready", () => { setLive("实时更新 · 已连接 " + timeOfDay(), true); refreshSoon(0); });
+  source.addEventListener("reset", () => refreshSoon(0));
+  source.addEventListener("case", (ev) => onCase(JSON.parse(ev.data)));
+  source.onerror = () => {
+    setLive(source.readyState === EventSource.CLOSED ? "实时更新不可用（请刷新页面）" : "实时连接中断，正在重连…", false);
+  };
+}
+
+function onCase(e) {
+  setLive("实时更新 · " + timeOfDay() + " 收到 " + e.case_no + " " + eventLabel(e.action), true);
+  if (e.action === "report") {
+    toast("新案件 " + e.case_no + " " + categoryLabel(e.category_code) + (e.urgent ? "（紧急）" : ""), true);
+    beep();
+  }
+  refreshSoon(300);
+  if (!READONLY && current && e.incident_id === current.id && !acting) {
+    const busy = (el("act-dialog") && el("act-dialog").open) || (el("d-note") && el("d-note").value);
+    if (busy) toast("案件 " + e.case_no + " 已由 " + e.actor + " " + eventLabel(e.action) + "，提交前请刷新"); else open(current.id);
+  }
+}
+
+for (const input of Object.values(f)) input.addEventListener("change", () => {
+  fitted = false;
+  kept = null;
+  if (input === f.area) connect();
+  refresh();
+});
 const share = el("share");
 if (share) share.addEventListener("click", (ev) => { ev.preventDefault(); navigator.clipboard && navigator.clipboard.writeText(location.href); toast("链接已复制：" + location.href, true); });
+
 // The first load waits for the category list, so a shared link's category filter is applied
 // (and kept in the address) rather than dropped while the list is still empty, and for the labels.
-Promise.all([categoriesLoaded, meta().then((m) => { labels = m; })]).finally(() => { refresh(); setInterval(refresh, POLL_MS); });
+Promise.all([categoriesLoaded, meta().then((m) => { labels = Object.assign(labels, m); })]).finally(() => {
+  for (const s of labels.in_progress_states || []) f.state.appendChild(new Option(stateLabel(s), s));
+  f.state.value = q.get("state") || "";
+  const u = labels.urgency || {};
+  legend(map, "案件期限", [[COLORS.on_time, urgencyLabel("on_time")], [COLORS.due_soon, (u.due_soon || "due_soon") + "（24小时内到期）"], [COLORS.overdue, urgencyLabel("overdue")]]);
+  connect(); // its "ready" loads the list
+});
