@@ -29,12 +29,18 @@ def human_size(n: float) -> str:
     return f"{n / _MIB:.0f} MB" if n >= _MIB else f"{max(n // 1024, 1):.0f} KB"
 
 
+_CASE_PHOTOS = re.compile(r"/api/v1/incidents/[0-9]+/photos")
+
+
 def body_limit(settings: Any, method: str, path: str) -> int:
     """The most bytes a request to ``method path`` may send: the one place these limits live."""
     if method == "POST":
-        if path == "/api/v1/incidents":  # the report's fields plus its photos
+        if path == "/api/v1/incidents" or _CASE_PHOTOS.fullmatch(path):
+            # a report's fields plus its photos; photos of the handling or an on-site check
             photos = settings.incidents.photo_max_count * settings.incidents.photo_max_bytes
             return photos + settings.body_max_bytes
+        if path == "/api/v1/visits":  # a check-in's photo travels as base64 (4 bytes per 3)
+            return settings.visits.photo_max_bytes * 4 // 3 + 4 + settings.body_max_bytes
         if path.startswith("/api/v1/imports/") or path == "/api/v1/plans/upload":
             return int(settings.upload_max_bytes) + settings.body_max_bytes  # + form fields
         if path == "/api/v1/locate":

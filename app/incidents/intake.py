@@ -27,6 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal, roles_label
+from app.auth.scope import scope_of
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geocode.service import geocode
 from app.incidents import deadlines
@@ -34,9 +35,9 @@ from app.incidents import statemachine as sm
 from app.incidents.calendar import WorkingCalendar
 from app.incidents.categories import CategoryCache, CategoryRule
 from app.incidents.config import IncidentSettings
-from app.incidents.models import Incident
+from app.incidents.models import Incident, IncidentEvent
 from app.incidents.schemas import DuplicateOut, IncidentCreate
-from app.incidents.service import TIERS, _apply, now
+from app.incidents.service import TIERS, _apply, now, record
 from app.locate.registry import RegistrySnapshot
 from app.locate.service import locate_point_dict
 
@@ -44,6 +45,39 @@ CATEGORIES = CategoryCache()
 
 # Metres per degree of latitude (a lower bound); a degree of longitude is this times cos(lat).
 _M_PER_DEG = 110_000.0
+
+# A likely duplicate (the one rule, for intake and for the phone's check before sending): an open
+# case of the same category reported within the window, within the distance, nearest first. The
+# degree box lets the GiST index on location work; the exact test is in metres.
+DUPLICATES = """
+        SELECT id, case_no, state, reported_at,
+               ST_Distance(location::geography,
+                           ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography) AS d
+          FROM incidents
+         WHERE category_code = :category_code
+           AND state = ANY(:open)
+           AND reported_at >= :since
+           AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(:x, :y), 4490), :deg)
+           AND ST_DWithin(location::geography,
+                          ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography, :m)
+         ORDER BY d LIMIT 5
+"""
+
+
+def duplicate_params(
+    settings: IncidentSettings, *, category_code: str, x: float, y: float, at: dt.datetime
+) -> dict[str, Any]:
+    """The bind parameters of ``DUPLICATES`` for a report of ``category_code`` at (x, y)."""
+    return {
+        "category_code": category_code,
+        "x": x,
+        "y": y,
+        "since": at - dt.timedelta(hours=settings.duplicate_window_hours),
+        "deg": degree_radius(settings.duplicate_distance_m, y),
+        "m": settings.duplicate_distance_m,
+        "open": list(sm.OPEN_STATES),
+    }
+
 
 _INTAKE = text(
     """
@@ -84,18 +118,7 @@ _INTAKE = text(
                CAST(:payload AS jsonb) || jsonb_build_object('case_no', case_no)
           FROM ins
     ), dup AS (
-        -- The degree box lets the GiST index on location work; the exact test is in metres.
-        SELECT id, case_no, state, reported_at,
-               ST_Distance(location::geography,
-                           ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography) AS d
-          FROM incidents
-         WHERE category_code = :category_code
-           AND state = ANY(:open)
-           AND reported_at >= :since
-           AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(:x, :y), 4490), :deg)
-           AND ST_DWithin(location::geography,
-                          ST_SetSRID(ST_MakePoint(:x, :y), 4490)::geography, :m)
-         ORDER BY d LIMIT 5
+        DUPLICATES
     )
     SELECT ins.id, ins.case_no,
            (SELECT json_agg(json_build_object('id', id, 'case_no', case_no, 'state', state,
@@ -103,7 +126,7 @@ _INTAKE = text(
                             ORDER BY d)
               FROM dup) AS duplicates
       FROM ins
-    """
+    """.replace("DUPLICATES", DUPLICATES.strip())
 )
 
 
@@ -220,6 +243,11 @@ def intake(
         found = _replay(session, idempotency_scope, idempotency_key, data)
         if found is not None:
             return IntakeResult(found, False, [], _category(session, found.category_code))
+    if data.same_as is not None:
+        return _same_case(
+            session, data=data, principal=principal, photos=photos or [],
+            key=idempotency_key, scope=idempotency_scope,
+        )  # fmt: skip
     on_spot = sm.TRANSITIONS["resolve_on_spot"]
     if data.resolved_on_spot and principal.role not in on_spot.roles:
         raise Forbidden(
@@ -308,6 +336,67 @@ def intake(
     return IntakeResult(incident, True, duplicates, cat)
 
 
+SAME_REPORT = "same_report"
+
+
+def _same_case(
+    session: Session,
+    *,
+    data: IncidentCreate,
+    principal: Principal,
+    photos: list[dict[str, Any]],
+    key: str | None,
+    scope: str | None,
+) -> IntakeResult:
+    """A report the reporter linked to the open case ``data.same_as`` (同一事件): an event on that
+    case records who reported it again, with the note and photos; no case is made. The caller must
+    be able to read the case (staff of its area: the suggestion came from their own list). With an
+    Idempotency-Key, a replay answers the case again (created=False) and links nothing twice."""
+    if key is not None and scope is not None:
+        linked = session.scalar(
+            select(IncidentEvent.incident_id).where(
+                IncidentEvent.action == SAME_REPORT,
+                IncidentEvent.data["idempotency_scope"].astext == scope,
+                IncidentEvent.data["idempotency_key"].astext == key,
+            )
+        )
+        if linked is not None:
+            found = session.get(Incident, linked)
+            assert found is not None
+            return IntakeResult(found, False, [], _category(session, found.category_code))
+    missing = f"same_as: 找不到案件 {data.same_as}，请作为新事件上报"
+    target = session.get(Incident, data.same_as, with_for_update=True)
+    if target is None or not scope_of(principal).covers(target.grid_code):
+        raise InvalidInput(missing, field="same_as")
+    if target.state not in sm.IN_PROGRESS_STATES:
+        raise Conflict(
+            f"案件 {target.case_no} 已{sm.STATE_LABELS[target.state]}，不能再作为同一事件；请作为新事件上报",
+            field="same_as",
+            current_state=target.state,
+        )
+    if target.category_code != data.category_code:
+        raise InvalidInput(
+            f"same_as: 案件 {target.case_no} 的类别（{target.category_code}）与本次上报"
+            f"（{data.category_code}）不同，不是同一事件",
+            field="same_as",
+        )
+    if photos:
+        by = None if principal.is_anonymous else principal.username
+        target.photos = [*target.photos, *({**p, "stage": SAME_REPORT, "by": by} for p in photos)]
+    event: dict[str, Any] = {"reporter": None if principal.is_anonymous else principal.username}
+    if data.lng is not None:
+        event.update(lng=data.lng, lat=data.lat, crs=data.crs)
+    if key is not None and scope is not None:
+        event.update(idempotency_scope=scope, idempotency_key=key)
+    if photos:
+        event["photos"] = len(photos)
+    note = "；".join(p for p in (data.description, data.note) if p)
+    record(session, target, action=SAME_REPORT, from_state=target.state, actor=principal,
+           note=note, data=event)  # fmt: skip
+    session.flush()
+    return IntakeResult(target, True, [], _category(session, target.category_code))
+
+
 def _params(
     values: dict[str, Any],
     cat: CategoryRule,
@@ -350,10 +439,7 @@ def _params(
             },
             ensure_ascii=False,
         ),
-        "since": at - dt.timedelta(hours=settings.duplicate_window_hours),
-        "deg": degree_radius(settings.duplicate_distance_m, y),
-        "m": settings.duplicate_distance_m,
-        "open": list(sm.OPEN_STATES),
+        **duplicate_params(settings, category_code=cat.code, x=x, y=y, at=at),
     }
 
 
