@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
 from app.errors import Conflict, Forbidden, InvalidInput
+from app.incidents import deadlines
 from app.incidents import statemachine as sm
-from app.incidents.calendar import TZ
+from app.incidents.calendar import TZ, default_calendar
 from app.incidents.config import IncidentSettings
 from app.incidents.models import Incident, IncidentCategory, IncidentEvent, IncidentRating
 from app.incidents.service import now, record
@@ -189,6 +190,10 @@ def _reopen(
     move = sm.TRANSITIONS[REOPEN]
     before = incident.state
     incident.state = move.target_from(before)
+    # The handling clock starts again from the reopening (docs/domain.md#deadlines-and-the-calendar).
+    deadlines.after_move(
+        incident, REOPEN, before, stamp, default_calendar(), deadlines.default_policy()
+    )
     incident.handled_at = None
     incident.closed_at = None
     incident.reopen_count += 1
