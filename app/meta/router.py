@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from app.auth.deps import SessionDep
 from app.auth.policy import ROLE_LABELS
 from app.incidents import statemachine as sm
-from app.incidents.deadlines import LIGHT_LABELS
+from app.incidents.calendar import UNIT_LABELS
+from app.incidents.deadlines import LIGHT_LABELS, STAGE_LABELS
 from app.incidents.rating import RATING_LABELS
 from app.incidents.service import URGENCY_LIGHTS, category_names
 
@@ -33,6 +34,10 @@ class Meta(BaseModel):
     roles: dict[str, str] = Field(description="role → label")
     urgency: dict[str, str] = Field(description="urgency class of the cases layer → label")
     lights: dict[str, str] = Field(description="deadline light (a case's deadline.light) → label")
+    stages: dict[str, str] = Field(description="deadline stage (a case's deadline.stage) → label")
+    time_units: dict[str, str] = Field(
+        description="unit of a time limit (a category's, a case's deadline.basis) → label"
+    )
     satisfaction: dict[str, str] = Field(description="a rating or 回访 result → label")
 
 
@@ -49,5 +54,7 @@ def meta(session: SessionDep, response: Response) -> Meta:
         roles={str(role): label for role, label in ROLE_LABELS.items()},
         urgency={u: LIGHT_LABELS[light] for u, light in URGENCY_LIGHTS.items()},
         lights=dict(LIGHT_LABELS),
+        stages=dict(STAGE_LABELS),
+        time_units=dict(UNIT_LABELS),
         satisfaction=dict(RATING_LABELS),
     )

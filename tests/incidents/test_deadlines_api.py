@@ -280,3 +280,16 @@ def test_suspension_refused(api, people, in_handling, clock):
     case = ok(api, d, case, "refuse_suspension", note="属于日常维护，应按期完成")
     assert case["deadline"]["light"] != "paused" and case["deadline"]["pending_request"] is None
     assert "resume" not in actions(api, d, case)
+
+
+def test_meta_labels_the_stages_and_time_units(api):
+    meta = api.get("/api/v1/meta").json()
+    assert meta["stages"] == {
+        "register": "受理立案",
+        "dispatch": "派遣",
+        "handling": "处置",
+        "verification": "核查",
+    }
+    assert meta["time_units"]["calendar_hours"] == "小时（自然时间）"
+    assert meta["time_units"]["working_days"] == "工作日"
+    assert meta["transitions"]["request_suspension"] == "申请挂账"
