@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
 from app.auth import service as auth_service
 from app.auth.deps import CurrentPrincipal, SessionDep
@@ -32,6 +32,7 @@ from app.web.deps import (
     render,
     require_page,
 )
+from app.web.templating import WEB_DIR
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 
@@ -224,3 +225,14 @@ def dashboard(
 @router.get("/m/")
 def worker(request: Request, session: SessionDep, principal: PagePrincipal) -> Response:
     return _map_page(request, session, principal, None, "/m/", "worker.html")
+
+
+@router.get("/m/sw.js", include_in_schema=False)
+def worker_service_worker() -> Response:
+    """The phone page's service worker (web/static/sw.js), served under /m/ so that its scope is
+    the page; no data of anyone, and never cached by HTTP so an update reaches phones at once."""
+    return FileResponse(
+        WEB_DIR / "static" / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )

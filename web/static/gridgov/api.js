@@ -2,7 +2,7 @@
    failure, the CSRF header on writes, and the labels of GET /api/v1/meta. */
 
 export class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, body) { super(message); this.status = status; this.body = body; }
 }
 
 // The page session is a cookie, so every write echoes the CSRF cookie in a header (double submit):
@@ -11,6 +11,12 @@ export function csrfToken() {
   const m = document.cookie.match(/(?:^|;\s*)gridgov_csrf=([^;]*)/);
   return m ? decodeURIComponent(m[1]) : "";
 }
+
+/** What a person is told when the network gave no answer at all (status 0 on ApiError). */
+export const NETWORK_DOWN = "网络连接失败，请检查网络后重试";
+
+/** Whether ``err`` means "no answer from the server" (offline, connection cut), not a refusal. */
+export const isNetworkDown = (err) => err instanceof ApiError && err.status === 0;
 
 /** fetch ``url``; ``opts.json`` is sent as a JSON body. Every failing call throws an ApiError whose
     message is the API's "detail" (Chinese); a 401 sends the browser to the login page. */
@@ -22,14 +28,20 @@ export async function api(url, opts) {
     delete opts.json;
   }
   if (!/^(GET|HEAD|OPTIONS)$/i.test(opts.method || "GET")) opts.headers["X-CSRF-Token"] = csrfToken();
-  const res = await fetch(url, opts);
+  let res;
+  try {
+    res = await fetch(url, opts);
+  } catch (e) {
+    // fetch rejects (with the browser's English "Failed to fetch") only when no answer came back.
+    throw new ApiError(0, NETWORK_DOWN);
+  }
   const type = res.headers.get("content-type") || "";
   const body = type.includes("json") ? await res.json() : await res.text();
   if (!res.ok) {
     let msg = (body && body.detail) || ("请求失败（" + res.status + "）");
     if (typeof msg !== "string") msg = JSON.stringify(msg);
     if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
-    throw new ApiError(res.status, msg);
+    throw new ApiError(res.status, msg, body);
   }
   return body;
 }

@@ -7,6 +7,9 @@ const GREEN = "#12b76a", AMBER = "#f79009", RED = "#d92d20", GREY = "#98a2b3";
 /** Case deadline (urgency from the cases layer): the red light. */
 export const URGENCY = { on_time: GREEN, due_soon: AMBER, overdue: RED };
 
+/** A case's deadline light (the case output's deadline.light): 红黄绿灯, and 挂账 grey. */
+export const LIGHT = { green: GREEN, amber: AMBER, red: RED, paused: GREY };
+
 /** The ring of a case marker: its lifecycle state. */
 export const STATE_RING = { reported: "#7a5af8", accepted: "#2e90fa", registered: "#0b63b0", dispatched: "#06aed4", handling: "#344054", handled: "#667085", verified: GREY };
 export const STATE_RING_OTHER = "#344054";
