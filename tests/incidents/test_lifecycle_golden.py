@@ -28,7 +28,9 @@ from tests.units.world import CG, ZJ, add_units, staff_id
 MOVES = (
     "accept", "register", "reject", "void", "dispatch", "start", "extend", "return", "reassign",
     "handle", "verify", "rework", "request_check", "check_pass", "check_fail", "close",
-    "evaluate", "reopen", "resolve_on_spot", "escalate",
+    "evaluate", "reopen", "resolve_on_spot", "escalate", "request_extension",
+    "approve_extension", "refuse_extension", "request_suspension", "approve_suspension",
+    "refuse_suspension", "resume",
 )  # fmt: skip
 STATES = (
     "reported", "accepted", "registered", "rejected", "voided", "dispatched", "returned",
@@ -53,14 +55,26 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
     "registered": {"D": {"dispatch": "dispatched", "escalate": "registered"}},
     "rejected": {},
     "voided": {},
+    # 延期 and 挂账 with no request pending and the clock running: the unit may ask, the
+    # dispatcher may extend on their own authority (deciding needs a pending request).
     "dispatched": {
-        "D": {"reassign": "dispatched", "escalate": "dispatched"},
-        "U": {"start": "handling", "return": "returned"},
+        "D": {"reassign": "dispatched", "escalate": "dispatched", "extend": "dispatched"},
+        "U": {
+            "start": "handling",
+            "return": "returned",
+            "request_extension": "dispatched",
+            "request_suspension": "dispatched",
+        },
     },
     "returned": {"D": {"reassign": "dispatched", "escalate": "returned"}},
     "handling": {
         "D": {"extend": "handling", "reassign": "dispatched", "escalate": "handling"},
-        "U": {"return": "returned", "handle": "handled"},
+        "U": {
+            "return": "returned",
+            "handle": "handled",
+            "request_extension": "handling",
+            "request_suspension": "handling",
+        },
     },
     "handled": {
         "D": {"verify": "verified", "rework": "handling", "request_check": "checking"},
@@ -76,7 +90,9 @@ WITH_UNIT = ("dispatched", "handling", "handled", "checking", "verified", "close
 BODY = {
     "dispatch": {"unit": ZJ},
     "reassign": {"unit": ZJ},
-    "extend": {"extension_hours": 4},
+    "extend": {"extension_hours": 4, "note": "需协调施工队"},
+    "request_extension": {"extension_hours": 8, "note": "需协调施工队"},
+    "request_suspension": {"note": "需纳入明年改造计划"},
     "evaluate": {"satisfaction": "satisfied"},
     "return": {"note": "不属于本单位职责"},
     "reject": {"note": "不属于受理范围"},
@@ -126,7 +142,7 @@ def case_in(db, report):  # type: ignore[no-untyped-def]
     """A case reported in G11 and put in ``state`` (with 城管执法局 once dispatched)."""
 
     def make(state: str) -> dict:
-        case = report()
+        case = report("0103")  # 物业纠纷: community tier, handled without a photo
         assert case["grid_code"] == G11
         db.execute(
             text("UPDATE incidents SET state = :s, unit_code = :u WHERE id = :i"),
