@@ -309,7 +309,9 @@ def to_public(
     actions = actions_for(
         principal, incident, standing or sm.Standing(grids=principal.served_grids)
     )
-    overdue = (incident.handled_at or moment) > incident.deadline and incident.state not in (
+    # Judged when handled, or when the clock stopped (挂账), or now.
+    until = incident.handled_at or incident.paused_since or moment
+    overdue = until > incident.deadline and incident.state not in (
         "rejected",
         "voided",
     )

@@ -17,6 +17,7 @@ from app.incidents import deadlines, intake, service
 from app.incidents.calendar import TZ
 from app.incidents.models import Incident
 from tests.factories import TOWNSHIP
+from tests.incidents.conftest import IN_G11
 from tests.units.world import CG, add_units
 
 
@@ -293,3 +294,35 @@ def test_meta_labels_the_stages_and_time_units(api):
     assert meta["time_units"]["calendar_hours"] == "小时（自然时间）"
     assert meta["time_units"]["working_days"] == "工作日"
     assert meta["transitions"]["request_suspension"] == "申请挂账"
+
+
+def test_a_deadline_beyond_the_calendar_is_refused_and_nothing_is_written(
+    api, db, people, report, clock
+):
+    clock(t(2027, 12, 31, 16, 0))
+    before = db.execute(text("SELECT count(*) FROM incidents")).scalar_one()
+    # 垃圾堆积 runs on working time: its first stage (one working hour) ends in 2028.
+    r = api.post(
+        "/api/v1/incidents",
+        json={"category_code": "0401", "description": "垃圾堆积", **IN_G11},
+        headers=people["D"],
+    )
+    assert r.status_code == 503, r.text
+    assert "2025-01-01 至 2027-12-31" in r.json()["detail"]
+    assert "calendar_2028.json" in r.json()["detail"]
+    assert db.execute(text("SELECT count(*) FROM incidents")).scalar_one() == before
+    # A fire runs on the clock and needs no calendar.
+    fire = report("0701")
+    assert when(fire["due_at"]) == t(2027, 12, 31, 18, 0)
+
+
+def test_a_suspended_case_is_not_overdue_while_its_clock_is_stopped(
+    api, people, in_handling, clock
+):
+    d, u = people["D"], people["U"]
+    case = ok(api, u, in_handling, "request_suspension", note="需纳入年度计划")
+    clock(t(2026, 3, 10, 16, 30))
+    case = ok(api, d, case, "approve_suspension")
+    clock(t(2026, 4, 1, 9, 0))  # long after the handling deadline of 11 March
+    again = api.get(f"/api/v1/incidents/{case['id']}", headers=d).json()
+    assert again["overdue"] is False and again["deadline"]["light"] == "paused"
