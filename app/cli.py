@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from app.cli_support import database
 from app.commands import DOMAIN_COMMANDS, AddCommands
 from app.settings import Settings, get_settings
+from gis.crs import DEFAULT_CRS
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -301,7 +302,7 @@ def _add_locate(sub: Subparsers) -> None:
     loc = sub.add_parser("locate", help="which grid is this point in, and who answers for it")
     loc.add_argument("lng", type=float)
     loc.add_argument("lat", type=float)
-    loc.add_argument("--crs", default="wgs84")
+    loc.add_argument("--crs", default=DEFAULT_CRS)
     loc.set_defaults(func=cmd_locate)
 
 

@@ -10,9 +10,10 @@ HTTPExceptions or error bodies. Whatever goes wrong in a request ends here (``pr
 - a request that fails validation is a 422, or a 404 when it is the path that names nothing;
 - anything else is a bug: a 500 logged with its trace, whose body says only a reference number.
 
-Each is rendered in the shape its client speaks, chosen by the path (``flavour``): the ``Error``
-schema for the JSON API, the OGC API exception for /ogc, the Open311 error list for /open311 (XML for
-``.xml``), the HTML error page for pages. ``document_errors`` declares the same in the OpenAPI.
+Each is rendered in the shape its client speaks, chosen by the path (``flavour``) and the format
+the request negotiated (``app/formats.py``): the ``Error`` schema for the JSON API, the OGC API
+exception for /ogc, the Open311 error list for /open311 (XML for ``.xml``), the HTML error page for
+pages and for a resource asked for as ``html``. ``document_errors`` declares the same in the OpenAPI.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ class GridgovError(Exception):
         super().__init__(message)
         self.message = message
         self.detail = detail
+
+
+class BadRequest(GridgovError):
+    """A request the route cannot serve as asked (e.g. a format it does not offer: app/formats.py)."""
+
+    status_code = 400
 
 
 class NotFound(GridgovError):
@@ -324,8 +331,20 @@ def flavour(path: str, accept: str = "") -> str:
     return "json"
 
 
-def render(request: Request, problem: Problem) -> Response:
+def _kind(request: Request) -> str:
+    """The client's shape: by the path (``flavour``), and for the JSON API by the format the request
+    negotiated (app/formats.py): a resource asked for as ``html`` gets the HTML error page."""
     kind = flavour(request.url.path, request.headers.get("accept", ""))
+    if kind != "json":
+        return kind
+    negotiated = getattr(request.state, "format", None)
+    if negotiated is None:  # refused before its format was chosen: as the query asked
+        negotiated = request.query_params.get("f")
+    return "html" if negotiated == "html" else "json"
+
+
+def render(request: Request, problem: Problem) -> Response:
+    kind = _kind(request)
     status, headers = problem.status, problem.headers
     if kind == "ogc":
         body: Any = {"code": problem.code, "description": problem.message}
@@ -457,6 +476,10 @@ def error_statuses(method: str, operation: dict[str, Any]) -> set[int]:
         statuses |= {404, 422}
     if operation.get("security") or method in _WRITES:
         statuses |= {401, 403}
+    if any(
+        p.get("name") == "f" and p.get("in") == "query" for p in operation.get("parameters", [])
+    ):
+        statuses.add(400)  # a format the route does not serve (app/formats.py)
     if method in _WRITES:
         statuses |= {400, 409, 413, 415, 422}
     return statuses

@@ -37,6 +37,7 @@ import numpy.typing as npt
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 
 __all__ = [
+    "DEFAULT_CRS",
     "CoordSystem",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
@@ -57,6 +58,13 @@ class CoordSystem(StrEnum):
     CGCS2000 = "cgcs2000"
     GCJ02 = "gcj02"
     BD09 = "bd09"
+
+
+DEFAULT_CRS: str = CoordSystem.WGS84.value
+"""The system of a point whose caller names none, where docs/domain.md#coordinates allows a default
+(a lookup, the command line, a report's location): WGS84, what GPS receivers, a browser's
+geolocation and international tools give. A GPS fix a record keeps as evidence (a visit's check-in)
+must name its system and is refused without one."""
 
 
 _ALIASES: dict[str, CoordSystem] = {

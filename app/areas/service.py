@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.areas.models import Area
 from app.auth.scope import AreaScope
+from app.grids.service import holds_point_sql
 
 
 def current_area(session: Session, code: str) -> dict[str, Any] | None:
@@ -34,7 +35,7 @@ _CHILDREN_SQL = """
     SELECT a.code, a.name, a.level, ST_AsGeoJSON(a.geom, 6) AS geojson,
            (SELECT count(*) FROM grids g
              WHERE g.status = 'active' AND starts_with(g.code, a.code)) AS grids,
-           (SELECT count(*) FROM households h WHERE ST_Intersects(a.geom, h.location)) AS households
+           (SELECT count(*) FROM households h WHERE {holds}) AS households
       FROM areas a
      WHERE a.valid_to IS NULL AND (a.parent_code = :parent OR (:self AND a.code = :parent))
        AND {scope}
@@ -44,8 +45,10 @@ _CHILDREN_SQL = """
 
 def child_areas(session: Session, scope: AreaScope, *, include_self: bool) -> list[dict[str, Any]]:
     """The current areas under ``scope.prefix`` (and that area itself with ``include_self``), each
-    with its outline as GeoJSON text, its active grids and the households the session may read."""
-    sql = text(_CHILDREN_SQL.format(scope=scope.sql("a.code")))
+    with its outline as GeoJSON text, its active grids and the households the session may read
+    (one on a border between two areas counted once, by routing's edge rule: ``holds_point_sql``)."""
+    holds = holds_point_sql("a", "h.location", among="areas")
+    sql = text(_CHILDREN_SQL.format(scope=scope.sql("a.code"), holds=holds))
     params = {"parent": scope.prefix, "self": include_self, **scope.params()}
     return [row._asdict() for row in session.execute(sql, params)]
 

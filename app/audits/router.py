@@ -1,10 +1,11 @@
-"""Thin routes: run an audit over an area, read a stored one; JSON, GeoJSON, CSV or HTML."""
+"""Thin routes: run an audit over an area, read a stored one; JSON, GeoJSON, CSV or HTML, chosen
+by ``f=`` or the ``Accept`` header (app/formats.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.audits import export
@@ -13,6 +14,7 @@ from app.audits.service import get_audit, report_base, run_audit
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole
+from app.formats import Format, formats, responses
 from app.params import Id
 from gis.coverage import CoverageTolerances
 
@@ -21,10 +23,11 @@ router = APIRouter(prefix="/api/v1/audits", tags=["audits 覆盖审计"])
 # Running an audit stores it (CREATE); reading a stored run is READ (app/auth/policy.py).
 Runner = Annotated[AreaScope, Depends(access(Resource.AUDIT, Action.CREATE))]
 Reader = Annotated[AreaScope, Depends(access_whole(Resource.AUDIT))]
-Format = Annotated[Literal["json", "geojson", "csv", "html"], Query(alias="f")]
+SERVED = (Format.JSON, Format.GEOJSON, Format.CSV, Format.HTML)
+AuditFormat = Annotated[Format, Depends(formats(*SERVED))]
 
 
-def _respond(audit: AuditPublic, f: str, session: SessionDep, scope: AreaScope) -> Response:
+def _respond(audit: AuditPublic, f: Format, session: SessionDep, scope: AreaScope) -> Response:
     if f == "geojson":
         return JSONResponse(export.to_geojson(audit), media_type="application/geo+json")
     if f == "csv":
@@ -45,12 +48,12 @@ def _respond(audit: AuditPublic, f: str, session: SessionDep, scope: AreaScope) 
     return JSONResponse(audit.model_dump(mode="json"))
 
 
-@router.get("", response_model=AuditPublic)
+@router.get("", response_model=AuditPublic, responses=responses(*SERVED))
 def audit_area(
+    f: AuditFormat,
     request: Request,
     session: SessionDep,
     scope: Runner,
-    f: Format = "json",
 ) -> Response:
     """Run (and store) an audit of ``area`` (county, township, community or grid code; default:
     the caller's jurisdiction); the answer compares it with the previous run."""
@@ -64,6 +67,6 @@ def audit_area(
     return _respond(audit, f, session, scope)
 
 
-@router.get("/{run_id}", response_model=AuditPublic)
-def read_audit(run_id: Id, session: SessionDep, scope: Reader, f: Format = "json") -> Response:
+@router.get("/{run_id}", response_model=AuditPublic, responses=responses(*SERVED))
+def read_audit(f: AuditFormat, run_id: Id, session: SessionDep, scope: Reader) -> Response:
     return _respond(get_audit(session, run_id=run_id, scope=scope), f, session, scope)

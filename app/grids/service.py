@@ -40,6 +40,37 @@ def grid_names(session: Session, scope: AreaScope) -> dict[str, str]:
     return names
 
 
+# Routing's edge rule (gis.pointindex.first_per_point: of the grids a point lies in or on, the one
+# with the smallest code) said in SQL, for the queries that pick a grid's households in PostgreSQL
+# rather than in memory. The same rule, applied to the areas of one level, puts a household on a
+# community border in the community whose grid routing sends it to (a grid's code starts with its
+# community's, and grids lie inside their community).
+_CANDIDATES = {
+    "grids": "grids o WHERE o.status = 'active'",
+    "areas": "areas o WHERE o.valid_to IS NULL AND o.level = {owner}.level",
+}
+
+
+def grid_of_point_sql(point: str) -> str:
+    """Text SQL: the code of the active grid routing sends ``point`` (a column expression) to, or
+    NULL outside every grid."""
+    return (
+        "(SELECT gp.code FROM grids gp WHERE gp.status = 'active' "
+        f"AND ST_Intersects(gp.geom, {point}) ORDER BY gp.code LIMIT 1)"
+    )
+
+
+def holds_point_sql(owner: str, point: str, *, among: str = "grids") -> str:
+    """Text SQL: the row ``owner`` (an alias of ``grids`` or ``areas``) holds ``point`` under the
+    edge rule: the point lies in or on it, and in or on no other candidate (active grids; current
+    areas of the owner's level) with a smaller code. Every point is held by one row at most."""
+    candidates = _CANDIDATES[among].format(owner=owner)
+    return (
+        f"ST_Intersects({owner}.geom, {point}) AND NOT EXISTS (SELECT 1 FROM {candidates} "
+        f"AND o.code < {owner}.code AND ST_Intersects(o.geom, {point}))"
+    )
+
+
 _GRIDS_SQL = """
     SELECT g.code, g.name, g.type, g.community_code, c.name AS community_name,
            ST_AsGeoJSON(g.geom, 6) AS geojson,

@@ -13,6 +13,7 @@ from app.audittrail import record_event
 from app.auth.policy import Field, Principal, mask_name, mask_phone
 from app.auth.scope import AreaScope
 from app.errors import NotFound
+from app.grids.service import grid_of_point_sql, holds_point_sql
 from app.households.schemas import (
     AccessLogEntry,
     AccessLogPublic,
@@ -20,15 +21,12 @@ from app.households.schemas import (
     HouseholdsPublic,
 )
 
-_SELECT = """
+# A household's grid is the one routing sends its point to (app.grids.service: the edge rule).
+_SELECT = f"""
     SELECT h.id, b.code AS building_code, b.address, h.unit, h.room, h.size, h.head_name, h.phone,
-           h.special_groups, g.code AS grid_code
+           h.special_groups, {grid_of_point_sql("h.location")} AS grid_code
       FROM households h
       JOIN buildings b ON b.id = h.building_id
-      LEFT JOIN LATERAL (
-            SELECT code FROM grids
-             WHERE status = 'active' AND ST_Intersects(geom, h.location)
-             ORDER BY code LIMIT 1) g ON true
 """
 
 MISSING = "住户不存在"
@@ -101,7 +99,8 @@ def list_households(
     purpose: str,
     address: str | None = None,
 ) -> HouseholdsPublic:
-    """Households of a grid the caller named (403 if outside their area: they named it)."""
+    """Households of a grid the caller named (403 if outside their area: they named it): those
+    routing sends there, so a household on a shared edge is listed in one grid only."""
     scope = scope.narrow(grid_code)
     principal = scope.principal
     rows = session.execute(
@@ -110,12 +109,12 @@ def list_households(
             SELECT h.id, b.code AS building_code, b.address, h.unit, h.room, h.size, h.head_name,
                    h.phone, h.special_groups, g.code AS grid_code
               FROM grids g
-              JOIN households h ON ST_Intersects(g.geom, h.location)
+              JOIN households h ON {holds}
               JOIN buildings b ON b.id = h.building_id
              WHERE g.status = 'active' AND g.code = :grid
                AND (NOT :special OR cardinality(h.special_groups) > 0)
              ORDER BY b.code, h.unit, h.room
-            """
+            """.format(holds=holds_point_sql("g", "h.location"))
         ),
         {"grid": grid_code, "special": special_only},
     ).all()

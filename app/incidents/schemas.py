@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 from app.incidents.calendar import UNITS
 from app.incidents.categories import close_photo_required
 from app.incidents.statemachine import ACTIONS
+from gis.crs import DEFAULT_CRS
 
 # A time limit's unit: calendar hours/days (on the clock) or working hours/days (calendar.py).
 LimitUnit = Literal[UNITS]  # type: ignore[valid-type]
@@ -53,7 +54,7 @@ class IncidentCreate(BaseModel):
     description: str = Field(min_length=1, max_length=4000)
     lng: float | None = Field(default=None, allow_inf_nan=False)
     lat: float | None = Field(default=None, allow_inf_nan=False)
-    crs: str = "wgs84"
+    crs: str = DEFAULT_CRS  # docs/domain.md#coordinates
     address: str | None = Field(default=None, max_length=300)
     reporter_name: str | None = Field(default=None, max_length=50)
     reporter_phone: str | None = Field(default=None, max_length=32)

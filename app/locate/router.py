@@ -18,6 +18,7 @@ from app.locate import service
 from app.locate.batch import CHUNK_POINTS, BatchRunner, located_chunks, located_text
 from app.locate.registry import RegistrySnapshot
 from app.locate.schemas import LocatePublic
+from gis.crs import DEFAULT_CRS
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
@@ -41,7 +42,7 @@ async def locate(
     principal: CurrentPrincipal,
     lng: Annotated[float, Query(allow_inf_nan=False, ge=-180, le=180, description="longitude")],
     lat: Annotated[float, Query(allow_inf_nan=False, ge=-90, le=90, description="latitude")],
-    crs: CrsQuery = "wgs84",
+    crs: CrsQuery = DEFAULT_CRS,
 ) -> Response:
     """The grid containing a point, its leader and workers, community, township and county.
 
@@ -171,7 +172,7 @@ async def locate_batch(
     async with runner:
         frame, crs_in_body = await runner.run(_parse_points, content_type, raw, crs_in_form, limit)
         del raw
-        system = service.coord_system(crs or crs_in_body or "wgs84")
+        system = service.coord_system(crs or crs_in_body or DEFAULT_CRS)
         accept = request.headers.get("accept", "")
         wanted = f or (
             "csv" if "text/csv" in accept else "ndjson" if "ndjson" in accept else "json"

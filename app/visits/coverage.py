@@ -60,8 +60,9 @@ def grid_coverage(
 ) -> list[CoverageRow]:
     """One row per active grid in ``scope`` with households and visits in [start, end).
 
-    A household counts in every grid it intersects (as PostGIS ``ST_Intersects``); see
-    app.visits.rollup for why the work is split between the database and numpy.
+    A household counts once, in the grid routing sends it to (gis.pointindex: on a shared edge,
+    the smallest code); see app.visits.rollup for why the work is split between the database and
+    numpy.
     """
     codes, hh = rollup.grid_households(session, scope=scope, rules=rules)
     period = {"start": _beijing(start), "end": _beijing(end)}

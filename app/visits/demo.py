@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import system_principal
 from app.auth.scope import scope_of
+from app.grids.service import holds_point_sql
 
 COUNTY = "419901"
 # The demo county, as the demo loader (a system job) sees it.
@@ -27,7 +28,7 @@ def _u(expr: str) -> str:
 _VISITS = f"""
 WITH hh AS (
   SELECT h.id, h.special_groups, h.location, g.code AS grid_code
-  FROM grids g JOIN households h ON ST_Intersects(g.geom, h.location)
+  FROM grids g JOIN households h ON {holds_point_sql("g", "h.location")}
   WHERE g.status = 'active' AND {_DEMO.sql("g.code")}),
 w AS (
   SELECT DISTINCT ON (grid_code) grid_code, staff_id FROM staff_assignments

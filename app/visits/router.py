@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole
+from app.formats import Format, csv_response, formats, json_response, responses
 from app.visits import coverage as cov
 from app.visits import service
-from app.visits.schemas import CoveragePublic, DueList, VisitCreate, VisitPublic
+from app.visits.schemas import CoveragePublic, CoverageRow, DueList, VisitCreate, VisitPublic
 
 router = APIRouter(prefix="/api/v1/visits", tags=["visits 走访"])
 
@@ -45,13 +46,22 @@ def due(
     return service.due_list(session, grid_code=grid, scope=scope)
 
 
-@router.get("/coverage", response_model=CoveragePublic)
+@router.get(
+    "/coverage", response_model=CoveragePublic, responses=responses(Format.JSON, Format.CSV)
+)
 def coverage(
+    fmt: Annotated[Format, Depends(formats(Format.JSON, Format.CSV))],
     session: SessionDep,
     scope: Coverage,
     start: dt.date,
     end: dt.date,
     by: Literal["grid", "community", "township", "county"] = "grid",
-) -> CoveragePublic:
-    """Coverage of ``area`` (default: the caller's jurisdiction) over [start, end)."""
-    return cov.coverage(session, scope=scope, start=start, end=end, by=by)
+) -> Response:
+    """Coverage of ``area`` (default: the caller's jurisdiction) over [start, end), as JSON or as
+    CSV (``f=csv``: one line per row of ``by``)."""
+    found = cov.coverage(session, scope=scope, start=start, end=end, by=by)
+    if fmt == Format.CSV:
+        rows = (row.model_dump() for row in found.rows)
+        name = f"coverage_{found.area}_{by}_{start}_{end}"
+        return csv_response(rows, filename=name, columns=list(CoverageRow.model_fields))
+    return json_response(found.model_dump(mode="json"))

@@ -17,6 +17,7 @@ from app.auth.policy import Field, Principal, Role
 from app.auth.scope import AreaScope
 from app.buildings.queries import community_filter
 from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from app.grids.service import grid_of_point_sql, holds_point_sql
 from app.locate.service import check_coordinates, coord_system, to_storage
 from app.staff.models import Staff
 from app.staff.service import worker_grids
@@ -51,8 +52,7 @@ def household_grid(
     row = session.execute(
         text(
             "SELECT h.id, h.special_groups, ST_X(h.location) AS x, ST_Y(h.location) AS y, "
-            "(SELECT g.code FROM grids g WHERE g.status = 'active' "
-            " AND ST_Intersects(g.geom, h.location) ORDER BY g.code LIMIT 1) AS grid_code "
+            f"{grid_of_point_sql('h.location')} AS grid_code "
             "FROM households h WHERE h.id = :id"
         ),
         {"id": household_id},
@@ -242,7 +242,7 @@ def due_list(
         text(
             "WITH hh AS (SELECT h.id, h.unit, h.room, h.special_groups, b.name AS building, "
             f"  b.compound, {case} AS interval_days "
-            "  FROM grids g JOIN households h ON ST_Intersects(g.geom, h.location) "
+            f"  FROM grids g JOIN households h ON {holds_point_sql('g', 'h.location')} "
             "  JOIN buildings b ON b.id = h.building_id "
             "  WHERE g.code = :grid AND g.status = 'active') "
             "SELECT hh.*, (SELECT max(v.visited_at) FROM visits v WHERE v.household_id = hh.id) "
@@ -375,9 +375,7 @@ def visit_points(
 _HOUSEHOLD_POINTS_SQL = """
     SELECT h.id, cardinality(h.special_groups) > 0 AS special,
            CASE WHEN cardinality(h.special_groups) > 0 THEN coalesce(
-                (SELECT g.code FROM grids g WHERE g.status = 'active'
-                    AND ST_Intersects(g.geom, h.location) ORDER BY g.code LIMIT 1),
-                b.community_code) END AS special_in,
+                {grid_of}, b.community_code) END AS special_in,
            ST_X(h.location) AS lng, ST_Y(h.location) AS lat,
            EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
                     AND v.visited_at >= :start AND v.visited_at < :end) AS visited
@@ -394,7 +392,7 @@ def household_points(
     whether it was visited on the days ``start`` to ``end``."""
     t0, t1 = map_period(start, end)
     where = community_filter(scope, "b.community_code", "h.location")
-    sql = text(_HOUSEHOLD_POINTS_SQL.format(scope=where))
+    sql = text(_HOUSEHOLD_POINTS_SQL.format(scope=where, grid_of=grid_of_point_sql("h.location")))
     rows = session.execute(sql, {"start": t0, "end": t1, "limit": limit, **scope.params()})
     return [
         HouseholdPoint(

@@ -4,14 +4,19 @@ cases in cases.py, visits and household points in visits_layer.py) and filters t
 ``AreaScope`` (their jurisdiction, narrowed to ``area``); row-level security holds the same line in
 the database for the scoped tables (households, staff assignments).
 
-- ``GET /api/v1/layers/grids?f=geojson&area=CODE``: active grids with households per grid (each
+- ``GET /api/v1/layers/grids?area=CODE``: active grids with households per grid (each
   household once, in the grid routing sends it to), band status and the current leader (phone
   masked unless allowed).
 - ``GET /api/v1/layers/areas?parent=CODE``: the child areas of an area, with grid and household
-  counts, for drill-down county → township → community.
+  counts (each household once, in its grid's community), for drill-down county → township →
+  community.
 - ``GET /api/v1/layers/buildings?area=CODE``: building points with household counts.
 - ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``: grids, areas or buildings as a vector tile (ST_AsMVT,
   ``app.registry_tiles``).
+
+Each layer is one endpoint in several formats (``app.formats``: ``f=`` or ``Accept``): GeoJSON
+(the default), the same body as ``json``, CSV (properties, with ``lng``/``lat`` or ``wkt``), and
+for grids and areas ``html``: the coverage map, which draws them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from app.auth.deps import SessionDep
 from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
 from app.buildings.queries import building_points
+from app.formats import Format, features_response, formats, page_response, responses
 from app.grids.service import active_grids_with_leaders, grid_names
 from app.incidents.service import category_names
 from app.locate.registry import today
@@ -37,6 +43,11 @@ router = APIRouter(tags=["map layers"])
 CodeQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN)]
 RegistryScope = Annotated[AreaScope, Depends(access(Resource.REGISTRY))]
 RegistryWhole = Annotated[AreaScope, Depends(access_whole(Resource.REGISTRY))]
+# The registry layers' formats; grids and areas also as the page that draws them.
+LAYER = (Format.GEOJSON, Format.JSON, Format.CSV)
+MapLayerFormat = Annotated[Format, Depends(formats(*LAYER, Format.HTML))]
+LayerFormat = Annotated[Format, Depends(formats(*LAYER))]
+COVERAGE_PAGE = "/maps/coverage"
 
 
 def _feature_collection(features: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
@@ -85,31 +96,37 @@ def grid_features(
     return features
 
 
-@router.get("/api/v1/layers/grids")
+@router.get("/api/v1/layers/grids", responses=responses(*LAYER, Format.HTML))
 def grids_layer(
+    fmt: MapLayerFormat,
     request: Request,
     session: SessionDep,
     scope: RegistryScope,
-    f: Annotated[str, Query(pattern="^(geojson|json)$")] = "geojson",
-) -> dict[str, Any]:
+) -> Response:
     """Active grids with households per grid (counted over the household rows the caller's
     jurisdiction reaches), band status and the current leader (phone masked unless allowed)."""
+    if fmt == Format.HTML:
+        return page_response(COVERAGE_PAGE, area=request.query_params.get("area"))
     band = request.app.state.settings.household_band
     features = grid_features(session, scope, band)
-    return _feature_collection(
+    collection = _feature_collection(
         features, area=scope.prefix, band=list(band), numberMatched=len(features)
     )
+    return features_response(collection, fmt, filename=f"grids_{scope.prefix or 'all'}")
 
 
-@router.get("/api/v1/layers/areas")
+@router.get("/api/v1/layers/areas", responses=responses(*LAYER, Format.HTML))
 def areas_layer(
+    fmt: MapLayerFormat,
     session: SessionDep,
     whole: RegistryWhole,
     parent: CodeQuery = None,
     include_self: bool = False,
-) -> dict[str, Any]:
+) -> Response:
     """The children of ``parent`` (default: the caller's jurisdiction) for drill-down."""
     scope = whole.narrow(parent)
+    if fmt == Format.HTML:
+        return page_response(COVERAGE_PAGE, area=parent)
     features = [
         {
             "type": "Feature",
@@ -125,7 +142,8 @@ def areas_layer(
         }
         for a in child_areas(session, scope, include_self=include_self)
     ]
-    return _feature_collection(features, parent=scope.prefix)
+    collection = _feature_collection(features, parent=scope.prefix)
+    return features_response(collection, fmt, filename=f"areas_{scope.prefix or 'all'}")
 
 
 @router.get("/api/v1/layers/names")
@@ -146,12 +164,13 @@ def unit_names(
     return {"level": level, "area": scope.prefix, "names": names}
 
 
-@router.get("/api/v1/layers/buildings")
+@router.get("/api/v1/layers/buildings", responses=responses(*LAYER))
 def buildings_layer(
+    fmt: LayerFormat,
     session: SessionDep,
     scope: RegistryScope,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 20_000,
-) -> dict[str, Any]:
+) -> Response:
     features = [
         {
             "type": "Feature",
@@ -167,7 +186,8 @@ def buildings_layer(
         }
         for b in building_points(session, scope, limit)
     ]
-    return _feature_collection(features, area=scope.prefix)
+    collection = _feature_collection(features, area=scope.prefix)
+    return features_response(collection, fmt, filename=f"buildings_{scope.prefix or 'all'}")
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", tags=["map layers"])

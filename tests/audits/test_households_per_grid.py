@@ -20,7 +20,19 @@ from app.locate.registry import load_snapshot
 from app.plans.load import assign_buildings, community_buildings
 from app.plans.models import PlanGrid
 from gis.coverage import CoverageTolerances, audit_coverage
-from tests.factories import C1, COUNTY, TOWNSHIP, add_area, add_building, add_grid
+from tests.factories import (
+    C1,
+    C2,
+    COUNTY,
+    G11,
+    G12,
+    G21,
+    TOWNSHIP,
+    add_area,
+    add_building,
+    add_grid,
+    tiny_county,
+)
 
 BAND_MESSAGE = re.compile(r"网格 (\d{15}) 有 (\d+) 户")
 
@@ -98,11 +110,29 @@ def test_demo_county_every_grid_has_one_household_count(db, client, token_for) -
         if m
     }
 
+    # The visits map's coverage by grid, county-wide.
+    r = client.get(
+        f"/api/v1/visits/coverage?area={COUNTY}&start=2026-01-01&end=2026-02-01&by=grid",
+        headers=token_for("county_admin"),
+    )
+    assert r.status_code == 200, r.text
+    covered = {row["code"]: row["households"] for row in r.json()["rows"]}
+
+    # A grid's household list, as a dispatcher reads it.
+    dispatcher = token_for("dispatcher")
+    listed = {}
+    for code in grids["code"]:
+        r = client.get(f"/api/v1/households?grid={code}", headers=dispatcher)
+        assert r.status_code == 200, r.text
+        listed[code] = r.json()["count"]
+
     for code in grids["code"]:
         expected = routed.get(code, 0)
         assert mapped[code] == expected, code
         assert planned[code] == expected, code
         assert audited.get(code, 0) == expected, code
+        assert covered[code] == expected, code
+        assert listed[code] == expected, code
     assert sum(mapped.values()) == 40466
 
 
@@ -161,6 +191,14 @@ def test_households_on_shared_edges_and_corners_count_once_in_the_smallest_code(
     assert r.status_code == 201, r.text
     assert {g["code"]: g["households"] for g in r.json()["grids"]} == expected
 
+    # A grid's household list and its visits due today (none visited yet: every household).
+    dispatcher = token_for("dispatcher")
+    for code, n in expected.items():
+        r = client.get(f"/api/v1/households?grid={code}", headers=dispatcher)
+        assert r.status_code == 200 and r.json()["count"] == n, (code, r.text)
+        r = client.get(f"/api/v1/visits/due?grid={code}", headers=dispatcher)
+        assert r.status_code == 200 and r.json()["count"] == n, (code, r.text)
+
     # The visits map's coverage by grid.
     r = client.get(
         f"/api/v1/visits/coverage?area={C1}&start=2026-01-01&end=2026-02-01&by=grid",
@@ -176,3 +214,38 @@ def test_households_on_shared_edges_and_corners_count_once_in_the_smallest_code(
     band = [f["message"] for f in r.json()["findings"] if f["kind"] == "household_band"]
     audited = {m.group(1): int(m.group(2)) for m in map(BAND_MESSAGE.match, band) if m}
     assert audited == expected
+
+
+def test_a_household_on_a_community_border_counts_once_on_every_screen(
+    db, client, token_for
+) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(
+        db
+    )  # B1's two households inside G11; G12 (幸福社区) and G21 (和平社区) meet at 113.01
+    add_building(db, "BORDER", C1, 113.01, 34.005, 3)  # on the border: routing sends it to G12
+    admin = token_for("county_admin")
+
+    r = client.get("/api/v1/locate?lng=113.01&lat=34.005&crs=cgcs2000")
+    assert r.json()["grid"]["code"] == G12
+
+    r = client.get(f"/api/v1/layers/areas?parent={TOWNSHIP}", headers=admin)
+    assert r.status_code == 200, r.text
+    assert {f["id"]: f["properties"]["households"] for f in r.json()["features"]} == {
+        C1: 2 + 3,
+        C2: 0,
+    }
+    r = client.get(f"/api/v1/layers/areas?parent={COUNTY}", headers=admin)
+    assert {f["id"]: f["properties"]["households"] for f in r.json()["features"]} == {TOWNSHIP: 5}
+
+    r = client.get("/api/v1/layers/grids", headers=admin)
+    assert {f["id"]: f["properties"]["households"] for f in r.json()["features"]} == {
+        G11: 2,
+        G12: 3,
+        G21: 0,
+    }
+    dispatcher = token_for("dispatcher")
+    for code, n in ((G12, 3), (G21, 0)):
+        r = client.get(f"/api/v1/households?grid={code}", headers=dispatcher)
+        assert r.status_code == 200 and r.json()["count"] == n, (code, r.text)
+        r = client.get(f"/api/v1/visits/due?grid={code}", headers=dispatcher)
+        assert r.status_code == 200 and r.json()["count"] == n, (code, r.text)
