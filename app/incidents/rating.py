@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import Principal
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.incidents import deadlines
 from app.incidents import statemachine as sm
-from app.incidents.calendar import TZ, default_calendar
+from app.incidents.calendar import TZ, WorkingCalendar
 from app.incidents.config import IncidentSettings
 from app.incidents.models import Incident, IncidentCategory, IncidentEvent, IncidentRating
-from app.incidents.service import now, record
+from app.incidents.service import now, record, rule_move
 
 RATING_LABELS = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
 RATE = "rate"  # the history event of a rating (statemachine.EVENT_LABELS)
@@ -141,6 +140,7 @@ def rate(
     comment: str,
     principal: Principal,
     settings: IncidentSettings,
+    calendar: WorkingCalendar,
     incident_id: int | None = None,
 ) -> tuple[Incident, IncidentRating]:
     """Record a resident's rating of a closed case; a 不满意 reopens it while the county's limit
@@ -178,34 +178,28 @@ def rate(
     record(session, incident, action=RATE, from_state=incident.state, actor=principal,
            note=comment, data=data)  # fmt: skip
     if reopen:
-        _reopen(session, incident, principal, comment, stamp)
+        _reopen(session, incident, principal, comment, calendar, settings)
     return incident, row
 
 
 def _reopen(
-    session: Session, incident: Incident, principal: Principal, reason: str, stamp: dt.datetime
+    session: Session,
+    incident: Incident,
+    principal: Principal,
+    reason: str,
+    calendar: WorkingCalendar,
+    settings: IncidentSettings,
 ) -> None:
-    """The lifecycle's ``reopen`` move, made by the resident's 不满意: back to the unit it was with
-    (the case is no longer closed nor handled), counted in ``reopen_count``."""
-    move = sm.TRANSITIONS[REOPEN]
-    before = incident.state
-    incident.state = move.target_from(before)
-    # The handling clock starts again from the reopening (docs/domain.md#deadlines-and-the-calendar).
-    deadlines.after_move(
-        incident, REOPEN, before, stamp, default_calendar(), deadlines.default_policy()
-    )
-    incident.handled_at = None
-    incident.closed_at = None
+    """The lifecycle's ``reopen`` move, made by the resident's 不满意 (service.rule_move: back to the
+    unit that handled it, no longer handled nor closed, its clock started again), counted in
+    ``reopen_count``."""
     incident.reopen_count += 1
-    incident.version += 1
-    incident.updated_at = stamp
-    session.flush()
-    record(
+    rule_move(
         session,
         incident,
-        action=REOPEN,
-        from_state=before,
+        REOPEN,
         actor=principal,
         note=f"居民评价不满意：{reason}",
-        data={"by": "resident_rating", "reopen_count": incident.reopen_count},
+        calendar=calendar,
+        escalation_share=settings.escalation_share,
     )

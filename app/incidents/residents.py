@@ -16,6 +16,7 @@ from app.auth.scope import AreaScope, access_whole
 from app.db import intake_access, request_unit
 from app.incidents import rating as svc
 from app.incidents import statemachine as sm
+from app.incidents.deps import CalendarDep
 from app.incidents.schemas import FollowOut, RatingIn, RatingOut
 from app.params import BigId
 from app.web.templating import templates
@@ -38,7 +39,9 @@ def follow_case(token: str, request: Request, who: Follower) -> FollowOut:
 
 
 @router.post("/api/v1/incidents/{incident_id}/rating", response_model=RatingOut, status_code=201)
-def rate_case(incident_id: BigId, body: RatingIn, request: Request, who: Rater) -> RatingOut:
+def rate_case(
+    incident_id: BigId, body: RatingIn, request: Request, who: Rater, calendar: CalendarDep
+) -> RatingOut:
     """A resident's rating of a closed case (满意 ``satisfied`` / 基本满意 ``basically`` / 不满意
     ``unsatisfied``, with a comment; required for 不满意). ``token`` is the case's follow-up token:
     without it, or with another case's, 403. A 不满意 reopens the case as the county configures."""
@@ -50,6 +53,7 @@ def rate_case(incident_id: BigId, body: RatingIn, request: Request, who: Rater) 
             comment=body.comment,
             principal=who.principal,
             settings=request.app.state.settings.incidents,
+            calendar=calendar,
             incident_id=incident_id,
         )
         return RatingOut(
@@ -83,6 +87,7 @@ def follow_rate(
     token: str,
     request: Request,
     who: Rater,
+    calendar: CalendarDep,
     rating: Annotated[str, Form(max_length=16)] = "",
     comment: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -95,6 +100,7 @@ def follow_rate(
             comment=comment,
             principal=who.principal,
             settings=request.app.state.settings.incidents,
+            calendar=calendar,
         )
         done = "reopened" if row.reopened else "rated"
     return RedirectResponse(f"/follow/{quote(token, safe='')}?done={done}", status_code=303)

@@ -195,6 +195,22 @@ def transition(
     return incident
 
 
+def rule_move(
+    session: Session,
+    incident: Incident,
+    action: str,
+    *,
+    actor: Principal,
+    note: str,
+    calendar: WorkingCalendar,
+    escalation_share: float = 1.0,
+) -> None:
+    """A move a rule makes on the case's behalf rather than a person's choice among their moves (a
+    resident's 不满意 reopens it: app/incidents/rating.py): the table's effects, no caller checks."""
+    t = sm.TRANSITIONS[action]
+    _apply(session, incident, t, actor, note, calendar, None, escalation_share)
+
+
 def _apply(
     session: Session,
     incident: Incident,

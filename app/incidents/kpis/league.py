@@ -9,6 +9,7 @@ from app.incidents.config import KpiSettings
 from app.incidents.kpis.metrics import COUNTS, RATES
 
 LIGHTS = ("green", "amber", "red")
+_LOWER = {r.key: r.lower_is_better for r in RATES}
 
 
 def light(value: float | None, bounds: tuple[float, float] | None, lower: bool) -> str | None:
@@ -24,13 +25,12 @@ def light(value: float | None, bounds: tuple[float, float] | None, lower: bool) 
 def composite(rates: dict[str, float | None], weights: dict[str, float]) -> float | None:
     """100 × Σ wᵢ·vᵢ / Σ wᵢ over the weighted rates that have a value (vᵢ = 1 − rate for a
     lower-is-better rate); None when none has."""
-    lower = {r.key: r.lower_is_better for r in RATES}
     num = den = 0.0
     for key, weight in weights.items():
         value = rates.get(key)
         if value is None or weight == 0:
             continue
-        num += weight * (1 - value if lower[key] else value)
+        num += weight * (1 - value if _LOWER[key] else value)
         den += weight
     return round(100 * num / den, 1) if den else None
 
@@ -38,18 +38,19 @@ def composite(rates: dict[str, float | None], weights: dict[str, float]) -> floa
 def shape(counts: dict[str, Any], kpi: KpiSettings) -> dict[str, Any]:
     """One row: counts, rates, hours to close, the score and the lights of each."""
     row: dict[str, Any] = {name: counts[name] for name in COUNTS}
+    lights: dict[str, str] = {}
+    bounds = kpi.rate_lights
     for rate in RATES:
-        row[rate.key] = rate.of(counts)
+        value = row[rate.key] = rate.of(counts)
+        if value is not None and rate.key in bounds:
+            lights[rate.key] = light(value, bounds[rate.key], _LOWER[rate.key]) or ""
     mean, p90 = counts.get("mean_h"), counts.get("p90_h")
     row["mean_hours_to_close"] = round(float(mean), 2) if mean is not None else None
     row["p90_hours_to_close"] = round(float(p90), 2) if p90 is not None else None
-    rates = {r.key: row[r.key] for r in RATES}
-    row["score"] = composite(rates, kpi.weights)
-    lights = {
-        r.key: light(row[r.key], kpi.rate_lights.get(r.key), r.lower_is_better) for r in RATES
-    }
-    lights["score"] = light(row["score"], kpi.score_lights, False)
-    row["lights"] = {k: v for k, v in lights.items() if v is not None}
+    row["score"] = composite(row, kpi.weights)
+    if row["score"] is not None:
+        lights["score"] = light(row["score"], kpi.score_lights, False) or ""
+    row["lights"] = lights
     return row
 
 
