@@ -62,6 +62,17 @@ CONFORMANCE = [
 ]
 FILTER_LANGS = ("cql2-text",)
 
+
+def _answers(media: str) -> dict[int | str, dict[str, Any]]:
+    """What an /ogc page answers, for the OpenAPI: ``media`` or an HTML page; 400 for a parameter
+    it cannot serve, 404 for what does not exist (both the OGC exception, app/errors.py)."""
+    return {
+        200: {"content": {media: {}, HTML: {}}, "description": "成功（f=html 时为网页）"},
+        400: {"description": "参数有误：未知、重复或无法解析的查询参数"},
+        404: {"description": "集合或要素不存在（或无权查看）"},
+    }
+
+
 # The query parameters each kind of page takes (anything else is a 400 naming it).
 F = Query(None, description="json（默认）或 html")
 _PLAIN = ("f",)
@@ -128,8 +139,8 @@ def _page(request: Request, kind: str, title: str, **context: Any) -> Response:
     )
 
 
-@router.get("")
-@router.get("/")
+@router.get("", responses=_answers(JSON))
+@router.get("/", responses=_answers(JSON))
 def landing(request: Request, f: str | None = F) -> Response:
     fmt = _fmt(request, f, _PLAIN)
     root = str(request.base_url).rstrip("/")
@@ -155,7 +166,7 @@ def landing(request: Request, f: str | None = F) -> Response:
     return JSONResponse(body)
 
 
-@router.get("/conformance")
+@router.get("/conformance", responses=_answers(JSON))
 def conformance(request: Request, f: str | None = F) -> Response:
     fmt = _fmt(request, f, _PLAIN)
     body = {"conformsTo": CONFORMANCE}
@@ -199,7 +210,7 @@ def _describe(request: Request, session: SessionDep, c: cols.Collection) -> dict
     return out
 
 
-@router.get("/collections")
+@router.get("/collections", responses=_answers(JSON))
 def collections(
     request: Request, session: SessionDep, scope: MapScope, f: str | None = F
 ) -> Response:
@@ -221,7 +232,7 @@ def _collection(session: SessionDep, scope: AreaScope, collection_id: str) -> co
     return c
 
 
-@router.get("/collections/{collection_id}")
+@router.get("/collections/{collection_id}", responses=_answers(JSON))
 def collection(
     request: Request, session: SessionDep, scope: MapScope, collection_id: str, f: str | None = F
 ) -> Response:
@@ -232,7 +243,7 @@ def collection(
     return JSONResponse(body)
 
 
-@router.get("/collections/{collection_id}/queryables")
+@router.get("/collections/{collection_id}/queryables", responses=_answers(SCHEMA))
 def queryables(
     request: Request, session: SessionDep, scope: MapScope, collection_id: str, f: str | None = F
 ) -> Response:
@@ -282,7 +293,7 @@ def _filter(c: cols.Collection, text: str | None, lang: str | None, filter_crs: 
         raise BadParameter(str(exc)) from exc
 
 
-@router.get("/collections/{collection_id}/items")
+@router.get("/collections/{collection_id}/items", responses=_answers(GEOJSON))
 def items(
     request: Request,
     session: SessionDep,
@@ -367,7 +378,7 @@ def items(
     return Response(text, media_type=GEOJSON, headers=headers)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}")
+@router.get("/collections/{collection_id}/items/{feature_id}", responses=_answers(GEOJSON))
 def item(
     request: Request,
     session: SessionDep,

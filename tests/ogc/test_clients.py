@@ -222,3 +222,34 @@ def test_qgis_opens_the_layers_as_the_api_serves_them(server: str) -> None:
         for east, north in by_qgis:
             assert 38_400_000 < east < 38_500_000
             assert min(abs(n - north) + abs(e - east) for n, e in served_ne) < 0.01, code
+
+
+# --------------------------------------------------------------------------- a browser
+@pytest.mark.browser
+def test_a_browser_reads_the_html_pages(server: str) -> None:
+    """A person with a browser: the landing page leads to the collections, a collection to its
+    features, drawn on a map, with no script error on the way."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.conftest import CHROMIUM_ARGS
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{server}/ogc")  # a browser's Accept asks for HTML
+        page.click("text=数据集合 >> nth=0")
+        page.click("text=网格（现行")
+        page.click("#ogc-title ~ p >> text=浏览要素")
+        page.wait_for_selector("#ogc-items tbody tr")
+        assert page.inner_text("#ogc-count").startswith("共 3 个要素")
+        rows = page.locator("#ogc-items tbody tr").all_inner_texts()
+        assert sorted(r.split("\t")[1] for r in rows) == [G11, G12, G21]
+        drawn = page.evaluate(
+            "() => { let n = 0; window.GG_MAP.eachLayer(l => { if (l.feature) n++; }); return n; }"
+        )
+        assert drawn == 3
+        browser.close()
+    assert errors == []
