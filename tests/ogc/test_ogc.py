@@ -147,6 +147,12 @@ def test_barriers_for_staff_only(db, client, token_for) -> None:  # type: ignore
     (road,) = page["features"]
     assert road["properties"] == {"name": "人民路", "class": "arterial"}
     assert road["geometry"]["type"] == "MultiLineString"
+    rivers = client.get(
+        f"{OGC}/collections/barriers/items",
+        params={"filter": "class = 'river'"},
+        headers=token_for("planner"),
+    ).json()
+    assert rivers["features"] == []
 
 
 def test_incidents_open_scoped_and_public(api, report, token_for) -> None:  # type: ignore[no-untyped-def]
@@ -174,6 +180,15 @@ def test_incidents_open_scoped_and_public(api, report, token_for) -> None:  # ty
         headers=token_for("dispatcher"),
     ).json()
     assert [f["properties"]["case_no"] for f in filtered["features"]] == [dispute["case_no"]]
+    typed = api.get(
+        f"{OGC}/collections/incidents/items",
+        params={
+            "filter": "supervised = false AND deadline > TIMESTAMP('2000-01-01T00:00:00Z') "
+            "AND state IN ('reported', 'accepted', 'registered')"
+        },
+        headers=token_for("dispatcher"),
+    ).json()
+    assert typed["numberMatched"] == 2
 
 
 # --------------------------------------------------------------------------- items
