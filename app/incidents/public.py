@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy import DateTime, Numeric, String, column, select, table
 from sqlalchemy.orm import Session
@@ -106,6 +107,11 @@ def public_requests(
     return [PublicRequest(**{**r, "lng": float(r["lng"]), "lat": float(r["lat"])}) for r in rows]
 
 
+def follow_path(token: str) -> str:
+    """The reporter's link to follow and rate their case (app/incidents/residents.py)."""
+    return f"/follow/{quote(token, safe='')}"
+
+
 def to_receipt(
     incident: Incident, category: CategoryRule | None, duplicates: list[DuplicateOut]
 ) -> IncidentReceipt:
@@ -119,6 +125,7 @@ def to_receipt(
         id=incident.id,
         case_no=incident.case_no,
         token=incident.token,
+        follow_url=follow_path(incident.token),
         category_code=incident.category_code,
         category_name=category.name if category else None,
         state=incident.state,

@@ -6,7 +6,6 @@ form that works on any phone without script), ``GET /api/v1/follow/{token}`` and
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -17,6 +16,7 @@ from app.db import intake_access, request_unit
 from app.incidents import rating as svc
 from app.incidents import statemachine as sm
 from app.incidents.deps import CalendarDep
+from app.incidents.public import follow_path
 from app.incidents.schemas import FollowOut, RatingIn, RatingOut
 from app.params import BigId
 from app.web.templating import templates
@@ -103,4 +103,4 @@ def follow_rate(
             calendar=calendar,
         )
         done = "reopened" if row.reopened else "rated"
-    return RedirectResponse(f"/follow/{quote(token, safe='')}?done={done}", status_code=303)
+    return RedirectResponse(f"{follow_path(token)}?done={done}", status_code=303)

@@ -98,6 +98,8 @@ class IncidentReceipt(BaseModel):
     id: int
     case_no: str
     token: str
+    # Where the reporter follows and rates the case (docs/domain.md#residents-ratings).
+    follow_url: str
     category_code: str
     category_name: str | None = None
     state: str

@@ -42,8 +42,8 @@ def test_anonymous_reporter_gets_a_receipt_with_public_fields_only(api):
     assert r.status_code == 201, r.text
     receipt = r.json()
     assert set(receipt) == {
-        "id", "case_no", "token", "category_code", "category_name", "state", "state_label",
-        "reported_at", "deadline", "duplicates",
+        "id", "case_no", "token", "follow_url", "category_code", "category_name", "state",
+        "state_label", "reported_at", "deadline", "duplicates",
     }  # fmt: skip
     assert (receipt["category_name"], receipt["state_label"]) == ("垃圾堆积", "已上报")
     for secret in ("张伟", "王明", "13812345678", "138****5678", "阳光花园", G11, "113.002"):

@@ -25,6 +25,7 @@ def _report(api: TestClient, category: str = "0401") -> dict:  # type: ignore[ty
     assert r.status_code == 201, r.text
     receipt = r.json()
     assert "token" in receipt and "description" not in receipt  # a receipt, not the case
+    assert receipt["follow_url"] == f"/follow/{receipt['token']}"  # the reporter's link
     return receipt  # type: ignore[no-any-return]
 
 
