@@ -19,6 +19,7 @@ from app.auth.service import create_user
 from app.imports.report import ImportReport
 from app.imports.service import run_import
 from app.incidents.demo import demo_incidents_step
+from app.units.demo import demo_units_step
 from app.visits.demo import demo_visits_step
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
@@ -44,6 +45,9 @@ DEMO_USERS = [
     ("street_dispatcher", "dispatcher", COUNTY_CODE + "001", "街道调度员", None),
     ("worker", "grid_worker", COUNTY_CODE + "001", "白磊", "S00002"),
     ("auditor", "auditor", COUNTY_CODE, "督查审计员", None),
+    # Staff of responsible units (app/units/demo.py makes them members of their unit).
+    ("cgj", "unit_handler", COUNTY_CODE, "城管执法局承办员", None),
+    ("pcs", "unit_handler", COUNTY_CODE + "001", "城关派出所民警", None),
 ]
 
 
@@ -96,6 +100,8 @@ DEMO_STEPS: list[DemoStep] = [_files_step, _users_step]
 DEMO_STEPS.append(demo_visits_step)
 # incidents: 90 days in every state (docs/domain.md#incident-lifecycle)
 DEMO_STEPS.append(demo_incidents_step)
+# responsible units, the routing table, the demo cases' units (docs/domain.md#responsible-units)
+DEMO_STEPS.append(demo_units_step)
 
 
 def load_demo(session: Session) -> list[str]:
