@@ -37,6 +37,8 @@ USERS = [
     ("plan", "planner", "419901", None),
     ("worker", "grid_worker", "419901001001", "S2"),
     ("outsider", "dispatcher", "419902", None),
+    # Staff of 城管执法局 (tests/units/world.py: the county's responsible units and their staff).
+    ("cg1", "unit_handler", "419901", None),
 ]
 
 
@@ -48,6 +50,10 @@ def _free_port() -> int:
 
 # What tests make in the tiny county, dependants first.
 _MADE = (
+    (
+        "incident_ratings",
+        "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')",
+    ),
     ("incident_events", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
     ("incident_outbox", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
     ("incidents", "grid_code LIKE '419901%'"),
@@ -74,9 +80,20 @@ def _cleanup(conn: Any) -> None:
             "DELETE FROM households WHERE building_id IN (SELECT id FROM buildings WHERE community_code LIKE '419901%')"
         )
     )
+    conn.execute(text("DELETE FROM routing_rules WHERE area_code LIKE '419901%'"))
+    conn.execute(
+        text(
+            "DELETE FROM unit_members WHERE unit_code IN "
+            "(SELECT code FROM units WHERE area_code LIKE '419901%')"
+        )
+    )
+    conn.execute(text("DELETE FROM units WHERE area_code LIKE '419901%'"))
+    conn.execute(
+        text("DELETE FROM users WHERE username = ANY(:u)"), {"u": ["zj1", "zj_old", "pcs1"]}
+    )
     conn.execute(text("DELETE FROM staff_assignments WHERE grid_code LIKE '419901%'"))
     conn.execute(text("DELETE FROM buildings WHERE community_code LIKE '419901%'"))
-    conn.execute(text("DELETE FROM staff WHERE code IN ('S1', 'S2')"))
+    conn.execute(text("DELETE FROM staff WHERE code IN ('S1', 'S2', 'S3')"))
     conn.execute(text("DELETE FROM grids WHERE code LIKE '419901%'"))
     conn.execute(text("DELETE FROM areas WHERE code LIKE '419901%'"))
 
@@ -89,6 +106,7 @@ def web_data(engine: Engine) -> Iterator[None]:
     from app.auth.security import hash_password
     from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
     from tests.factories import tiny_county
+    from tests.units.world import add_units
 
     with engine.begin() as conn:
         _cleanup(conn)
@@ -111,6 +129,7 @@ def web_data(engine: Engine) -> Iterator[None]:
                 )
             )
         session.flush()
+        add_units(session)  # the tier units, two departments, a police station and their staff
     try:
         yield
     finally:
