@@ -1,4 +1,4 @@
-"""Field work on the phone (docs/domain.md#field-tasks): a worker's own cases (我的待办), the
+"""Field work on the phone (docs/domain.md#field-tasks-the-phone): a worker's own cases (我的待办), the
 likely duplicates of a report before it is sent, and photos taken while handling or checking a case.
 No HTTP here."""
 

@@ -1,4 +1,4 @@
-"""The phone's field-work routes (docs/domain.md#field-tasks): 我的待办, duplicates before sending,
+"""The phone's field-work routes (docs/domain.md#field-tasks-the-phone): 我的待办, duplicates before sending,
 photos of the handling or the on-site check. Declared before ``/incidents/{incident_id}``."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Photos of the handling (处置照片): which belong to the current round, and the rule that a case
-whose category asks for a photo to close is not 处置完毕 without one (docs/domain.md#field-tasks).
+whose category asks for a photo to close is not 处置完毕 without one (docs/domain.md#field-tasks-the-phone).
 
 A handling photo is kept in the case's ``photos`` list beside the reporter's, marked with
 ``stage: "handle"`` and the round it belongs to (the case's ``rework_count`` when it was taken: a

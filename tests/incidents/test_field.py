@@ -1,4 +1,4 @@
-"""Field work through the API (docs/domain.md#field-tasks): 我的待办, duplicates before sending and
+"""Field work through the API (docs/domain.md#field-tasks-the-phone): 我的待办, duplicates before sending and
 "same case", handling photos and the close condition that asks for one.
 
 Expectations are written by hand from the domain description: a case dispatched to the worker's grid

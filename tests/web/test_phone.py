@@ -1,4 +1,4 @@
-"""The grid worker's phone page in a real Chromium (docs/domain.md#field-tasks): a report made with
+"""The grid worker's phone page in a real Chromium (docs/domain.md#field-tasks-the-phone): a report made with
 the network cut waits on the phone and arrives once when the network returns; a dispatched case is
 handled from 我的待办 with a photo (a photo over the limit keeps the rest as a draft); the phone is
 comfortable to use (16 px text, 44 px targets). The browser does everything through the page; the

@@ -1,7 +1,7 @@
 /* The phone's outbox: reports and visit check-ins wait here (IndexedDB, through idb-keyval) until
    the server has them. Each item gets its Idempotency-Key when it is queued, so sending it again
    (the network dropped after the server stored it, the page was reloaded, two tabs flushed at once)
-   never makes a second case or visit: the API answers the first one (docs/domain.md#field-tasks).
+   never makes a second case or visit: the API answers the first one (docs/domain.md#field-tasks-the-phone).
 
    Drafts (a handling not yet accepted: its note and photos) live in a second store, so a photo the
    server refuses (413) or a dropped connection loses nothing the worker typed. */
