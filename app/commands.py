@@ -13,6 +13,7 @@ from app.audits.cli import add_audit_parser
 from app.audittrail.cli import add_audit_log_parser
 from app.incidents.cli import add_incident_commands
 from app.plans.cli import add_plan_commands
+from app.scale.cli import add_scale_commands
 
 # Adds one or more sub-commands to the sub-parsers of ``gridgov`` (argparse's ``add_subparsers()``).
 AddCommands = Callable[[Any], None]
@@ -23,4 +24,5 @@ DOMAIN_COMMANDS: list[tuple[str, AddCommands]] = [
     ("audits", add_audit_parser),  # audit
     ("audittrail", add_audit_log_parser),  # audit-log
     ("plans", add_plan_commands),  # partition
+    ("scale", add_scale_commands),  # export
 ]

@@ -1,4 +1,5 @@
-"""``gridgov audit --area CODE [--format json|geojson|csv|html] [-o FILE]``."""
+"""``gridgov audit --area CODE [--format json|geojson|csv|html] [-o FILE]``, or on a Dask cluster
+``gridgov audit --engine dask --scheduler ADDRESS --data DIR [-o FILE]`` (app/scale/cli.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,28 @@ def add_audit_parser(sub: Any) -> None:
     audit = sub.add_parser(
         "audit", help="coverage audit of an area (stored; compared with last run)"
     )
-    audit.add_argument("--area", required=True, help="county, township, community or grid code")
+    audit.add_argument("--area", help="county, township, community or grid code (database engine)")
+    audit.add_argument(
+        "--engine",
+        choices=["database", "dask"],
+        default="database",
+        help="database: one area, stored as a run; dask: a GeoParquet export on a cluster",
+    )
+    audit.add_argument("--scheduler", help="dask engine: the scheduler's address (tcp://host:8786)")
+    audit.add_argument("--data", help="dask engine: the directory of `gridgov export`")
     audit.add_argument("--format", choices=["json", "geojson", "csv", "html"], default="json")
     audit.add_argument("-o", "--output", help="write to this file (default: standard output)")
     audit.set_defaults(func=cmd_audit)
 
 
 def cmd_audit(args: argparse.Namespace, settings: Any) -> int:
+    if args.engine == "dask":
+        from app.scale.cli import cmd_audit_dask
+
+        return cmd_audit_dask(args, settings)
+    if not args.area:
+        print("审计失败：请用 --area 指定区域编码", file=sys.stderr)
+        return 2
     from app.audits import export
     from app.audits.service import report_base, run_audit
     from app.auth.policy import system_principal
