@@ -483,8 +483,8 @@ def cases_geojson(
     ``on_time``. A map needs every open case of an area at once but only a few fields each, so
     PostgreSQL builds the whole text: 5,000 cases in a few tens of ms, no Python object per case."""
     conds = case_filters(scope, states=states, category=category)
-    if overdue_only:
-        conds.append(Incident.deadline <= func.now())
+    if overdue_only:  # the red light of the current stage's clock (deadlines.light_sql)
+        conds.append(deadlines.light_sql(Incident, func.now()) == "red")
     left = Incident.deadline - func.now()
     urgency = case(
         (Incident.deadline <= func.now(), "overdue"),

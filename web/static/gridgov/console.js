@@ -16,7 +16,7 @@
 import { api, isMissing, label, meta } from "./api.js";
 import { dateTime, number, timeOfDay } from "./format.js";
 import { addBase, addGridTiles, fitTo, legend, makeMap } from "./map.js";
-import { STATE_RING, STATE_RING_OTHER, URGENCY as COLORS } from "./palette.js";
+import { LIGHT, STATE_RING, STATE_RING_OTHER, URGENCY as COLORS } from "./palette.js";
 import { cfg, el, empty, esc, toast } from "./page.js";
 
 const READONLY = Boolean(cfg.readonly);
@@ -26,6 +26,11 @@ const stateLabel = (s) => label(labels.states, s);
 const actionLabel = (a) => label(labels.transitions, a);
 const eventLabel = (a) => label(labels.events, a);
 const urgencyLabel = (u) => label(labels.urgency, u);
+const lightLabel = (l) => label(labels.lights, l);
+// A case's colour is its deadline light (the current stage's clock, app/incidents/deadlines.py);
+// a case without a clock (verified, awaiting closure) keeps the layer's urgency class.
+const colour = (p) => LIGHT[p.light] || COLORS[p.urgency];
+const RANK = { red: 3, amber: 2, green: 1, paused: 0 };
 const categoryLabel = (code) => label(labels.categories, code);
 
 const q = new URLSearchParams(location.search);
@@ -60,8 +65,8 @@ const clusters = L.markerClusterGroup({
   iconCreateFunction: (cluster) => {
     // A cluster takes the colour of its most urgent case.
     const kids = cluster.getAllChildMarkers();
-    const worst = kids.some((m) => m.options.urgency === "overdue") ? "overdue" : kids.some((m) => m.options.urgency === "due_soon") ? "due_soon" : "on_time";
-    return L.divIcon({ html: '<div style="background:' + COLORS[worst] + ';color:#fff;border-radius:50%;width:34px;height:34px;line-height:34px;text-align:center;font-weight:700;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.4)">' + kids.length + "</div>", className: "case-cluster", iconSize: [34, 34] });
+    const worst = kids.reduce((w, m) => ((RANK[m.options.light] || 0) > (RANK[w] || 0) ? m.options.light : w), "green");
+    return L.divIcon({ html: '<div style="background:' + LIGHT[worst] + ';color:#fff;border-radius:50%;width:34px;height:34px;line-height:34px;text-align:center;font-weight:700;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.4)">' + kids.length + "</div>", className: "case-cluster", iconSize: [34, 34] });
   },
 }).addTo(map);
 
@@ -86,16 +91,29 @@ function span(seconds, coarse) {
 const left = (seconds, coarse) => (seconds < 0 ? "超期" : "剩余") + span(seconds, coarse);
 
 function marker(p, lat, lng) {
-  const m = L.circleMarker([lat, lng], { radius: 7, weight: 3, color: STATE_RING[p.state] || STATE_RING_OTHER, fillColor: COLORS[p.urgency], fillOpacity: 0.95, urgency: p.urgency });
-  m.bindTooltip(esc(p.case_no) + " " + esc(p.category_name || p.category_code) + "<br>" + esc(stateLabel(p.state)) + " · " + esc(urgencyLabel(p.urgency)));
+  const m = L.circleMarker([lat, lng], { radius: 7, weight: 3, color: STATE_RING[p.state] || STATE_RING_OTHER, fillColor: colour(p), fillOpacity: 0.95, light: p.light });
+  m.bindTooltip(esc(p.case_no) + " " + esc(p.category_name || p.category_code) + "<br>" + esc(stateLabel(p.state)) + " · " + esc(p.light ? lightLabel(p.light) : urgencyLabel(p.urgency)));
   m.on("click", () => open(p.id));
   return m;
 }
 
+/** The pill of a case in a list: its light, or the layer's urgency class without a clock. */
+function pill(p) {
+  return p.light ? '<span class="light ' + esc(p.light) + '">' + esc(lightLabel(p.light)) + "</span>" : '<span class="pill ' + esc(p.urgency) + '">' + esc(urgencyLabel(p.urgency)) + "</span>";
+}
+
+/** Time left on the current stage's clock, coarse (the list does not tick). */
+function clockText(p) {
+  if (p.light === "paused") return lightLabel("paused") + "，计时暂停";
+  if (p.stage_due_at) return left((Date.parse(p.stage_due_at) - Date.now()) / 1000, true);
+  return p.minutes_left != null ? left(p.minutes_left * 60, true) : "";
+}
+
 function caseItem(p, extra) {
-  return '<li data-id="' + p.id + '" class="' + (p.id === selected ? "sel " : "") + (extra ? "kept" : "") + '"><span class="pill ' + p.urgency + '">' + esc(urgencyLabel(p.urgency)) + "</span> <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
+  const clock = clockText(p);
+  return '<li data-id="' + p.id + '" class="' + (p.id === selected ? "sel " : "") + (extra ? "kept" : "") + '">' + pill(p) + " <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
     (p.supervised ? ' <span class="pill overdue">督办</span>' : "") +
-    '<br><span class="muted">' + esc(stateLabel(p.state)) + (p.minutes_left != null ? " · " + left(p.minutes_left * 60, true) : "") + " · " + esc(p.summary || "") + "</span>" +
+    '<br><span class="muted">' + esc(stateLabel(p.state)) + (clock ? " · " + clock : "") + " · " + esc(p.summary || "") + "</span>" +
     (extra ? '<br><span class="kept-note">' + esc(extra) + "</span>" : "") + "</li>";
 }
 
@@ -146,6 +164,8 @@ async function load() {
   clusters.addLayers(markers);
   empty(wrap, fc.features.length || k ? null : "当前筛选条件下没有在办案件");
   renderList(fc);
+  el("updated").textContent = "列表更新于 " + timeOfDay();
+  el("updated").hidden = false;
   // Only the first load (or a new filter) frames the cases; a refresh never moves the map.
   if (!fitted && fc.features.length) { fitTo(map, clusters); fitted = true; }
   loadQueue();
@@ -160,17 +180,17 @@ function refreshSoon(ms) {
 // ---- the 督办 queue: overdue cases with a live countdown ------------------------------------------
 let queueItems = [];
 async function loadQueue() {
-  const p = new URLSearchParams({ area: area(), overdue: "true" });
+  // Every open case of the area whose current stage's clock is red (the layer's overdue filter is
+  // that light), the longest overdue first; the list's own filters do not apply here.
   let fc;
-  try { fc = await api("/api/v1/layers/cases?" + p); } catch (e) { return; }
-  const fetched = Date.now();
-  // Overdue first by how long (the layer is sorted by deadline, the longest overdue first).
-  queueItems = fc.features.map((x) => x.properties).map((p) => ({ ...p, due: p.deadline ? Date.parse(p.deadline) : fetched + p.minutes_left * 60000 }));
+  try { fc = await api("/api/v1/layers/cases?" + new URLSearchParams({ area: area(), overdue: "true" })); } catch (e) { return; }
+  const due = (p) => (p.stage_due_at ? Date.parse(p.stage_due_at) : Date.parse(p.deadline));
+  queueItems = fc.features.map((x) => x.properties).sort((a, b) => due(a) - due(b));
   el("queue-count").textContent = queueItems.length ? "(" + number(queueItems.length) + ")" : "";
   el("queue").innerHTML = queueItems.length ? queueItems.map((p) =>
-    '<li data-id="' + p.id + '"><span class="pill overdue">' + esc(urgencyLabel("overdue")) + "</span> <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
+    '<li data-id="' + p.id + '">' + pill(p) + " <b>" + esc(p.case_no) + "</b> " + esc(p.category_name || p.category_code) +
     (p.supervised ? ' <span class="pill overdue">督办</span>' : "") +
-    '<br><span class="muted">' + esc(stateLabel(p.state)) + " · " + esc(p.grid_code) + '</span> <b class="countdown" data-due="' + p.due + '"></b></li>').join("")
+    '<br><span class="muted">' + esc(stateLabel(p.state)) + " · " + esc(p.grid_code) + '</span> <b class="countdown" data-due="' + due(p) + '"></b></li>').join("")
     : '<li class="muted">没有超期案件</li>';
   el("queue").querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => open(+li.dataset.id, true)));
   tick();
@@ -371,6 +391,9 @@ async function act(c, move, fields, fail) {
     const props = before ? { ...before.properties } : { id: c.id, case_no: c.case_no, category_name: c.category_name, category_code: c.category_code, urgency: c.overdue ? "overdue" : "on_time", supervised: c.supervised, summary: (c.description || "").slice(0, 60) };
     props.state = after.state;
     props.supervised = after.supervised;
+    // The clock as the API gives it after the move (null: no stage clock runs now).
+    props.light = after.deadline ? after.deadline.light : null;
+    props.stage_due_at = after.deadline ? after.deadline.due_at : null;
     kept = { props, lat: after.lat, lng: after.lng };
     await refresh();
     await open(c.id);
@@ -452,7 +475,6 @@ if (share) share.addEventListener("click", (ev) => { ev.preventDefault(); naviga
 Promise.all([categoriesLoaded, meta().then((m) => { labels = Object.assign(labels, m); })]).finally(() => {
   for (const s of labels.in_progress_states || []) f.state.appendChild(new Option(stateLabel(s), s));
   f.state.value = q.get("state") || "";
-  const u = labels.urgency || {};
-  legend(map, "案件期限", [[COLORS.on_time, urgencyLabel("on_time")], [COLORS.due_soon, (u.due_soon || "due_soon") + "（24小时内到期）"], [COLORS.overdue, urgencyLabel("overdue")]]);
+  legend(map, "当前环节时限", ["green", "amber", "red", "paused"].map((l) => [LIGHT[l], lightLabel(l)]));
   connect(); // its "ready" loads the list
 });
