@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
@@ -22,12 +22,31 @@ Reader = Annotated[AreaScope, Depends(access_whole(Resource.VISIT))]
 Coverage = Annotated[AreaScope, Depends(access(Resource.VISIT_COVERAGE))]
 
 
-@router.post("", response_model=VisitPublic, status_code=201)
+@router.post(
+    "",
+    response_model=VisitPublic,
+    status_code=201,
+    responses={200: {"description": "same Idempotency-Key by the same recorder: the visit stored"}},
+)
 def create_visit(
-    request: Request, data: VisitCreate, session: SessionDep, scope: Recorder
-) -> VisitPublic:
-    return service.create_visit(
-        session, data=data, scope=scope, settings=request.app.state.settings.visits
+    request: Request,
+    data: VisitCreate,
+    session: SessionDep,
+    scope: Recorder,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,
+) -> Response:
+    """Record a visit (note and an optional photo as base64). Send an ``Idempotency-Key`` header
+    (a phone makes one when it queues a check-in): sent again, the visit already stored is
+    answered with 200 and nothing is recorded twice."""
+    visit, created = service.create_visit(
+        session,
+        data=data,
+        scope=scope,
+        settings=request.app.state.settings.visits,
+        idempotency_key=idempotency_key,
+    )
+    return Response(
+        visit.model_dump_json(), status_code=201 if created else 200, media_type="application/json"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from app.params import BigIdField, IdField
 
@@ -62,6 +62,13 @@ class DueHousehold(BaseModel):
     last_visited_at: dt.datetime | None
     due_date: dt.date | None
     days_overdue: int | None = Field(description="None: never visited")
+    # Whether the household is in a special group, for the ranking (app/visits/ranking.py) only:
+    # not sent, since a caller who may not see special groups must not learn them from a field.
+    _special: bool = PrivateAttr(default=False)
+
+    @property
+    def special(self) -> bool:
+        return self._special
 
 
 class DueList(BaseModel):

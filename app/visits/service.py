@@ -8,21 +8,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.auth.policy import Field, Principal, Role
 from app.auth.scope import AreaScope
 from app.buildings.queries import community_filter
-from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.grids.service import grid_of_point_sql, holds_point_sql
 from app.locate.service import check_coordinates, coord_system, to_storage
 from app.staff.models import Staff
 from app.staff.service import worker_grids
 from app.visits.cadence import CadenceRule, interval_sql, load_rules, rule_for
 from app.visits.models import Visit
+from app.visits.ranking import rank_due
 from app.visits.schemas import DueHousehold, DueList, VisitCreate, VisitPublic, WorkerOut
 from app.visits.settings import VisitSettings
 
@@ -121,8 +122,28 @@ def create_visit(
     scope: AreaScope,
     settings: VisitSettings,
     now: dt.datetime | None = None,
-) -> VisitPublic:
+    idempotency_key: str | None = None,
+) -> tuple[VisitPublic, bool]:
+    """Record a visit; returns it and whether it is new. A check-in sent again with the same
+    ``idempotency_key`` by the same recorder (a phone's offline queue retrying) returns the visit
+    already stored, with created=False."""
     principal = scope.principal
+    if idempotency_key is not None:
+        stored = session.scalar(
+            select(Visit).where(
+                Visit.recorded_by == principal.username, Visit.idempotency_key == idempotency_key
+            )
+        )
+        if stored is not None:
+            if stored.household_id != data.household_id:
+                raise Conflict(
+                    "此 Idempotency-Key 已用于另一户的走访；新的走访请使用新的 Idempotency-Key",
+                    field="Idempotency-Key",
+                )
+            worker = session.get(Staff, stored.worker_id)
+            return _public(
+                stored, worker.name if worker else "", "走访已登记（重复提交，未重复记录）"
+            ), False
     now = now or dt.datetime.now(dt.UTC)
     visited_at = aware(data.visited_at)
     if visited_at > now + dt.timedelta(seconds=settings.future_tolerance_s):
@@ -175,6 +196,7 @@ def create_visit(
         photo_content_type=data.photo_content_type if photo else None,
         incident_id=data.incident_id,
         recorded_by=principal.username,
+        idempotency_key=idempotency_key,
     )
     session.add(visit)
     session.flush()
@@ -185,22 +207,27 @@ def create_visit(
         )
     if data.incident_id is not None and not verified:
         message += "；事件模块尚未启用，未核对事件编号"
+    return _public(visit, staff.name, message, verified=verified), True
+
+
+def _public(visit: Visit, worker_name: str, message: str, *, verified: bool = False) -> VisitPublic:
+    point = to_shape(visit.location)
     return VisitPublic(
         id=visit.id,
-        worker=WorkerOut(id=staff.id, name=staff.name),
-        household_id=data.household_id,
-        grid_code=grid_code,
-        visited_at=visited_at,
-        kind=data.kind,
-        lng=round(x, 7),
-        lat=round(y, 7),
-        input_crs=system,
-        distance_m=round(distance, 1),
-        far_from_household=far,
-        notes=data.notes,
-        has_photo=photo is not None,
-        incident_id=data.incident_id,
-        incident_verified=verified,
+        worker=WorkerOut(id=visit.worker_id, name=worker_name),
+        household_id=visit.household_id,
+        grid_code=visit.grid_code or "",
+        visited_at=visit.visited_at,
+        kind=visit.kind,
+        lng=round(point.x, 7),
+        lat=round(point.y, 7),
+        input_crs=visit.input_crs or "",
+        distance_m=visit.distance_m or 0.0,
+        far_from_household=visit.far_from_household,
+        notes=visit.notes,
+        has_photo=visit.photo is not None,
+        incident_id=visit.incident_id,
+        incident_verified=verified or visit.incident_id is not None,
         message=message,
     )
 
@@ -232,7 +259,7 @@ def due_list(
     today: dt.date | None = None,
     rules: tuple[CadenceRule, ...] | None = None,
 ) -> DueList:
-    """Households of a grid whose next visit is due by today, most overdue first."""
+    """Households of a grid whose next visit is due by today, in the due list's order (ranking.py)."""
     today = today or dt.datetime.now(BEIJING).date()
     rules = rules or load_rules()
     check_grid_access(session, grid_code, scope, today)
@@ -262,34 +289,22 @@ def due_list(
         address = "".join(
             p for p in (r.compound, r.building, f"{r.unit}单元" if r.unit else "", r.room) if p
         )
-        due.append(
-            DueHousehold(
-                household_id=r.id,
-                grid_code=grid_code,
-                address=address,
-                special_groups=[GROUP_LABELS.get(g, g) for g in r.special_groups] if groups else [],
-                rule=rule.label if groups else MASKED_RULE,
-                interval_days=rule.interval_days,
-                last_visited_at=last,
-                due_date=due_date,
-                days_overdue=(today - due_date).days if due_date else None,
-            )
+        item = DueHousehold(
+            household_id=r.id,
+            grid_code=grid_code,
+            address=address,
+            special_groups=[GROUP_LABELS.get(g, g) for g in r.special_groups] if groups else [],
+            rule=rule.label if groups else MASKED_RULE,
+            interval_days=rule.interval_days,
+            last_visited_at=last,
+            due_date=due_date,
+            days_overdue=(today - due_date).days if due_date else None,
         )
-    _most_overdue_first(due)
+        item._special = rule.groups is not None
+        due.append(item)
+    rank_due(due)
     return DueList(
         grid_code=grid_code, grid_codes=[grid_code], date=today, count=len(due), households=due
-    )
-
-
-def _most_overdue_first(due: list[DueHousehold]) -> None:
-    """Never visited first (tightest cadence first among them), then by days overdue."""
-    due.sort(
-        key=lambda d: (
-            d.days_overdue is not None,
-            -(d.days_overdue or 0),
-            d.interval_days,
-            d.household_id,
-        )
     )
 
 
@@ -297,7 +312,7 @@ def due_list_for_worker(
     session: Session, *, scope: AreaScope, today: dt.date | None = None
 ) -> DueList:
     """A grid worker's whole list today: every grid they serve (a part-time worker may serve
-    several), merged and ordered by how overdue, so the phone page needs no GPS fix to show it."""
+    several), merged and ranked (ranking.py), so the phone page needs no GPS fix to show it."""
     today = today or dt.datetime.now(BEIJING).date()
     principal = scope.principal
     if principal.role != Role.GRID_WORKER or principal.staff_id is None:
@@ -309,7 +324,7 @@ def due_list_for_worker(
         for code in grids
         for h in due_list(session, grid_code=code, scope=scope, today=today, rules=rules).households
     ]
-    _most_overdue_first(due)
+    rank_due(due)
     return DueList(grid_code=None, grid_codes=grids, date=today, count=len(due), households=due)
 
 

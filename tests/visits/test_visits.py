@@ -181,9 +181,9 @@ def _visit(db, worker: int, household: int, days_ago: int, grid: str = G11) -> N
     )
 
 
-def test_due_list_orders_by_how_overdue(client, db, county):
+def test_due_list_puts_overdue_special_groups_first(client, db, county):
     # 101 (routine, yearly) visited 400 days ago: 35 days overdue. 102 (hardship, monthly)
-    # visited 40 days ago: 10 days overdue.
+    # visited 40 days ago: 10 days overdue, and a special group: first (app/visits/ranking.py).
     _visit(db, county["worker"], county["homes"]["101"], 400)
     _visit(db, county["worker"], county["homes"]["102"], 40)
     r = client.get(
@@ -191,9 +191,10 @@ def test_due_list_orders_by_how_overdue(client, db, county):
     )
     assert r.status_code == 200, r.text
     rows = r.json()["households"]
-    assert [row["household_id"] for row in rows] == [county["homes"]["101"], county["homes"]["102"]]
-    assert rows[0]["days_overdue"] == 35 and rows[1]["days_overdue"] == 10
-    assert rows[1]["special_groups"] == ["困难家庭"] and rows[1]["interval_days"] == 30
+    assert [row["household_id"] for row in rows] == [county["homes"]["102"], county["homes"]["101"]]
+    assert rows[0]["days_overdue"] == 10 and rows[1]["days_overdue"] == 35
+    assert rows[0]["special_groups"] == ["困难家庭"] and rows[0]["interval_days"] == 30
+    assert "special" not in rows[0]  # the ranking's flag is never sent
     _visit(db, county["worker"], county["homes"]["101"], 3)
     r = client.get(
         f"/api/v1/visits/due?grid={G11}", headers=headers("grid_worker", staff_id=county["worker"])
@@ -356,3 +357,48 @@ def test_due_list_shows_special_groups_only_to_those_who_see_them(client, county
     assert seen["dispatcher"][hardship]["special_groups"] == []
     assert seen["dispatcher"][hardship]["rule"] == "按规定周期走访"
     assert seen["dispatcher"][hardship]["interval_days"] == 30  # when it is due is still shown
+
+
+def test_a_check_in_sent_twice_with_its_key_is_recorded_once(client, db, county):
+    """The phone's offline queue retries with the key it made when queuing: one visit, 200."""
+    who = {"Idempotency-Key": "visit-q-1", **headers("grid_worker", staff_id=county["worker"])}
+    first = client.post("/api/v1/visits", json=body(county["homes"]["102"]), headers=who)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/visits", json=body(county["homes"]["102"]), headers=who)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["notes"] == "家中一切正常"
+    count = db.scalar(
+        text("SELECT count(*) FROM visits WHERE household_id = :h"), {"h": county["homes"]["102"]}
+    )
+    assert count == 1
+    other = client.post("/api/v1/visits", json=body(county["homes"]["101"]), headers=who)
+    assert other.status_code == 409 and "另一户" in other.json()["detail"]
+
+
+def test_a_check_in_with_note_and_photo(client, db, county):
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    data = body(county["homes"]["102"], notes="老人身体尚可，已送米面", kind="special_group")
+    data.update(photo_base64=base64.b64encode(png).decode(), photo_content_type="image/png")
+    r = client.post(
+        "/api/v1/visits", json=data, headers=headers("grid_worker", staff_id=county["worker"])
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["has_photo"] is True and r.json()["notes"] == "老人身体尚可，已送米面"
+    stored = db.scalar(text("SELECT photo FROM visits WHERE id = :i"), {"i": r.json()["id"]})
+    assert bytes(stored) == png
+
+
+def test_a_photo_over_the_limit_is_413(client, county):
+    import base64
+
+    big = b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)  # over the 5 MB visit photo limit
+    data = body(county["homes"]["102"])
+    data.update(photo_base64=base64.b64encode(big).decode(), photo_content_type="image/jpeg")
+    r = client.post(
+        "/api/v1/visits", json=data, headers=headers("grid_worker", staff_id=county["worker"])
+    )
+    assert r.status_code == 413, r.text
+    assert "照片过大" in r.json()["detail"]
