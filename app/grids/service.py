@@ -17,6 +17,28 @@ from app.auth.scope import AreaScope
 from app.grids.models import Grid
 from gis.pointindex import assign_points
 
+# A comprehensive grid's households against the band (docs/domain.md, grids); a dedicated grid
+# (school, hospital, park) has no households by design and is never "below" it. The labels are
+# served by GET /api/v1/meta as bands.
+BAND_LABELS = {
+    "below": "低于标准",
+    "within": "标准内",
+    "above": "高于标准",
+    "exempt": "专属网格（不计户数标准）",
+}
+
+
+def band_of(grid_type: str, households: int, band: tuple[int, int]) -> str:
+    """``below``, ``within`` or ``above`` the household ``band`` (inclusive), or ``exempt``.
+
+    >>> band_of("comprehensive", 250, (250, 500)), band_of("dedicated", 0, (250, 500))
+    ('within', 'exempt')
+    """
+    if grid_type != "comprehensive":
+        return "exempt"
+    low, high = band
+    return "below" if households < low else "above" if households > high else "within"
+
 
 def active_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
     """``{code: name}`` for the active grids among ``codes`` (unknown codes are left out)."""

@@ -13,11 +13,13 @@ from pydantic import BaseModel, Field
 
 from app.auth.deps import SessionDep
 from app.auth.policy import ROLE_LABELS
+from app.grids.service import BAND_LABELS
 from app.incidents import statemachine as sm
 from app.incidents.calendar import UNIT_LABELS
 from app.incidents.deadlines import LIGHT_LABELS, STAGE_LABELS
 from app.incidents.rating import RATING_LABELS
 from app.incidents.service import URGENCY_LIGHTS, category_names
+from app.plans.models import PLAN_STATUS_LABELS
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 MAX_AGE = 300
@@ -39,6 +41,10 @@ class Meta(BaseModel):
         description="unit of a time limit (a category's, a case's deadline.basis) → label"
     )
     satisfaction: dict[str, str] = Field(description="a rating or 回访 result → label")
+    plan_states: dict[str, str] = Field(description="boundary plan status → label")
+    bands: dict[str, str] = Field(
+        description="a grid's households against the band (the grids layer's band) → label"
+    )
 
 
 @router.get("/meta", response_model=Meta)
@@ -57,4 +63,6 @@ def meta(session: SessionDep, response: Response) -> Meta:
         stages=dict(STAGE_LABELS),
         time_units=dict(UNIT_LABELS),
         satisfaction=dict(RATING_LABELS),
+        plan_states=dict(PLAN_STATUS_LABELS),
+        bands=dict(BAND_LABELS),
     )

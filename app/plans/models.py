@@ -27,6 +27,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.base import SRID, Base
 
 PLAN_STATUSES = ("draft", "submitted", "approved", "rejected")
+# What the planner shows for each (served by GET /api/v1/meta as plan_states).
+PLAN_STATUS_LABELS = {
+    "draft": "草稿",
+    "submitted": "待审批",
+    "approved": "已批准",
+    "rejected": "已退回",
+}
 
 
 class Plan(Base):

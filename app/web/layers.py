@@ -33,7 +33,7 @@ from app.auth.policy import Field, Resource, mask_phone
 from app.auth.scope import AREA_CODE_PATTERN, AreaScope, access, access_whole
 from app.buildings.queries import building_points
 from app.formats import Format, features_response, formats, page_response, responses
-from app.grids.service import active_grids_with_leaders, grid_names
+from app.grids.service import active_grids_with_leaders, band_of, grid_names
 from app.incidents.service import category_names
 from app.locate.registry import today
 from app.registry_tiles import tile_bytes
@@ -54,18 +54,9 @@ def _feature_collection(features: list[dict[str, Any]], **meta: Any) -> dict[str
     return {"type": "FeatureCollection", "features": features, **meta}
 
 
-def _band(grid_type: str, n: int, lo: int, hi: int) -> str:
-    # The household band is a rule for comprehensive (residential) grids only; a dedicated grid
-    # (school, hospital, park) has no households by design and is never "below" it.
-    if grid_type != "comprehensive":
-        return "exempt"
-    return "below" if n < lo else "above" if n > hi else "within"
-
-
 def grid_features(
     session: Session, scope: AreaScope, band: tuple[int, int]
 ) -> list[dict[str, Any]]:
-    lo, hi = band
     features = []
     for r in active_grids_with_leaders(session, scope, today()):
         n = r["households"]
@@ -86,7 +77,7 @@ def grid_features(
                     "community_code": r["community_code"],
                     "community_name": r["community_name"],
                     "households": n,
-                    "band": _band(r["type"], n, lo, hi),
+                    "band": band_of(r["type"], n, band),
                     "leader": r["leader_name"],
                     "leader_phone": phone,
                     "has_leader": r["leader_name"] is not None,

@@ -50,8 +50,26 @@ def test_meta_names_the_console_s_urgency_lights_and_ratings(client) -> None:  #
     # The cases layer's classes, named as the deadline lights they show.
     assert meta["urgency"] == {"overdue": "超期", "due_soon": "临期", "on_time": "正常"}
     assert meta["lights"] == {"green": "正常", "amber": "临期", "red": "超期", "paused": "挂账"}
+    assert meta["requests"] == {"extension": "延期", "suspension": "挂账"}
     assert meta["satisfaction"] == {
         "satisfied": "满意",
         "basically": "基本满意",
         "unsatisfied": "不满意",
+    }
+
+
+def test_meta_names_plan_states_and_household_bands(client) -> None:  # type: ignore[no-untyped-def]
+    meta = client.get("/api/v1/meta").json()
+    assert meta["plan_states"] == {
+        "draft": "草稿",
+        "submitted": "待审批",
+        "approved": "已批准",
+        "rejected": "已退回",
+    }
+    # Every band class the grids layer gives a grid has a label.
+    assert meta["bands"] == {
+        "below": "低于标准",
+        "within": "标准内",
+        "above": "高于标准",
+        "exempt": "专属网格（不计户数标准）",
     }

@@ -1,6 +1,7 @@
 /* Coverage map: grids coloured by households against the band, by staffing, or by visit coverage;
-   child areas listed and outlined for drill-down county -> township -> community. */
-import { api, isMissing } from "./api.js";
+   child areas listed and outlined for drill-down county -> township -> community. The band's
+   labels come from GET /api/v1/meta (bands). */
+import { api, isMissing, label, meta } from "./api.js";
 import { firstOfMonth, number, percent, today } from "./format.js";
 import { addBase, fitTo, legend, makeMap } from "./map.js";
 import { BAND, NO_DATA, OUTLINE, STAFFING, VISIT_STEPS } from "./palette.js";
@@ -17,7 +18,8 @@ const from = document.getElementById("from"), to = document.getElementById("to")
 to.value = params.get("to") || today();
 from.value = params.get("from") || firstOfMonth();
 
-let grids = null, gridLayer = null, legendCtl = null, visitCoverage = null;
+let grids = null, gridLayer = null, legendCtl = null, visitCoverage = null, bands = {};
+const bandLabel = (code) => label(bands, code);
 
 function visitColor(r) {
   if (r == null) return NO_DATA;
@@ -36,7 +38,7 @@ function style(f) {
 
 function tooltip(p) {
   let t = "<b>" + esc(p.name) + "</b> " + esc(p.code) + "<br>" + esc(p.community_name || "") +
-    "<br>" + (p.band === "exempt" ? "专属网格 · 户数：" + number(p.households) + "（不计户数标准）" : "户数：" + number(p.households) + "（标准 " + cfg.band[0] + "–" + cfg.band[1] + "）") +
+    "<br>" + (p.band === "exempt" ? esc(bandLabel("exempt")) + " · 户数：" + number(p.households) : "户数：" + number(p.households) + "（" + esc(bandLabel(p.band)) + " " + cfg.band[0] + "–" + cfg.band[1] + "）") +
     "<br>网格长：" + (p.leader ? esc(p.leader) + " " + esc(p.leader_phone || "") : '<span style="color:' + STAFFING.none + '">未配备</span>');
   const v = visitCoverage && visitCoverage[p.code];
   if (v) t += "<br>走访覆盖：" + percent(v.rate) + "（" + number(v.visited) + "/" + number(v.households) + "户）";
@@ -46,7 +48,7 @@ function tooltip(p) {
 function drawLegend() {
   if (legendCtl) legendCtl.remove();
   const mode = modeSel.value;
-  if (mode === "households") legendCtl = legend(map, "户数与标准（综合网格）", [[BAND.below, "低于 " + cfg.band[0] + " 户"], [BAND.within, "标准内"], [BAND.above, "高于 " + cfg.band[1] + " 户"], [BAND.exempt, "专属网格（不计户数标准）"]]);
+  if (mode === "households") legendCtl = legend(map, "户数与标准（综合网格）", [[BAND.below, bandLabel("below") + "（少于 " + cfg.band[0] + " 户）"], [BAND.within, bandLabel("within") + "（" + cfg.band[0] + "–" + cfg.band[1] + " 户）"], [BAND.above, bandLabel("above") + "（多于 " + cfg.band[1] + " 户）"], [BAND.exempt, bandLabel("exempt")]]);
   else if (mode === "staffing") legendCtl = legend(map, "网格长配备", [[STAFFING.leader, "已配备"], [STAFFING.none, "缺网格长"]]);
   else legendCtl = legend(map, "走访覆盖率", VISIT_STEPS.map(([, c, t]) => [c, t]).concat([[NO_DATA, "无数据"]]));
 }
@@ -61,7 +63,7 @@ function summarise() {
   const hh = fs.reduce((s, f) => s + f.properties.households, 0);
   document.getElementById("summary").innerHTML =
     '<table class="kv" id="summary-table"><tr><td>网格</td><td>' + n + "</td></tr><tr><td>其中专属网格</td><td id='sum-exempt'>" + exempt + "</td></tr><tr><td>户数</td><td>" + number(hh) +
-    "</td></tr><tr><td>低于标准</td><td id='sum-below'>" + below + "</td></tr><tr><td>高于标准</td><td id='sum-above'>" + above +
+    "</td></tr><tr><td>" + esc(bandLabel("below")) + "</td><td id='sum-below'>" + below + "</td></tr><tr><td>" + esc(bandLabel("above")) + "</td><td id='sum-above'>" + above +
     "</td></tr><tr><td>缺网格长</td><td>" + noLeader + "</td></tr></table>";
 }
 
@@ -95,6 +97,7 @@ function crumbs() {
 
 async function load() {
   crumbs();
+  bands = (await meta()).bands || {};
   const base = addBase(map, area);
   try {
     grids = await api("/api/v1/layers/grids?f=geojson&area=" + area);

@@ -1,7 +1,8 @@
 /* Boundary editor over the plans API: open a draft, reshape / split / merge grids, move buildings;
    after each edit the API answers with the plan's grids (households, band) and its validation
-   (gaps, overlaps, band violations), which are redrawn. Submit, impact preview, approve. */
-import { api } from "./api.js";
+   (gaps, overlaps, band violations), which are redrawn. Submit, impact preview, approve. A plan's
+   status is labelled by GET /api/v1/meta (plan_states). */
+import { api, label, meta } from "./api.js";
 import { number, today } from "./format.js";
 import { addBase, fitTo, legend, makeMap } from "./map.js";
 import { OUTLINE, PLAN } from "./palette.js";
@@ -15,8 +16,8 @@ const findingsLayer = L.featureGroup().addTo(map);
 const buildingsLayer = L.featureGroup().addTo(map);
 legend(map, "户数标准", [[PLAN.in_band, "标准内"], [PLAN.out_of_band, "超出标准"], [PLAN.finding, "缺口/重叠"]]);
 let plan = null, selected = null, tool = null, picked = new Set(), editing = null;
-const STATUS = { draft: "草稿", submitted: "待审批", approved: "已批准", rejected: "已退回" };
-const status = (s) => STATUS[s] || s;
+let planStates = {};
+const status = (s) => label(planStates, s);
 
 function hint(msg) { el("hint").hidden = !msg; el("hint").textContent = msg || ""; el("t-cancel").hidden = !msg; }
 
@@ -178,4 +179,4 @@ el("approve").addEventListener("click", async () => {
 // The approval's default effective date is today in Shanghai (before 08:00 toISOString said yesterday).
 el("eff-date").value = today();
 addBase(map, cfg.area).then((fc) => { if (fc && !plan) fitTo(map, L.geoJSON(fc)); });
-listPlans();
+meta().then((m) => { planStates = m.plan_states || {}; }).finally(listPlans);
