@@ -143,7 +143,8 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.OPEN311_CLIENT, Action.CREATE): _ADMIN,
     # The registry (areas, grids, buildings, roads) is the county's public map; staff layers on it
     # are scoped by jurisdiction like everything else.
-    (Resource.REGISTRY, Action.READ): _ALL_STAFF,
+    # (the staff of responsible units too: they find their cases on the map)
+    (Resource.REGISTRY, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
     (Resource.PUBLIC_MAP, Action.READ): frozenset(Role),
     (Resource.STAFF_DIRECTORY, Action.READ): frozenset(Role),
     # Units and routing: read by those who dispatch, handle or oversee cases; edited by the county.

@@ -16,10 +16,11 @@ from app.auth.policy import ROLE_LABELS
 from app.grids.service import BAND_LABELS
 from app.incidents import statemachine as sm
 from app.incidents.calendar import UNIT_LABELS
-from app.incidents.deadlines import LIGHT_LABELS, STAGE_LABELS
+from app.incidents.deadlines import LIGHT_LABELS, REQUEST_KINDS, STAGE_LABELS
 from app.incidents.rating import RATING_LABELS
 from app.incidents.service import URGENCY_LIGHTS, category_names
 from app.plans.models import PLAN_STATUS_LABELS
+from app.units.models import KIND_LABELS as UNIT_KIND_LABELS
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 MAX_AGE = 300
@@ -41,9 +42,15 @@ class Meta(BaseModel):
         description="unit of a time limit (a category's, a case's deadline.basis) → label"
     )
     satisfaction: dict[str, str] = Field(description="a rating or 回访 result → label")
+    requests: dict[str, str] = Field(description="kind of a pending request (延期, 挂账) → label")
     plan_states: dict[str, str] = Field(description="boundary plan status → label")
     bands: dict[str, str] = Field(
         description="a grid's households against the band (the grids layer's band) → label"
+    )
+    unit_kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="kind of a responsible unit (grid … department, agency) → label; the first "
+        "four are also the tiers a routing rule may name",
     )
 
 
@@ -63,6 +70,8 @@ def meta(session: SessionDep, response: Response) -> Meta:
         stages=dict(STAGE_LABELS),
         time_units=dict(UNIT_LABELS),
         satisfaction=dict(RATING_LABELS),
+        requests=dict(REQUEST_KINDS),
         plan_states=dict(PLAN_STATUS_LABELS),
         bands=dict(BAND_LABELS),
+        unit_kinds=dict(UNIT_KIND_LABELS),
     )

@@ -41,6 +41,7 @@ NAV: list[tuple[str, str, Resource, Action]] = [
     ("/planner", "边界编辑", Resource.PLAN, Action.UPDATE),
     ("/dashboard", "考核看板", Resource.KPI, Action.READ),
     ("/m/", "网格员", Resource.VISIT, Action.CREATE),
+    ("/admin/units", "承办单位", Resource.UNIT, Action.UPDATE),
 ]
 _PAGES = {href: (resource, action) for href, _, resource, action in NAV}
 

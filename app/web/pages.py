@@ -222,6 +222,14 @@ def dashboard(
     return _map_page(request, session, principal, area, "/dashboard", "dashboard.html")
 
 
+@router.get("/admin/units")
+def units_admin(
+    request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
+) -> Response:
+    """Responsible units, their staff and the routing table (county admins)."""
+    return _map_page(request, session, principal, area, "/admin/units", "units.html")
+
+
 @router.get("/m/")
 def worker(request: Request, session: SessionDep, principal: PagePrincipal) -> Response:
     return _map_page(request, session, principal, None, "/m/", "worker.html")

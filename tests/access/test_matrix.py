@@ -400,6 +400,7 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/maps/cases"): _page("/maps/cases"),
     (GET, "/planner"): _page("/planner"),
     (GET, "/dashboard"): _page("/dashboard"),
+    (GET, "/admin/units"): _page("/admin/units"),
     (GET, "/m/"): _page("/m/", area=False),
     (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data
 }
