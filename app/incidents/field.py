@@ -26,17 +26,23 @@ from app.locate.service import check_coordinates, coord_system, to_storage
 # 我的待办 by deadline colour: overdue, then due soon, then on time, then 挂账 (clock stopped);
 # cases without a running clock (handled, awaiting the dispatcher) last.
 URGENT_FIRST = ("red", "amber", "green", "paused")
+# States in which a case waits on the workers of its grid whoever it is with (the lifecycle's
+# "grid" party moves: 自行处置 of a reported case, the on-site check).
+GRID_STATES = tuple(
+    sorted({s for t in sm.TRANSITIONS.values() if t.party == "grid" for s in t.sources})
+)
 
 
 def mine_clause(principal: Principal, standing: sm.Standing) -> Any:
     """The cases that wait on the caller: not yet closed, and with one of their units or assigned
-    to them; a case the dispatcher sent for an on-site check (核查中) waits on its grid's workers."""
+    to them; in the grids they serve, a case the dispatcher sent for an on-site check (核查中) and
+    a case just reported (上报: the worker on the spot may resolve it, 自行处置)."""
     with_me = [Incident.assignee == principal.username]
     if standing.units:
         with_me.append(Incident.unit_code.in_(sorted(standing.units)))
     if standing.grids:
         with_me.append(
-            and_(Incident.state == "checking", Incident.grid_code.in_(sorted(standing.grids)))
+            and_(Incident.state.in_(GRID_STATES), Incident.grid_code.in_(sorted(standing.grids)))
         )
     return and_(Incident.state.in_(sm.IN_PROGRESS_STATES), or_(*with_me))
 

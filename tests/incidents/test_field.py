@@ -58,17 +58,39 @@ def dispatched(api, people, report, category="0401", unit="GU-G11", where=None):
 def test_my_tasks_lists_cases_of_my_unit_with_my_moves(api, people, report):
     mine = dispatched(api, people, report)
     dispatched(api, people, report, unit="GU-G21", where=IN_G21)  # another grid's unit
-    report("0101")  # reported, not dispatched: not a task yet
+    fresh = report("0101")  # just reported in G11: the worker on the spot may resolve it
+    report("0101", where=IN_G21)  # reported in a grid the worker does not serve
     r = api.get("/api/v1/incidents/mine", headers=people["w"])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["count"] == 1
-    (item,) = body["data"]
-    assert item["case_no"] == mine["case_no"]
-    labels = {a["action"]: a["label"] for a in item["actions"]}
+    assert body["count"] == 2
+    cases = {c["case_no"]: c for c in body["data"]}
+    assert set(cases) == {mine["case_no"], fresh["case_no"]}
+    labels = {a["action"]: a["label"] for a in cases[mine["case_no"]]["actions"]}
     # The unit's moves on a dispatched case (not the dispatcher's: no 改派, no 派遣).
     assert labels["start"] == "开始处置" and labels["return"] == "退回"
     assert "reassign" not in labels and "handle" not in labels
+    assert [a["label"] for a in cases[fresh["case_no"]]["actions"]] == ["自行处置"]
+
+
+def test_on_site_check_asked_of_the_grid(api, people, report):
+    case = dispatched(api, people, report, category="0101")
+    case = move(api, people["w"], case, "start").json()
+    case = move(api, people["w"], case, "handle", note="已调解").json()
+    case = move(api, people["d"], case, "request_check").json()
+    assert case["state"] == "checking"
+    r = api.get("/api/v1/incidents/mine", headers=people["w"])
+    (item,) = [c for c in r.json()["data"] if c["id"] == case["id"]]
+    assert {a["label"] for a in item["actions"]} == {"核查属实", "核查未解决"}
+    r = api.post(
+        f"/api/v1/incidents/{case['id']}/photos",
+        files=[("photos", ("check.png", PNG, "image/png"))],
+        headers=people["w"],
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["photos"][-1]["stage"] == "check"
+    r = move(api, people["w"], r.json(), "check_pass", note="现场已恢复")
+    assert r.status_code == 200 and r.json()["state"] == "verified", r.text
 
 
 def test_my_tasks_most_urgent_first(api, people, report, db):
