@@ -19,6 +19,7 @@ from app.demo import load_demo_files
 from app.locate.registry import load_snapshot
 from app.plans.load import assign_buildings, community_buildings
 from app.plans.models import PlanGrid
+from app.visits.demo import demo_visits_step
 from gis.coverage import CoverageTolerances, audit_coverage
 from tests.factories import (
     C1,
@@ -249,3 +250,26 @@ def test_a_household_on_a_community_border_counts_once_on_every_screen(
         assert r.status_code == 200 and r.json()["count"] == n, (code, r.text)
         r = client.get(f"/api/v1/visits/due?grid={code}", headers=dispatcher)
         assert r.status_code == 200 and r.json()["count"] == n, (code, r.text)
+
+
+def test_demo_visits_record_an_edge_household_in_its_routing_grid_only(db) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)  # S2 works in G11 and G12, which meet at 113.005
+    edge = add_building(db, "EDGE", C1, 113.005, 34.005, 1)
+    db.execute(
+        text("UPDATE households SET special_groups = '{hardship}' WHERE building_id = :b"),
+        {"b": edge.id},
+    )
+    demo_visits_step(db)
+    grids = (
+        db.execute(
+            text(
+                "SELECT DISTINCT v.grid_code FROM visits v JOIN households h ON h.id = v.household_id "
+                "WHERE h.building_id = :b"
+            ),
+            {"b": edge.id},
+        )
+        .scalars()
+        .all()
+    )
+    # Twelve monthly draws for a special-group household: visited, and always in G11.
+    assert grids == [G11]
