@@ -14,6 +14,7 @@ from app.audittrail.cli import add_audit_log_parser
 from app.incidents.cli import add_incident_commands
 from app.plans.cli import add_plan_commands
 from app.scale.cli import add_scale_commands
+from app.units.cli import add_units_commands
 
 # Adds one or more sub-commands to the sub-parsers of ``gridgov`` (argparse's ``add_subparsers()``).
 AddCommands = Callable[[Any], None]
@@ -24,5 +25,6 @@ DOMAIN_COMMANDS: list[tuple[str, AddCommands]] = [
     ("audits", add_audit_parser),  # audit
     ("audittrail", add_audit_log_parser),  # audit-log
     ("plans", add_plan_commands),  # partition
+    ("units", add_units_commands),  # units derive
     ("scale", add_scale_commands),  # export
 ]
