@@ -393,6 +393,11 @@ def apply_move(
     kind, approved = DECISIONS[action]
     request = dict(case.pending_request or {})
     reason = _reason(note, "驳回") if not approved else (note or "").strip()
+    if approved and kind == "extension" and hours is not None and hours > float(request["hours"]):
+        raise InvalidInput(
+            f"extension_hours: 批准的延期不能超过申请的 {float(request['hours']):g} 小时",
+            field="extension_hours",
+        )
     case.pending_request = None
     data: dict[str, Any] = {"kind": kind, "requested_by": request.get("by"), "reason": reason}
     if not approved:

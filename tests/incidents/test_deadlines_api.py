@@ -229,6 +229,8 @@ def test_extension_refused_needs_a_reason_and_changes_nothing(api, people, in_ha
 def test_the_tier_above_may_decide(api, people, in_handling, clock):
     clock(t(2026, 3, 10, 16, 0))
     case = ok(api, people["U"], in_handling, "request_extension", extension_hours=3, note="待协调")
+    r = move(api, people["C"], case, "approve_extension", extension_hours=5)  # more than asked
+    assert r.status_code == 422 and "不能超过申请的 3 小时" in r.json()["detail"]
     case = ok(api, people["C"], case, "approve_extension", extension_hours=2)  # grants less
     # Wednesday 15:00 + 2 working hours = 17:00.
     assert when(case["deadline"]["due_at"]) == t(2026, 3, 11, 17, 0)
