@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole
-from app.formats import Format, csv_response, formats, json_response, responses
+from app.formats import Format, csv_response, formats, json_response, page_response, responses
 from app.visits import coverage as cov
 from app.visits import service
 from app.visits.schemas import CoveragePublic, CoverageRow, DueList, VisitCreate, VisitPublic
@@ -65,19 +65,25 @@ def due(
     return service.due_list(session, grid_code=grid, scope=scope)
 
 
-@router.get(
-    "/coverage", response_model=CoveragePublic, responses=responses(Format.JSON, Format.CSV)
-)
+COVERAGE = (Format.JSON, Format.CSV, Format.HTML)
+
+
+@router.get("/coverage", response_model=CoveragePublic, responses=responses(*COVERAGE))
 def coverage(
-    fmt: Annotated[Format, Depends(formats(Format.JSON, Format.CSV))],
+    fmt: Annotated[Format, Depends(formats(*COVERAGE))],
+    request: Request,
     session: SessionDep,
     scope: Coverage,
     start: dt.date,
     end: dt.date,
     by: Literal["grid", "community", "township", "county"] = "grid",
 ) -> Response:
-    """Coverage of ``area`` (default: the caller's jurisdiction) over [start, end), as JSON or as
-    CSV (``f=csv``: one line per row of ``by``)."""
+    """Coverage of ``area`` (default: the caller's jurisdiction) over [start, end), as JSON, as
+    CSV (``f=csv``: one line per row of ``by``) or as the coverage map in its visits mode."""
+    if fmt == Format.HTML:
+        area = request.query_params.get("area")
+        period = {"from": start.isoformat(), "to": end.isoformat()}
+        return page_response("/maps/coverage", area=area, mode="visits", **period)
     found = cov.coverage(session, scope=scope, start=start, end=end, by=by)
     if fmt == Format.CSV:
         rows = (row.model_dump() for row in found.rows)

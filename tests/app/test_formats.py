@@ -160,3 +160,24 @@ def test_an_error_is_rendered_for_the_format_asked_for(client, county, token_for
     assert outside.headers["content-type"].startswith("text/html")
     as_json = client.get("/api/v1/audits?area=419902", headers=token_for("auditor", "419901"))
     assert as_json.status_code == 403 and as_json.json()["code"] == "Forbidden"
+
+
+@pytest.mark.parametrize(
+    ("url", "page"),
+    [
+        (f"/api/v1/layers/areas?parent={C1}&f=html", f"/maps/coverage?area={C1}"),
+        (
+            f"/api/v1/visits/coverage?area={C1}&start=2026-03-01&end=2026-03-31&f=html",
+            f"/maps/coverage?area={C1}&mode=visits&from=2026-03-01&to=2026-03-31",
+        ),
+        (
+            f"/api/v1/layers/visits?area={C1}&start=2026-03-01&end=2026-03-31&f=html",
+            f"/maps/visits?area={C1}",
+        ),
+        (f"/api/v1/layers/cases?area={COUNTY}&f=html", f"/maps/cases?area={COUNTY}"),
+    ],
+)
+def test_html_is_the_page_that_draws_the_resource(client, county, token_for, url, page) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(url, headers=token_for("county_admin"), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == page
