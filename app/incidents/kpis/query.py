@@ -24,16 +24,31 @@ CASE_KEYS = {
     "worker": "assignee",
     "unit": "unit_code",
 }
-# The dispatch moves' keys: the unit is the one the move names (sent to, taken from, returned by);
-# the areas and category are the case's. A move names no person it was taken from, so workers
+# The dispatch moves' keys: the unit is the one the move names (sent to and returned by; a 改派's
+# from_unit for the one it was taken from, a grouping set of its own); the areas and category are
+# the case's. A move names no person it was taken from, so workers
 # have no dispatch figures.
 MOVE_KEYS = {k: f"i.{v}" for k, v in CASE_KEYS.items() if k not in ("worker", "unit")}
-MOVE_KEYS["unit"] = "m.unit"
+MOVE_KEYS["unit"] = "(e.data->>'unit')"  # sent to, returned by
+MOVE_KEYS["from_unit"] = "(e.data->>'from_unit')"  # taken away from (改派)
 LEVELS = ("none", *CASE_KEYS, "department")
 
 # Registered (立案): past 受理立案, not refused, not closed on the spot.
 _REGISTERED = "NOT on_spot AND state NOT IN ('reported', 'accepted', 'rejected', 'voided')"
 _GOOD = "('satisfied', 'basically')"
+# The p90 is an ordered-set aggregate: PostgreSQL then sorts for every grouping set instead of
+# hashing them all in one pass, so it is computed for a single level only (GET /api/v1/kpis).
+_P90 = "percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) FILTER (WHERE due)"
+
+# A case of the period: reported in it, or due in it (each found by its own index; an OR of the
+# two would be one scan of the whole table).
+_ROW = f"""{{columns}}, on_spot, state, deadline, handled_at, closed_at, rework_count,
+               extension_count, reopen_count, register_late, verification_late, resident_rating,
+               satisfaction,
+               reported_at >= :start AND reported_at < :end AS rep,
+               {_REGISTERED} AS reg,
+               deadline >= :start AND deadline < :end AND {_REGISTERED} AS due,
+               EXTRACT(EPOCH FROM closed_at - reported_at) / 3600.0 AS hours"""
 
 _CASES = f"""
 SELECT {{keys}}
@@ -59,31 +74,23 @@ SELECT {{keys}}
        count(*) FILTER (WHERE due AND satisfaction IS NOT NULL) AS callbacks,
        count(*) FILTER (WHERE due AND satisfaction IN {_GOOD}) AS callback_satisfied,
        avg(hours) FILTER (WHERE due) AS mean_h,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) FILTER (WHERE due) AS p90_h
-  FROM (SELECT {{columns}}, on_spot, state, deadline, handled_at, closed_at, rework_count,
-               extension_count, reopen_count, register_late, verification_late, resident_rating,
-               satisfaction,
-               reported_at >= :start AND reported_at < :end AS rep,
-               {_REGISTERED} AS reg,
-               deadline >= :start AND deadline < :end AND {_REGISTERED} AS due,
-               EXTRACT(EPOCH FROM closed_at - reported_at) / 3600.0 AS hours
-          FROM incidents
-         WHERE ((reported_at >= :start AND reported_at < :end)
-                OR (deadline >= :start AND deadline < :end))
-           AND {{scope}} {{extra}}) c
+       {{p90}} AS p90_h
+  FROM (SELECT {_ROW} FROM incidents
+         WHERE reported_at >= :start AND reported_at < :end AND {{scope}} {{extra}}
+        UNION ALL
+        SELECT {_ROW} FROM incidents
+         WHERE deadline >= :start AND deadline < :end
+           AND NOT (reported_at >= :start AND reported_at < :end) AND {{scope}} {{extra}}) c
  GROUP BY GROUPING SETS ({{sets}})
 """
 
 _MOVES = """
 SELECT {keys}
-       sum(m.sent) AS sent, sum(m.reassigned) AS reassigned, sum(m.returned) AS returned
+       count(*) FILTER (WHERE e.action <> 'return') AS sent,
+       count(*) FILTER (WHERE e.action = 'reassign') AS reassigned,
+       count(*) FILTER (WHERE e.action = 'return') AS returned
   FROM incident_events e
   JOIN incidents i ON i.id = e.incident_id
-  CROSS JOIN LATERAL (
-        SELECT e.data->>'unit' AS unit, (e.action <> 'return')::int AS sent, 0 AS reassigned,
-               (e.action = 'return')::int AS returned
-        UNION ALL
-        SELECT e.data->>'from_unit', 0, 1, 0 WHERE e.action = 'reassign') m
  WHERE e.action IN ('dispatch', 'reassign', 'return') AND e.at >= :start AND e.at < :end
    AND {scope} {extra}
  GROUP BY GROUPING SETS ({sets})
@@ -112,6 +119,35 @@ def _level_of(row: Any, named: list[str]) -> Key:
         if not (row.gmask >> (n - 1 - j)) & 1:
             return (level, getattr(row, f"g{j}"))
     return ("none", None)
+
+
+Statement = tuple[str, list[str]]  # SQL text, the levels of its GROUPING bits
+
+
+def statements(
+    levels: Sequence[str], scope: AreaScope, extra: str = "", *, worker: bool = False
+) -> tuple[Statement, Statement | None]:
+    """The cases' and the moves' statements for ``levels`` (``none`` and the keys of CASE_KEYS);
+    no moves statement when filtering by worker (a move names no person it was taken from)."""
+    select, sets, named = _grouping(levels, CASE_KEYS)
+    columns = ", ".join(CASE_KEYS[lv] for lv in named) or "NULL AS none"
+    p90 = _P90 if len(levels) == 1 else "CAST(NULL AS float8)"
+    cases = _CASES.format(
+        keys=select, columns=columns, scope=scope.sql("grid_code"), extra=extra, sets=sets, p90=p90
+    )
+    move_levels = [lv for lv in levels if lv in MOVE_KEYS or lv == "none"]
+    if "unit" in move_levels:
+        move_levels.append("from_unit")
+    if worker or not move_levels:
+        return (cases, named), None
+    select, sets, mnamed = _grouping(move_levels, MOVE_KEYS)
+    moves = _MOVES.format(
+        keys=select,
+        scope=scope.sql("i.grid_code"),
+        extra=extra.replace("category_code", "i.category_code"),
+        sets=sets,
+    )
+    return (cases, named), (moves, mnamed)
 
 
 def counts(
@@ -143,29 +179,23 @@ def counts(
             out[key] = dict.fromkeys(COUNTS, 0) | {"mean_h": None, "p90_h": None}
         return out[key]
 
-    select, sets, named = _grouping(sql_levels, CASE_KEYS)
-    columns = ", ".join(CASE_KEYS[lv] for lv in named) or "NULL AS none"
-    sql = _CASES.format(
-        keys=select, columns=columns, scope=scope.sql("grid_code"), extra=extra, sets=sets
-    )
+    (sql, named), moves = statements(sql_levels, scope, extra, worker=bool(worker))
     for row in session.execute(text(sql), params):
         target = slot(_level_of(row, named))
         for name in CASE_COUNTS:
             target[name] = int(getattr(row, name))
         target["mean_h"], target["p90_h"] = row.mean_h, row.p90_h
 
-    move_levels = [lv for lv in sql_levels if lv in MOVE_KEYS or lv == "none"]
-    if move_levels and not worker:
-        select, sets, named = _grouping(move_levels, MOVE_KEYS)
-        sql = _MOVES.format(
-            keys=select,
-            scope=scope.sql("i.grid_code"),
-            extra=extra.replace("category_code", "i.category_code"),
-            sets=sets,
-        )
+    if moves is not None:
+        sql, named = moves
         for row in session.execute(text(sql), params):
-            target = slot(_level_of(row, named))
-            for name in MOVE_COUNTS:
+            level, code = _level_of(row, named)
+            if level == "from_unit":  # a unit's 改派 away from it: only that count
+                slot(("unit", code))["reassigned"] = int(row.reassigned)
+                continue
+            target = slot((level, code))
+            names = ("sent", "returned") if level == "unit" else MOVE_COUNTS
+            for name in names:
                 target[name] = int(getattr(row, name) or 0)
     return out
 
