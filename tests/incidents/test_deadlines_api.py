@@ -328,3 +328,23 @@ def test_a_suspended_case_is_not_overdue_while_its_clock_is_stopped(
     clock(t(2026, 4, 1, 9, 0))  # long after the handling deadline of 11 March
     again = api.get(f"/api/v1/incidents/{case['id']}", headers=d).json()
     assert again["overdue"] is False and again["deadline"]["light"] == "paused"
+
+
+def test_demo_cases_have_their_clock(api, db):
+    from app.incidents.demo import demo_incidents_step
+
+    demo_incidents_step(db)
+    missing = db.execute(
+        text(
+            "SELECT count(*) FROM incidents WHERE source = 'demo' AND state IN ('reported', "
+            "'accepted', 'registered', 'dispatched', 'handling', 'handled') "
+            "AND (stage_due_at IS NULL OR amber_at IS NULL OR limit_unit IS NULL)"
+        )
+    ).scalar_one()
+    closed = db.execute(
+        text(
+            "SELECT count(*) FROM incidents WHERE source = 'demo' AND state IN ('closed', "
+            "'evaluated', 'verified', 'rejected', 'voided') AND stage_due_at IS NOT NULL"
+        )
+    ).scalar_one()
+    assert (missing, closed) == (0, 0)
