@@ -253,9 +253,11 @@ def after_move(
     escalation_share: float = 1.0,
 ) -> None:
     """After a move of the lifecycle: a case that enters another stage (or is reassigned to a new
-    unit) starts that stage's clock; a case that leaves every stage has no clock."""
+    unit) starts that stage's clock; a case that leaves every stage has no clock. A request still
+    waiting was about the old clock and lapses."""
     if stage_of(case) != STAGE_OF_STATE.get(before) or action in RESTARTS:
         case.paused_since = None
+        case.pending_request = None
         start_clock(case, at, calendar, policy, escalation_share=escalation_share)
 
 

@@ -341,3 +341,12 @@ def test_a_day_of_another_year_in_a_year_file_is_refused(tmp_path):
 def test_no_year_at_all_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no year"):
         load_calendar(_calendar_dir(tmp_path, {}))
+
+
+def test_a_waiting_request_lapses_when_the_clock_starts_again():
+    case = handling_case()
+    dl.apply_move(case, "request_extension", actor="cg1", note="需等待材料", hours=7,
+                  at=t(2026, 3, 10, 16, 0), calendar=CAL, policy=POLICY)  # fmt: skip
+    move(case, "dispatched", t(2026, 3, 10, 16, 30), "reassign")  # to another unit
+    assert case.pending_request is None
+    assert case.deadline == t(2026, 3, 11, 16, 30)  # the new unit's full working day
