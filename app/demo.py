@@ -99,9 +99,10 @@ DEMO_STEPS: list[DemoStep] = [_files_step, _users_step]
 # visits: a year with realistic gaps (docs/domain.md#visits)
 DEMO_STEPS.append(demo_visits_step)
 # incidents: 90 days in every state (docs/domain.md#incident-lifecycle)
-DEMO_STEPS.append(demo_incidents_step)
-# responsible units, the routing table, the demo cases' units (docs/domain.md#responsible-units)
+# responsible units and the routing table (docs/domain.md#responsible-units), before the cases:
+# demo cases past dispatch are with the unit of their tier
 DEMO_STEPS.append(demo_units_step)
+DEMO_STEPS.append(demo_incidents_step)
 
 
 def load_demo(session: Session) -> list[str]:

@@ -18,6 +18,7 @@ from app.auth.policy import Role
 from app.incidents.calendar import default_calendar
 from app.incidents.categories import DEFAULT_FILE, read_category_file, upsert_categories
 from app.incidents.deadlines import STAGE_OF_STATE
+from app.units.demo import assign_demo_cases
 
 N_CASES = 3000
 PLACES = ["小区东门附近", "楼栋北侧", "沿街商铺门前", "村口道路", "菜市场旁", "学校周边", "河道岸边",
@@ -179,10 +180,15 @@ def demo_incidents_step(session: Session) -> str:
         ),
         cases,
     )
+    # Cases past dispatch are with the unit of their tier (when the county has units: the units
+    # demo step runs first), and their 派遣 event names it, as a real dispatch's does.
+    assign_demo_cases(session)
     session.execute(
         text(
-            "INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note, at) "
-            "VALUES (:iid, :action, :frm, :to, 'demo', :role, '示范数据', :at)"
+            "INSERT INTO incident_events (incident_id, action, from_state, to_state, actor, role, note, at, data) "
+            "VALUES (:iid, :action, :frm, :to, 'demo', :role, '示范数据', :at, COALESCE(CASE WHEN CAST(:action AS varchar) = 'dispatch' "
+            "THEN (SELECT jsonb_build_object('unit', unit_code, 'assignee', assignee) FROM incidents "
+            "WHERE id = :iid AND unit_code IS NOT NULL) END, '{}'::jsonb))"
         ),
         events,
     )

@@ -101,8 +101,4 @@ def assign_demo_cases(session: Session) -> int:
 
 def demo_units_step(session: Session) -> str:
     units, rules, members = load_demo_units(session)
-    cases = assign_demo_cases(session)
-    return (
-        f"承办单位：新建 {units} 个，分派规则 {rules} 条，单位成员 {members} 名；"
-        f"{cases} 件已派遣的演示事件归属其层级的承办单位"
-    )
+    return f"承办单位：新建 {units} 个，分派规则 {rules} 条，单位成员 {members} 名"

@@ -29,7 +29,7 @@ def test_demo_units_are_derived_and_idempotent(db):
         "县市场监督管理局",
     }
     assert load_demo_units(db) == (0, 0, 0)
-    assert demo_units_step(db).startswith("承办单位：新建 0 个，分派规则 0 条，单位成员 0 名")
+    assert demo_units_step(db) == "承办单位：新建 0 个，分派规则 0 条，单位成员 0 名"
 
 
 def test_demo_cases_past_dispatch_go_to_the_unit_of_their_tier(db):
@@ -55,3 +55,27 @@ def test_demo_cases_past_dispatch_go_to_the_unit_of_their_tier(db):
     assert assign_demo_cases(db) == 1
     units = dict(db.execute(text("SELECT case_no, unit_code FROM incidents")).all())
     assert units == {"DEMO1": "community-" + C1, "DEMO2": None}
+
+
+def test_the_demo_cases_dispatch_events_name_their_unit(db):
+    """With the units made first (as the demo does), every demo case past dispatch is with a unit
+    and its 派遣 event names that unit, so per-unit figures have the demo's cases."""
+    from app.incidents.demo import demo_incidents_step
+
+    tiny_county(db)
+    load_demo_units(db)
+    demo_incidents_step(db)
+    missing = db.execute(
+        text(
+            "SELECT count(*) FROM incidents WHERE source = 'demo' AND assignee IS NOT NULL "
+            "AND unit_code IS NULL"
+        )
+    ).scalar_one()
+    assert missing == 0
+    rows = db.execute(
+        text(
+            "SELECT e.data->>'unit' = i.unit_code, count(*) FROM incident_events e "
+            "JOIN incidents i ON i.id = e.incident_id WHERE e.action = 'dispatch' GROUP BY 1"
+        )
+    ).all()
+    assert len(rows) == 1 and rows[0][0] is True and rows[0][1] > 100
