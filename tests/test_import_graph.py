@@ -199,3 +199,28 @@ def test_only_the_entry_points_read_settings_from_the_environment() -> None:
         if name == "app.settings.get_settings"
     )
     assert not readers, "get_settings() outside the entry points:\n" + "\n".join(readers)
+
+
+# The pages and their map layers are clients of the domain services (docs/architecture.md): app/web
+# builds no query. Its only database contact is the session it hands to a service.
+SQL_NAMES = ("sqlalchemy.text", "sqlalchemy.select", "sqlalchemy.sql", "psycopg")
+SQL_WORDS = ("SELECT ", "INSERT INTO ", "UPDATE ", "DELETE FROM ", " WHERE ")
+
+
+def test_app_web_runs_no_sql_of_its_own() -> None:
+    _, raw = import_graph()
+    bad = [
+        f"{module} line {line}: imports {name}"
+        for module, names in sorted(raw.items())
+        if module.startswith("app.web")
+        for name, line in names
+        if name.startswith(SQL_NAMES)
+    ]
+    for path in sorted((ROOT / "app" / "web").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ("execute", "scalar", "scalars"):
+                bad.append(f"{path.name} line {node.lineno}: .{node.attr}(...)")
+            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
+            if is_text and any(word in node.value for word in SQL_WORDS):
+                bad.append(f"{path.name} line {node.lineno}: SQL text {node.value[:40]!r}")
+    assert not bad, "app/web asks the domain services instead:\n" + "\n".join(bad)
