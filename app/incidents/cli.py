@@ -28,14 +28,21 @@ def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_kpis(args: argparse.Namespace, settings: Any) -> int:
+    if args.engine == "dask":
+        from app.scale.cli import cmd_kpis_dask
+
+        return cmd_kpis_dask(args, settings)
     from sqlalchemy.orm import Session
 
     from app.auth.policy import system_principal
     from app.auth.scope import scope_of
     from app.cli_support import database
     from app.incidents.calendar import TZ
-    from app.incidents.kpis import COLUMNS, compute_kpis
+    from app.incidents.kpis import COLUMNS, GROUPS, compute_kpis
 
+    if args.group_by not in GROUPS:
+        print(f"--group-by {args.group_by} 只用于 --engine dask", file=sys.stderr)
+        return 2
     start = dt.date.fromisoformat(args.start)
     end = dt.date.fromisoformat(args.end)
     with database(settings) as engine, Session(engine) as session:
@@ -76,7 +83,16 @@ def add_incident_commands(sub: Any) -> None:
     k.add_argument(
         "--group-by",
         default="none",
-        choices=list(GROUPS),
+        choices=list(dict.fromkeys([*GROUPS, "province", "county"])),
+        help="province and county: dask engine only",
     )
     k.add_argument("--format", default="json", choices=["json", "csv"])
+    k.add_argument(
+        "--engine",
+        choices=["database", "dask"],
+        default="database",
+        help="dask: whole months of a `gridgov export` summed on a cluster (docs/scale.md)",
+    )
+    k.add_argument("--scheduler", help="dask engine: the scheduler's address")
+    k.add_argument("--data", help="dask engine: the directory of `gridgov export`")
     k.set_defaults(func=cmd_kpis)

@@ -10,6 +10,7 @@ without reporter, description or address.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from app.base import SRID
 from app.errors import Conflict
+from app.incidents.calendar import TZ
+from app.scale.kpis import county_counts, month_starts
 
 # table -> SELECT of its rows in one county (:county, a 6-digit prefix); the last column is WKB.
 QUERIES: dict[str, str] = {
@@ -55,7 +58,8 @@ QUERIES: dict[str, str] = {
         "FROM incidents WHERE left(grid_code, 6) = :county ORDER BY id"
     ),
 }
-TABLES = tuple(QUERIES)
+# Plus kpi_counts: every KPI count per grid and month (app/scale/kpis.py), for roll-ups.
+TABLES = (*QUERIES, "kpi_counts")
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,16 @@ def export_geoparquet(
     overwrite: bool = False,
     tables: tuple[str, ...] = TABLES,
     progress: Callable[[str], None] = lambda _: None,
+    kpi_months: tuple[dt.date, dt.date] | None = None,
+    at: dt.datetime | None = None,
 ) -> ExportReport:
-    """Write ``tables`` for every county under ``area_code`` (all when None) into ``directory``."""
+    """Write ``tables`` for every county under ``area_code`` (all when None) into ``directory``;
+    KPI counts for the months ``kpi_months`` (first, last; default the twelve months to this
+    one), counted as of ``at`` (default now)."""
+    at = at or dt.datetime.now(dt.UTC)
+    today = at.astimezone(TZ).date()
+    first, last = kpi_months or (dt.date(today.year - 1, today.month, 1), today)
+    months = month_starts(first, last)
     if directory.exists() and any(directory.iterdir()):
         if not overwrite:
             raise Conflict(f"导出目录 {directory} 已存在且不为空；如需覆盖请加 --overwrite")
@@ -99,13 +111,23 @@ def export_geoparquet(
     files = size = 0
     for county in counties:
         for table in tables:
-            frame = _county_frame(session, table, county)
+            counts = table == "kpi_counts"
+            frame = (
+                county_counts(session, county, months, at)
+                if counts
+                else _county_frame(session, table, county)
+            )
             if len(frame) == 0:
                 continue
             target = directory / table / f"province={county[:2]}" / f"county={county}"
             target.mkdir(parents=True, exist_ok=True)
             path = target / "part-0.parquet"
-            frame.to_parquet(path, write_covering_bbox=True, schema_version="1.1.0", index=False)
+            if counts:
+                frame.to_parquet(path, index=False)
+            else:
+                frame.to_parquet(
+                    path, write_covering_bbox=True, schema_version="1.1.0", index=False
+                )
             rows[table] += len(frame)
             files += 1
             size += path.stat().st_size
