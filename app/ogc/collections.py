@@ -329,6 +329,13 @@ def extent(session: Session, c: Collection) -> list[float] | None:
     return None if box[0] is None else [float(v) for v in box]
 
 
+def first_valid(session: Session, c: Collection) -> dt.date | None:
+    """The day the oldest version of a versioned collection became valid (its history's start)."""
+    if c.valid is None:
+        return None
+    return session.scalar(select(func.min(c.valid[0])).where(and_(True, *c.where)))
+
+
 def envelope(wkt: str) -> Any:
     """A lon/lat (EPSG:4490) polygon given as WKT, as a bound parameter."""
     return func.ST_GeomFromText(wkt, SRID)

@@ -203,8 +203,10 @@ def _describe(request: Request, session: SessionDep, c: cols.Collection) -> dict
     if box is not None:
         out["extent"] = {"spatial": {"bbox": [box], "crs": crsmod.CRS84}}
         if c.valid is not None:
+            first = cols.first_valid(session, c)
             out["extent"]["temporal"] = {
-                "interval": [[None, None]],
+                # From the oldest version on; open-ended, as the current versions are.
+                "interval": [[first.isoformat() + "T00:00:00Z" if first else None, None]],
                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
             }
     return out

@@ -99,6 +99,8 @@ def test_collections_by_role(db, client, token_for) -> None:  # type: ignore[no-
     grids = next(c for c in staff if c["id"] == "grids")
     assert grids["extent"]["spatial"]["bbox"] == [[113.0, 34.0, 113.02, 34.01]]
     assert grids["extent"]["spatial"]["crs"] == CRS84
+    # The history starts with the oldest version (the factory's grids date from 2026-01-01).
+    assert grids["extent"]["temporal"]["interval"] == [["2026-01-01T00:00:00Z", None]]
     rels = {(link["rel"], link["type"]) for link in grids["links"]}
     assert ("items", "application/geo+json") in rels
     assert ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json") in rels
