@@ -9,7 +9,9 @@ run on the same machine:
   load           COPY of areas, grids, leaders, buildings, households (app/scale/province.py)
   index          the locate registry's snapshot and index build, and the process's memory for it
   batch locate   200,000 points through the full batch service (points/s)
-  county audit   one county's coverage audit from the database (must not grow with the province)
+  county audit   one county's coverage audit from the database (must not grow with the province),
+                 beside GEOS's coverage validator and a geopandas sjoin of the same grids and
+                 households (the anchors)
   export         GeoParquet export of the province (app/scale/export.py)
   audit, 1 proc  the whole export audited in one process (the anchor for the cluster)
   audit, dask    the same on a local dask.distributed cluster of 2 worker processes, and the
@@ -28,13 +30,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from _common import ROOT, bench_database
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(ROOT))
 
+from app.audits import loaders
 from app.audits.service import run_audit
 from app.auth.policy import system_principal
 from app.auth.scope import scope_of
@@ -88,6 +93,17 @@ def one_size(counties: int, per_county: int, households: int) -> dict[str, float
         out["batch_pts_s"] = n / secs
         county = snap.grids[0].code[:6]
         operator = scope_of(system_principal("bench")).narrow(county)
+        with Session(engine) as s:
+            # Anchors for the county audit, same grids and households (Voronoi, not squares):
+            # GEOS's own coverage validator and a geopandas sjoin of every household.
+            grids = loaders.load_grids(s, operator)
+            households = loaders.load_households(s, operator)
+        _, out["anchor_geos_coverage_s"] = timed(
+            lambda: shapely.coverage_invalid_edges(grids.geometry.to_numpy())
+        )
+        _, out["anchor_sjoin_s"] = timed(
+            lambda: gpd.sjoin(households, grids[["code", "geometry"]], predicate="intersects")
+        )
         with unit_of_work(engine) as s:
             _, out["county_audit_s"] = timed(
                 lambda: run_audit(s, scope=operator, tolerances=CoverageTolerances(), now=dt.datetime.now(dt.UTC))
