@@ -32,7 +32,11 @@ const { NetworkFirst } = workbox.strategies;
 const networkFirst = new NetworkFirst({ cacheName: CACHE, networkTimeoutSeconds: 5 });
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  // The shell must be complete; each list is kept if it can be had (a list the user may not read
+  // is simply not cached).
+  event.waitUntil(caches.open(CACHE)
+    .then((c) => c.addAll(SHELL).then(() => Promise.all(LISTS.map((u) => c.add(u).catch(() => null)))))
+    .then(() => self.skipWaiting()));
 });
 self.addEventListener("activate", (event) => {
   event.waitUntil(
