@@ -119,6 +119,13 @@ def test_report_made_offline_waits_and_arrives_once(web, engine) -> None:  # typ
     assert page.inner_text("#outbox-count") == "1"
     assert "垃圾堆积：断网时发现楼下垃圾堆积" in page.inner_text("#outbox")
     assert "Failed to fetch" not in page.inner_text("body")
+    # A visit check-in made offline waits beside it, with its note.
+    home = page.locator("#due li", has_text="102")
+    home.locator("button.checkin").click()
+    home.locator(".visit-note").fill("老人在家，身体尚可")
+    home.locator(".visit-panel .confirm").click()
+    page.wait_for_function("document.querySelector('#outbox-count').textContent === '2'")
+    assert "走访签到" in page.inner_text("#outbox")
     web.shot("phone-offline-queued")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM incidents")).scalar() == 0
@@ -128,10 +135,11 @@ def test_report_made_offline_waits_and_arrives_once(web, engine) -> None:  # typ
     page.context.set_offline(True)
     page.reload()
     page.wait_for_selector("#outbox li.waiting")
-    assert page.inner_text("#outbox-count") == "1"
+    assert page.inner_text("#outbox-count") == "2"
     assert page.locator("#category option[value='0401']").count() == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM incidents")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM visits")).scalar() == 0
 
     page.context.set_offline(False)
     _offline(page, False)
@@ -148,6 +156,9 @@ def test_report_made_offline_waits_and_arrives_once(web, engine) -> None:  # typ
         ).all()
     assert [(r.case_no, r.address) for r in rows] == [(case_no, "阳光花园3号楼北侧")]
     assert rows[0].idempotency_key  # made on the phone when the report was queued
+    with engine.connect() as conn:
+        visits = conn.execute(text("SELECT notes, idempotency_key FROM visits")).all()
+    assert [v.notes for v in visits] == ["老人在家，身体尚可"] and visits[0].idempotency_key
     web.shot("phone-offline-sent")
     # The only console error allowed is Chromium's own line for the request the cut network failed.
     web.errors[:] = [
@@ -240,4 +251,31 @@ def test_phone_is_comfortable(web) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("#category option[value]:not([value=''])").count() == 42
     page.fill("#cat-search", "井盖")
     assert page.input_value("#category") == "0803"
+    web.assert_clean()
+
+
+def test_nearby_case_offered_before_sending_and_linked_as_the_same(web, engine) -> None:  # type: ignore[no-untyped-def]
+    page = web.page
+    page.set_viewport_size(PHONE)
+    web.login("worker", "/m/")
+    page.wait_for_selector("#grid-name")
+    _report_on_phone(web, "0803", "小区东门井盖缺失")
+    page.wait_for_selector("#report-ok")
+    first = page.inner_text("#report-ok b")
+
+    # A second report of the same class at the same place: the open case is offered first.
+    page.select_option("#category", "0803")
+    page.fill("#desc", "东门井盖还是没有盖上")
+    dup = page.locator("#dups li", has_text=first)
+    dup.wait_for()
+    assert "相距 0 米" in dup.inner_text()
+    dup.locator("button.same").click()
+    page.wait_for_selector("#report-linked")
+    assert page.inner_text("#report-linked b") == first
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM incidents")).scalar() == 1
+        notes = conn.execute(
+            text("SELECT note FROM incident_events WHERE action = 'same_report'")
+        ).scalars()
+        assert list(notes) == ["东门井盖还是没有盖上"]
     web.assert_clean()
