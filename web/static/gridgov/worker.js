@@ -278,9 +278,11 @@ async function openMove(btn) {
   const photos = FIELD_STAGE_MOVES.has(a.action);
   const photoRequired = a.action === "handle" && (category(c.category_code) || {}).close_photo_required;
   const draft = (await outbox.loadDraft("case-" + c.id + "-" + a.action)) || {};
-  const unknown = needs.filter((n) => !/^note\??$/.test(n) && !n.endsWith("?"));
+  const hours = needs.some((n) => n.replace("?", "") === "extension_hours");
+  const unknown = needs.filter((n) => !/^(note|extension_hours)\??$/.test(n) && !n.endsWith("?"));
   panel.innerHTML = "<b>" + esc(a.label) + "</b>" +
     (needs.some((n) => n.startsWith("note")) || photos ? '<textarea class="move-note" rows="2" placeholder="' + (noteRequired ? "请填写理由（必填）" : "处置情况说明（可选）") + '">' + esc(draft.note || "") + "</textarea>" : "") +
+    (hours ? '<input type="number" class="move-hours" min="1" max="2000" step="1" inputmode="numeric" placeholder="延长的工作小时数（必填）">' : "") +
     (photos ? '<label class="photo">' + (photoRequired ? "处置照片（本类事件结案须有照片）" : "现场照片（可选）") + '<input type="file" class="move-photos" accept="image/*" capture="environment" multiple></label>' +
       (draft.photos && draft.photos.length ? '<p class="muted draft-photos">草稿中已有 ' + draft.photos.length + " 张照片，将一并提交</p>" : "") : "") +
     (unknown.length ? '<p class="error">此操作需在调度台完成（' + esc(unknown.join("、")) + "）</p>" : "") +
@@ -299,6 +301,13 @@ async function doMove(c, a, panel, rule) {
   const chosen = fileEl ? [...fileEl.files] : [];
   const photos = [...(draft.photos || []), ...chosen];
   if (rule.noteRequired && !note) { out.innerHTML = '<p class="error">请填写理由</p>'; return; }
+  const hoursEl = panel.querySelector(".move-hours");
+  const extra = {};
+  if (hoursEl) {
+    const h = Number(hoursEl.value);
+    if (!(h > 0)) { out.innerHTML = '<p class="error">请填写延长的工作小时数</p>'; return; }
+    extra.extension_hours = h;
+  }
   if (rule.photoRequired && !photos.length) { out.innerHTML = '<p class="error">本类事件结案条件要求现场照片，请先拍照</p>'; return; }
   btn.disabled = true;
   // Kept on the phone until the server has all of it: a refused photo or a dropped network loses
@@ -314,7 +323,7 @@ async function doMove(c, a, panel, rule) {
       version = withPhotos.version;
       await outbox.saveDraft(id, { note, photos: [] }); // the photos are on the case now
     }
-    await api("/api/v1/incidents/" + c.id + "/transitions", { method: "POST", json: { action: a.action, version, note } });
+    await api("/api/v1/incidents/" + c.id + "/transitions", { method: "POST", json: Object.assign({ action: a.action, version, note }, extra) });
     await outbox.dropDraft(id);
     toast("已" + a.label, true);
     await loadTasks();
