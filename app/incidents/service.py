@@ -106,7 +106,7 @@ def get_incident(
 def _units_case(session: Session, principal: Principal, incident: Incident) -> bool:
     """A unit's staff see the cases of their unit, and those assigned to them."""
     mine = standing(session, principal, today())
-    return incident.unit_code in mine.units or incident.assignee == principal.username
+    return mine.holds(principal, incident.unit_code, incident.assignee)
 
 
 def standing_of(session: Session, principal: Principal) -> sm.Standing:

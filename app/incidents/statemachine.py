@@ -173,11 +173,17 @@ class Standing:
     units: frozenset[str] = frozenset()
     grids: frozenset[str] = frozenset()
 
+    def holds(self, principal: Principal, unit_code: str | None, assignee: str | None) -> bool:
+        """A case with ``unit_code`` and ``assignee`` is with one of these units now, or assigned
+        to ``principal``: what a unit's staff see and act on (in SQL: app/units/service.py
+        ``unit_cases_clause``)."""
+        mine = unit_code is not None and unit_code in self.units
+        return mine or (assignee is not None and assignee == principal.username)
+
 
 def _party_ok(t: Transition, principal: Principal, case: CaseView, standing: Standing) -> bool:
     if t.party == "unit":
-        mine = case.unit_code is not None and case.unit_code in standing.units
-        return mine or (case.assignee is not None and case.assignee == principal.username)
+        return standing.holds(principal, case.unit_code, case.assignee)
     if t.party == "grid":
         return case.grid_code in standing.grids
     return True

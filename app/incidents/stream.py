@@ -44,6 +44,8 @@ from app.backoff import Backoff
 from app.db import SYSTEM, access_for, request_unit, unit_of_work
 from app.errors import InvalidInput
 from app.incidents.models import Incident, IncidentEvent
+from app.incidents.service import case_filters, standing_of
+from app.incidents.statemachine import Standing
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class CaseEvent:
     incident_id: int
     case_no: str
     grid_code: str
+    unit_code: str | None
     category_code: str
     urgent: bool
     action: str
@@ -71,10 +74,15 @@ class CaseEvent:
     to_state: str
     actor: str
     at: str
+    # Who may hear of it besides the case's area (a unit's staff: app/incidents/statemachine.py
+    # Standing.holds); not sent.
+    assignee: str | None = field(default=None, repr=False)
 
     def message(self) -> ServerSentEvent:
+        body = asdict(self)
+        del body["assignee"]
         return ServerSentEvent(
-            data=json.dumps(asdict(self), ensure_ascii=False), event="case", id=str(self.id)
+            data=json.dumps(body, ensure_ascii=False), event="case", id=str(self.id)
         )
 
 
@@ -86,14 +94,17 @@ def read_events(
     scope: AreaScope | None = None,
     limit: int,
 ) -> list[CaseEvent]:
-    """Events with ``after < id <= upto``, oldest first, at most ``limit``; inside ``scope`` when
-    given (the caller's own session then adds row-level security)."""
+    """Events with ``after < id <= upto``, oldest first, at most ``limit``; of the cases ``scope``
+    lists when given (``service.case_filters``: its area, a unit's own cases for a unit's staff;
+    the caller's own session then adds row-level security)."""
     stmt = (
         select(
             IncidentEvent.id,
             IncidentEvent.incident_id,
             Incident.case_no,
             Incident.grid_code,
+            Incident.unit_code,
+            Incident.assignee,
             Incident.category_code,
             Incident.urgent,
             IncidentEvent.action,
@@ -110,13 +121,15 @@ def read_events(
     if upto is not None:
         stmt = stmt.where(IncidentEvent.id <= upto)
     if scope is not None:
-        stmt = stmt.where(scope.clause(Incident.grid_code))
+        stmt = stmt.where(*case_filters(scope))
     return [
         CaseEvent(
             id=r.id,
             incident_id=r.incident_id,
             case_no=r.case_no,
             grid_code=r.grid_code,
+            unit_code=r.unit_code,
+            assignee=r.assignee,
             category_code=r.category_code,
             urgent=r.urgent,
             action=r.action,
@@ -135,9 +148,12 @@ def last_event_id(session: Session) -> int:
 
 @dataclass(eq=False)
 class Subscriber:
-    """One connected console: the area it may hear of and its queue of events."""
+    """One connected console: the area it may hear of (and, for a unit's staff, their units) and
+    its queue of events."""
 
     scope: AreaScope
+    # For a caller who sees only their units' cases (Principal.unit_bound): their units today.
+    standing: Standing | None = None
     queue: asyncio.Queue[CaseEvent | None] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_SIZE)
     )
@@ -145,6 +161,10 @@ class Subscriber:
 
     def offer(self, event: CaseEvent) -> None:
         if self.overflowed or not self.scope.covers(event.grid_code):
+            return
+        if self.standing is not None and not self.standing.holds(
+            self.scope.principal, event.unit_code, event.assignee
+        ):
             return
         try:
             self.queue.put_nowait(event)
@@ -174,10 +194,12 @@ class CaseStream:
         self._recent_set: set[int] = set()
 
     # ---- subscribers
-    async def subscribe(self, scope: AreaScope, *, wait: float = 5.0) -> Subscriber:
+    async def subscribe(
+        self, scope: AreaScope, standing: Standing | None = None, *, wait: float = 5.0
+    ) -> Subscriber:
         """A new subscriber for ``scope``, once the listener is listening (so no event committed
         after this returns is missed), or after ``wait`` seconds at most."""
-        sub = Subscriber(scope)
+        sub = Subscriber(scope, standing)
         if self.last_id is None:
             # Where the listener starts: every event committed after this point reaches ``sub``
             # (live, or from the listener's catch-up once its LISTEN is in place).
@@ -343,7 +365,17 @@ async def incident_events(
     principal = scope.principal
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        sub = await stream.subscribe(live_scope) if stream is not None else None
+        sub = None
+        if stream is not None:
+            standing = None
+            if principal.unit_bound:
+
+                def units() -> Standing:
+                    with request_unit(request, access_for(principal)) as session:
+                        return standing_of(session, principal)
+
+                standing = await anyio.to_thread.run_sync(units)
+            sub = await stream.subscribe(live_scope, standing)
         try:
             replayed: set[int] = set()
             if start is not None:

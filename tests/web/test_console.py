@@ -260,3 +260,155 @@ def test_the_supervision_queue_counts_down(web, live_server, engine: Engine) -> 
     assert web.page.get_attribute("#queue .countdown", "class") == "countdown late"
     web.shot("console-queue")
     web.assert_clean()
+
+
+def second_page(browser: Any, base: str, username: str, path: str = "/console") -> Any:
+    """Another user's console in a context of its own (the dispatcher's stays signed in)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/login?next={path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live")
+    page.errors = errors
+    return page
+
+
+def move(page: Any, action: str) -> None:
+    page.click(f"#d-actions button[data-action='{action}']")
+
+
+def state_is(page: Any, label: str) -> None:
+    try:
+        page.wait_for_function(
+            "l => document.querySelector('#d-state')?.textContent === l", arg=label, timeout=10_000
+        )
+    except Exception as exc:  # say what the page said instead
+        said = page.evaluate(
+            "() => [document.querySelector('#d-state')?.textContent, "
+            "document.querySelector('#toast')?.textContent, "
+            "document.querySelector('#act-error')?.textContent, "
+            "document.querySelector('#detail')?.textContent.slice(0, 300)]"
+        )
+        raise AssertionError(f"state is not {label}: state, toast, dialog error = {said}") from exc
+
+
+def test_dispatch_to_a_department_it_returns_and_the_dispatcher_reassigns(  # type: ignore[no-untyped-def]
+    web, browser, live_server
+) -> None:
+    case = report(live_server, "disp", "占道经营")
+    web.login("disp", "/console")
+    live(web.page)
+    open_case(web.page, case["case_no"])
+    move(web.page, "accept")
+    state_is(web.page, "已受理")
+    move(web.page, "register")
+    state_is(web.page, "已立案")
+    assert buttons(web.page) == ["派遣", "升级督办"]
+    # 派遣: a unit from the picker (the routing table's suggestion marked), then its staff.
+    move(web.page, "dispatch")
+    web.page.wait_for_selector("#act-dialog[open]")
+    web.page.wait_for_selector("#act-unit option[value='dept-cgzf']", state="attached")
+    units = web.page.eval_on_selector_all("#act-unit option", "os => os.map(o => o.textContent)")
+    assert "城管执法局" in units and "住建局" in units
+    assert "和平派出所" not in units  # an agency of the other community
+    web.page.select_option("#act-unit", "dept-cgzf")
+    people = web.page.eval_on_selector_all("#act-assignee option", "os => os.map(o => o.value)")
+    assert people == ["", "cg1"]
+    web.page.select_option("#act-assignee", "cg1")
+    web.shot("console-dispatch")
+    web.page.click("#act-ok")
+    state_is(web.page, "已派遣")
+    assert web.page.inner_text("#d-unit") == "城管执法局 · cg1"
+
+    # The department's user sees their move: 退回 with a reason.
+    dept = second_page(browser, live_server, "cg1")
+    try:
+        dept.locator("#cases li[data-id]", has_text=case["case_no"]).first.click()
+        dept.wait_for_selector("#d-actions button[data-action='return']")
+        names = [b.inner_text() for b in dept.query_selector_all("#d-actions button")]
+        assert "退回" in names and "派遣" not in names
+        dept.click("#d-actions button[data-action='return']")
+        dept.fill("#act-note", "不属于城管职责，应由网格处理")
+        dept.click("#act-ok")
+        # Returned, the case is no longer the department's to see: the console says so.
+        dept.wait_for_function(
+            "no => document.querySelector('#detail .notice')?.textContent === "
+            "'已退回：' + no + ' 已不在您的办理范围内。'",
+            arg=case["case_no"],
+        )
+        dept.wait_for_function(
+            "no => ![...document.querySelectorAll('#cases li')].some(li => li.textContent.includes(no))",
+            arg=case["case_no"],
+        )
+        # The one failed request is the case the console asked for after the move (a 404: not the
+        # department's any more), which the page answered with the notice above.
+        assert dept.errors == [
+            "Failed to load resource: the server responded with a status of 404 (Not Found)"
+        ] * len(dept.errors)
+        assert len(dept.errors) <= 2
+    finally:
+        dept.context.close()
+
+    # The dispatcher's console hears of it and shows the returned case; 改派 to the grid's unit.
+    state_is(web.page, "已退回")
+    assert "退回 → 已退回（不属于城管职责，应由网格处理）" in web.page.inner_text("#d-history")
+    move(web.page, "reassign")
+    web.page.wait_for_selector("#act-unit option[value='grid-419901001001001']", state="attached")
+    web.page.select_option("#act-unit", "grid-419901001001001")
+    web.page.click("#act-ok")
+    state_is(web.page, "已派遣")
+    assert web.page.inner_text("#d-unit").startswith("幸福社区第1网格")
+    web.assert_clean()
+
+
+def test_extension_asked_by_the_unit_is_approved_in_a_dialog(web, browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    case = report(live_server, "disp", "违章搭建")
+    web.login("disp", "/console")
+    live(web.page)
+    open_case(web.page, case["case_no"])
+    for action, label in (("accept", "已受理"), ("register", "已立案")):
+        move(web.page, action)
+        state_is(web.page, label)
+    move(web.page, "dispatch")
+    web.page.wait_for_selector("#act-unit option[value='dept-cgzf']", state="attached")
+    web.page.select_option("#act-unit", "dept-cgzf")
+    web.page.click("#act-ok")
+    state_is(web.page, "已派遣")
+
+    dept = second_page(browser, live_server, "cg1")
+    try:
+        dept.locator("#cases li[data-id]", has_text=case["case_no"]).first.click()
+        dept.wait_for_selector("#d-actions button[data-action='request_extension']")
+        dept.click("#d-actions button[data-action='request_extension']")
+        dept.fill("#act-hours", "8")
+        dept.fill("#act-note", "需协调拆除队伍")
+        dept.click("#act-ok")
+        dept.wait_for_function(
+            "() => document.querySelector('#d-clock')?.textContent.includes('待审批')"
+        )
+        assert dept.errors == []
+    finally:
+        dept.context.close()
+
+    # The dispatcher sees the request and decides it: the hours come prefilled from it.
+    web.page.wait_for_selector("#d-actions button[data-action='approve_extension']", timeout=10_000)
+    assert "待审批：延期，8 小时，申请人 cg1，理由：需协调拆除队伍" in web.page.inner_text(
+        "#d-clock"
+    )
+    move(web.page, "approve_extension")
+    web.page.wait_for_selector("#act-dialog[open]")
+    assert web.page.input_value("#act-hours") == "8"
+    assert (
+        web.page.inner_text("#act-request")
+        == "申请：延期，8 小时，申请人 cg1，理由：需协调拆除队伍"
+    )
+    web.page.click("#act-ok")
+    web.page.wait_for_function(
+        "() => !document.querySelector('#d-clock')?.textContent.includes('待审批')"
+    )
+    assert "批准延期" in web.page.inner_text("#d-history")
+    web.assert_clean()

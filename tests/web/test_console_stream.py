@@ -213,3 +213,36 @@ def test_refusals(live_server: str, fresh_county: None) -> None:
     r = httpx.get(url, params={"timeout": 0, "area": "419902"}, headers=disp)
     assert r.status_code == 403
     assert r.json()["detail"] == "区域 419902 不在您的辖区内"
+
+
+def test_a_units_staff_hear_only_of_their_units_cases(live_server: str, fresh_county: None) -> None:
+    disp = bearer(live_server, "disp")
+    dept = Listener(live_server, bearer(live_server, "cg1")).start()
+    case = report(live_server, disp, G11_POINT, "渣土撒漏")
+    other = report(live_server, disp, G11_POINT, "另一件")
+
+    def move(c: dict[str, Any], action: str, **extra: Any) -> dict[str, Any]:
+        r = httpx.post(
+            f"{live_server}/api/v1/incidents/{c['id']}/transitions",
+            json={"action": action, "version": c["version"], **extra},
+            headers=disp,
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    case = move(move(case, "accept"), "register")
+    move(case, "dispatch", unit="dept-cgzf")  # 城管执法局, whose staff cg1 is
+    move(other, "accept")
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline and not dept.cases():
+        time.sleep(0.02)
+    time.sleep(1.0)
+    # The report, 受理 and 立案 happened while the case was nobody's unit's; the other case never is.
+    assert [(n, a) for n, a, _ in dept.cases()] == [(case["case_no"], "dispatch")]
+    data = next(d for k, _, d, _ in dept.events if k == "case")
+    assert data["unit_code"] == "dept-cgzf"
+    assert "assignee" not in data
+    # Replayed from the start, the department gets its own case's history only (as it is now:
+    # with its unit), never the other case.
+    again = Listener(live_server, bearer(live_server, "cg1"), {"after": 0}).start()
+    assert {n for n, _, _ in again.cases()} == {case["case_no"]}

@@ -21,7 +21,7 @@ import { cfg, el, empty, esc, toast } from "./page.js";
 
 const READONLY = Boolean(cfg.readonly);
 const SOUND_KEY = "gridgov.console.sound";
-let labels = { states: {}, in_progress_states: [], transitions: {}, events: {}, categories: {}, urgency: {}, lights: {}, satisfaction: {} };
+let labels = { states: {}, in_progress_states: [], transitions: {}, events: {}, categories: {}, urgency: {}, lights: {}, satisfaction: {}, requests: {} };
 const stateLabel = (s) => label(labels.states, s);
 const actionLabel = (a) => label(labels.transitions, a);
 const eventLabel = (a) => label(labels.events, a);
@@ -259,7 +259,7 @@ function clockRow(c) {
 
 function requestText(r) {
   const parts = [];
-  if (r.kind_label || r.kind) parts.push(r.kind_label || r.kind);
+  if (r.kind) parts.push(label(labels.requests, r.kind));
   if (r.hours || r.extension_hours) parts.push((r.hours || r.extension_hours) + " 小时");
   if (r.by) parts.push("申请人 " + r.by);
   if (r.reason || r.note) parts.push("理由：" + (r.reason || r.note));
@@ -300,8 +300,10 @@ async function open(id, pan) {
     box.querySelectorAll("button[data-action]").forEach((b) => b.addEventListener("click", () => start(c, moves.find((m) => m.action === b.dataset.action))));
     tick();
     renderList(lastData || { features: [] });
+    return null;
   } catch (e) {
     box.innerHTML = '<p class="error">' + esc(e.message) + "</p>";
+    return e;
   }
 }
 
@@ -396,7 +398,14 @@ async function act(c, move, fields, fail) {
     props.stage_due_at = after.deadline ? after.deadline.due_at : null;
     kept = { props, lat: after.lat, lng: after.lng };
     await refresh();
-    await open(c.id);
+    const gone = await open(c.id);
+    if (gone && gone.status === 404) {
+      // The move handed the case on (a unit's 退回): it is no longer this caller's to see.
+      kept = null;
+      selected = current = null;
+      el("detail").innerHTML = '<p class="notice">已' + esc(move.label || actionLabel(move.action)) + "：" + esc(c.case_no) + " 已不在您的办理范围内。</p>";
+      await refresh();
+    }
     return true;
   } catch (e) {
     if (fail) fail(e.message);
