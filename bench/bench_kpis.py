@@ -203,9 +203,8 @@ def main() -> None:
 
             return run
 
-        cases_sql, moves_sql = anchor_sql(
-            ["none", "township", "community", "grid", "worker", "unit"]
-        )
+        levels = ["none", "township", "community", "grid", "worker", "unit"]
+        cases_sql, moves_sql = anchor_sql(levels, scope)
         params = {"start": START, "end": END, "now": now, **scope.params()}
 
         def anchor():  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.areas.service import current_names
 from app.auth.scope import AreaScope
-from app.grids.service import active_names
+from app.grids.service import grid_names
 from app.incidents.config import KpiSettings
 from app.incidents.kpis import query
 from app.incidents.kpis.league import ranked, shape
@@ -51,7 +51,7 @@ def compute_kpis(
         at=at or dt.datetime.now(dt.UTC), category=category, worker=worker,
     )  # fmt: skip
     kpi = kpi or KpiSettings()
-    rows = _rows(session, counts, group_by, kpi)
+    rows = _rows(session, counts, group_by, kpi, scope)
     if group_by == "none" and not rows:
         rows = [{"group": None, **shape(_empty(), kpi)}]
     return sorted(rows, key=lambda r: (r["group"] is not None, r["group"] or ""))
@@ -75,8 +75,8 @@ def league_tables(
         session, levels=["none", *levels], start=start, end=end, scope=scope,
         at=at or dt.datetime.now(dt.UTC),
     )  # fmt: skip
-    total = _rows(session, counts, "none", kpi) or [{"group": None, **shape(_empty(), kpi)}]
-    tables = {level: ranked(_rows(session, counts, level, kpi)) for level in levels}
+    total = _rows(session, counts, "none", kpi, scope) or [{"group": None, **shape(_empty(), kpi)}]
+    tables = {level: ranked(_rows(session, counts, level, kpi, scope)) for level in levels}
     return {"total": total[0], "tables": tables}
 
 
@@ -106,11 +106,15 @@ def _empty() -> dict[str, Any]:
 
 
 def _rows(
-    session: Session, counts: dict[query.Key, dict[str, Any]], level: str, kpi: KpiSettings
+    session: Session,
+    counts: dict[query.Key, dict[str, Any]],
+    level: str,
+    kpi: KpiSettings,
+    scope: AreaScope,
 ) -> list[dict[str, Any]]:
     source = "unit" if level == "department" else level
     groups = {code: c for (lv, code), c in counts.items() if lv == source}
-    names, kinds = _names(session, source, [c for c in groups if c is not None])
+    names, kinds = _names(session, source, [c for c in groups if c is not None], scope)
     rows = []
     for code, c in groups.items():
         if level == "department" and kinds.get(code or "") not in DEPARTMENT_KINDS:
@@ -125,16 +129,18 @@ def _rows(
 _NONE_NAMES = {"none": "合计", "worker": "未指派", "unit": "未派遣"}
 
 
-def _names(session: Session, level: str, codes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Names of the groups (areas, grids, units) and, for units, their kind."""
+def _names(
+    session: Session, level: str, codes: list[str], scope: AreaScope
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Names of the groups (areas, grids: retired ones too; units) and, for units, their kind."""
     if not codes:
         return {}, {}
     if level in ("township", "community"):
         return current_names(session, codes), {}
     if level == "grid":
-        return active_names(session, codes), {}
+        return grid_names(session, scope), {}
     if level == "unit":
-        rows = session.execute(select(Unit.code, Unit.name, Unit.kind).where(Unit.code.in_(codes)))
-        units = list(rows)
+        # A county has a few hundred units: all of them, rather than a list of codes to match.
+        units = list(session.execute(select(Unit.code, Unit.name, Unit.kind)))
         return {c: n for c, n, _ in units}, {c: k for c, _, k in units}
     return {}, {}

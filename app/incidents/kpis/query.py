@@ -180,10 +180,13 @@ def counts(
         return out[key]
 
     (sql, named), moves = statements(sql_levels, scope, extra, worker=bool(worker))
-    for row in session.execute(text(sql), params):
+    result = session.execute(text(sql), params)
+    at_ = {k: n for n, k in enumerate(result.keys())}
+    wanted = [(name, at_[name]) for name in CASE_COUNTS]
+    for row in result.all():
         target = slot(_level_of(row, named))
-        for name in CASE_COUNTS:
-            target[name] = int(getattr(row, name))
+        for name, n in wanted:
+            target[name] = row[n]
         target["mean_h"], target["p90_h"] = row.mean_h, row.p90_h
 
     if moves is not None:
