@@ -57,21 +57,7 @@ def my_cases(
     total, rows = field.my_cases(
         session, scope=scope, standing=standing, limit=limit, offset=offset
     )
-    names = service.category_names(session)
-    units = service.unit_names(session, {r.unit_code for r in rows})
-    return IncidentsPublic(
-        count=total,
-        data=[
-            service.to_public(
-                r,
-                scope.principal,
-                category_name=names.get(r.category_code),
-                standing=standing,
-                unit_name=units.get(r.unit_code),
-            )
-            for r in rows
-        ],
-    )
+    return service.public_list(session, total, rows, scope.principal, standing)
 
 
 @router.get("/incidents/nearby", response_model=NearbyOut)

@@ -215,22 +215,7 @@ def list_incidents(
         limit=limit,
         offset=offset,
     )
-    names = service.category_names(session)
-    standing = service.standing_of(session, scope.principal)
-    units = service.unit_names(session, {r.unit_code for r in rows})
-    return IncidentsPublic(
-        count=total,
-        data=[
-            service.to_public(
-                r,
-                scope.principal,
-                category_name=names.get(r.category_code),
-                standing=standing,
-                unit_name=units.get(r.unit_code),
-            )
-            for r in rows
-        ],
-    )
+    return service.public_list(session, total, rows, scope.principal)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentPublic)

@@ -24,6 +24,7 @@ from app.incidents.schemas import (
     DeadlineOut,
     DuplicateOut,
     IncidentPublic,
+    IncidentsPublic,
     TransitionIn,
 )
 from app.locate.registry import today
@@ -400,6 +401,33 @@ def public_view(session: Session, incident: Incident, principal: Principal) -> I
         category_name=names.get(incident.category_code),
         standing=standing_of(session, principal),
         unit_name=unit_names(session, {incident.unit_code}).get(incident.unit_code),
+    )
+
+
+def public_list(
+    session: Session,
+    total: int,
+    rows: Sequence[Incident],
+    principal: Principal,
+    standing: sm.Standing | None = None,
+) -> IncidentsPublic:
+    """A page of cases as ``principal`` sees them, each with the moves they may make on it now
+    (``standing``: the caller's units and grids, read once for the page when not given)."""
+    names = category_names(session)
+    standing = standing if standing is not None else standing_of(session, principal)
+    units = unit_names(session, {r.unit_code for r in rows})
+    return IncidentsPublic(
+        count=total,
+        data=[
+            to_public(
+                r,
+                principal,
+                category_name=names.get(r.category_code),
+                standing=standing,
+                unit_name=units.get(r.unit_code),
+            )
+            for r in rows
+        ],
     )
 
 
