@@ -42,10 +42,17 @@ _YEAR_FILE = re.compile(r"^calendar_(\d{4})\.json$")
 class CalendarNotCovered(ServiceUnavailable):
     """A working-time question about a day the calendar has no year for."""
 
-    def __init__(self, day: dt.date, first: dt.date, last: dt.date) -> None:
+    def __init__(
+        self, day: dt.date, first: dt.date, last: dt.date, *, at_start: bool = False
+    ) -> None:
+        what = (
+            f"今天（{day.isoformat()}）不在其中，服务拒绝启动"
+            if at_start
+            else f"无法按工作时间计算 {day.isoformat()} 的期限"
+        )
         super().__init__(
-            f"工作日历只覆盖 {first.isoformat()} 至 {last.isoformat()}，无法按工作时间计算"
-            f" {day.isoformat()} 的期限；请管理员按国务院办公厅当年的节假日安排通知补充"
+            f"工作日历只覆盖 {first.isoformat()} 至 {last.isoformat()}，{what}；"
+            f"请管理员按国务院办公厅当年的节假日安排通知补充"
             f" app/incidents/data/calendar_{day.year}.json 后重启",
             day=day.isoformat(),
             covered_from=first.isoformat(),
@@ -227,7 +234,8 @@ def check_today(calendar: WorkingCalendar, today: dt.date | None = None) -> list
     warnings (Chinese, for the log) when today's year is provisional or the calendar ends within
     a month."""
     day = today or dt.datetime.now(calendar.tz).date()
-    calendar.require_covers(day)
+    if not calendar.covers(day):
+        raise CalendarNotCovered(day, calendar.first_day, calendar.last_day, at_start=True)
     warnings = []
     if day.year in calendar.provisional_years:
         warnings.append(

@@ -304,7 +304,10 @@ def test_working_time_beyond_the_calendar_is_an_error():
 def test_start_up_refuses_a_day_outside_the_calendar():
     with pytest.raises(CalendarNotCovered) as exc:
         check_today(CAL, dt.date(2028, 1, 3))
-    assert "2028-01-03" in exc.value.message
+    assert exc.value.message == (
+        "工作日历只覆盖 2025-01-01 至 2027-12-31，今天（2028-01-03）不在其中，服务拒绝启动；"
+        "请管理员按国务院办公厅当年的节假日安排通知补充 app/incidents/data/calendar_2028.json 后重启"
+    )
     assert check_today(CAL, dt.date(2026, 12, 1)) == []
     # 2027's days are the statutory ones only: start-up says so.
     (warning,) = check_today(CAL, dt.date(2027, 3, 1))
