@@ -30,7 +30,7 @@ from app.incidents.models import Incident
 MIN_LENGTH = 2
 MAX_LENGTH = 100
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,}$")
-_CASE_NO = re.compile(r"^[A-Za-z]{0,4}[0-9]+$")
+_CASE_NO = re.compile(r"^[A-Za-z]{0,8}[0-9]+$")
 
 
 def _digits(column: Any) -> ColumnElement[str]:

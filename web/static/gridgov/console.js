@@ -485,5 +485,8 @@ Promise.all([categoriesLoaded, meta().then((m) => { labels = Object.assign(label
   for (const s of labels.in_progress_states || []) f.state.appendChild(new Option(stateLabel(s), s));
   f.state.value = q.get("state") || "";
   legend(map, "当前环节时限", ["green", "amber", "red", "paused"].map((l) => [LIGHT[l], lightLabel(l)]));
-  connect(); // its "ready" loads the list
+  // The list at once, and again when the stream is ready: a case that moved between the two is
+  // then shown as it is (the stream only tells of what happens after it is ready).
+  refresh();
+  connect();
 });
