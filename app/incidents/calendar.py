@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -119,7 +119,7 @@ class WorkingCalendar:
             tz=ZoneInfo(base.get("timezone", "Asia/Shanghai")),
         )
 
-    @property
+    @cached_property
     def minutes_per_day(self) -> int:
         return sum(_minutes(b) - _minutes(a) for a, b in self.periods)
 
@@ -152,26 +152,30 @@ class WorkingCalendar:
             return self.add_minutes(start, float(value) * self.minutes_per_day)
         raise ValueError(f"unknown time-limit unit {unit!r}")
 
+    @cached_property
+    def _spans(self) -> tuple[tuple[dt.timedelta, dt.timedelta], ...]:
+        """The working periods as offsets from midnight (arithmetic on them is exact and cheap)."""
+        return tuple((_offset(a), _offset(b)) for a, b in self.periods)
+
     def add_minutes(self, start: dt.datetime, minutes: float) -> dt.datetime:
         """``start`` plus ``minutes`` of working time; ``CalendarNotCovered`` past the last year."""
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
-        cursor = start.astimezone(self.tz)
-        day = cursor.date()
-        remaining = float(minutes)
+        local = start.astimezone(self.tz)
+        day = local.date()
+        clock = local - dt.datetime.combine(day, dt.time(0), self.tz)
+        remaining = dt.timedelta(minutes=float(minutes))
         while True:
             if self.is_working_day(day):
-                for a, b in self.periods:
-                    begin = max(cursor, dt.datetime.combine(day, a, self.tz))
-                    end = dt.datetime.combine(day, b, self.tz)
-                    if begin >= end:
+                for a, b in self._spans:
+                    begin = max(clock, a)
+                    if begin >= b:
                         continue
-                    available = (end - begin).total_seconds() / 60
-                    if remaining <= available:
-                        return begin + dt.timedelta(minutes=remaining)
-                    remaining -= available
-            day += dt.timedelta(days=1)
-            cursor = dt.datetime.combine(day, dt.time(0, 0), self.tz)
+                    if remaining <= b - begin:
+                        return dt.datetime.combine(day, dt.time(0), self.tz) + begin + remaining
+                    remaining -= b - begin
+            day += _DAY
+            clock = _ZERO
 
     def minutes_between(self, a: dt.datetime, b: dt.datetime, unit: str) -> float:
         """Minutes of ``unit``'s kind of time in [a, b): clock minutes for calendar units, working
@@ -193,21 +197,31 @@ class WorkingCalendar:
         if b <= a:
             return 0.0
         a, b = a.astimezone(self.tz), b.astimezone(self.tz)
-        total = 0.0
-        day = a.date()
-        while day <= b.date():
+        total = _ZERO
+        day, last = a.date(), b.date()
+        while day <= last:
             if self.is_working_day(day):
-                for p, q in self.periods:
-                    lo = max(a, dt.datetime.combine(day, p, self.tz))
-                    hi = min(b, dt.datetime.combine(day, q, self.tz))
+                midnight = dt.datetime.combine(day, dt.time(0), self.tz)
+                lo_clock = a - midnight if day == a.date() else _ZERO
+                hi_clock = b - midnight if day == last else _DAY
+                for p, q in self._spans:
+                    lo, hi = max(lo_clock, p), min(hi_clock, q)
                     if hi > lo:
-                        total += (hi - lo).total_seconds() / 60
-            day += dt.timedelta(days=1)
-        return total
+                        total += hi - lo
+            day += _DAY
+        return total.total_seconds() / 60
 
 
 def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
+
+
+def _offset(t: dt.time) -> dt.timedelta:
+    return dt.timedelta(hours=t.hour, minutes=t.minute)
+
+
+_ZERO = dt.timedelta(0)
+_DAY = dt.timedelta(days=1)
 
 
 def load_calendar(directory: Path = DATA_DIR) -> WorkingCalendar:

@@ -174,7 +174,13 @@ def stage_limit(case: Case, stage: str, policy: Policy) -> Limit:
 
 
 def amber_from(
-    at: dt.datetime, due: dt.datetime, limit: Limit, calendar: WorkingCalendar, policy: Policy
+    at: dt.datetime,
+    due: dt.datetime,
+    limit: Limit,
+    calendar: WorkingCalendar,
+    policy: Policy,
+    *,
+    left: float | None = None,
 ) -> dt.datetime:
     """When the light turns amber (stored as ``amber_at``, so SQL lists show the same light): the
     moment no more than ``amber_share`` of the stage's limit is left, counted in the limit's own
@@ -182,10 +188,18 @@ def amber_from(
     if due <= at:
         return due
     warn = policy.amber_share * limit.minutes(calendar)
-    left = calendar.minutes_between(at, due, limit.unit)
+    if left is None:  # minutes of the limit's kind from ``at`` to ``due``
+        left = calendar.minutes_between(at, due, limit.unit)
     if left <= warn:
         return at
     return calendar.add_basis_minutes(at, left - warn, limit.unit)
+
+
+def _escalation(
+    at: dt.datetime, due: dt.datetime, limit: Limit, calendar: WorkingCalendar, share: float
+) -> dt.datetime:
+    """When the worker escalates: ``share`` of the stage's limit after its start."""
+    return due if share == 1.0 else calendar.add(at, limit.value * share, limit.unit)
 
 
 def start_clock(
@@ -204,11 +218,13 @@ def start_clock(
     limit = stage_limit(case, stage, policy)
     case.stage_started_at = at
     case.stage_due_at = calendar.add(at, limit.value, limit.unit)
-    case.amber_at = amber_from(at, case.stage_due_at, limit, calendar, policy)
+    case.amber_at = amber_from(
+        at, case.stage_due_at, limit, calendar, policy, left=limit.minutes(calendar)
+    )
     if stage == "handling":
         case.deadline = case.stage_due_at
     case.escalate_at = (
-        calendar.add(at, limit.value * escalation_share, limit.unit)
+        _escalation(at, case.stage_due_at, limit, calendar, escalation_share)
         if case.tier < TOP_TIER
         else None
     )
@@ -235,8 +251,10 @@ def intake_clock(
         "deadline": calendar.add(reported_at, limit.value, limit.unit),
         "stage_started_at": reported_at,
         "stage_due_at": due,
-        "amber_at": amber_from(reported_at, due, first, calendar, policy),
-        "escalate_at": calendar.add(reported_at, first.value * escalation_share, first.unit)
+        "amber_at": amber_from(
+            reported_at, due, first, calendar, policy, left=first.minutes(calendar)
+        ),
+        "escalate_at": _escalation(reported_at, due, first, calendar, escalation_share)
         if tier < TOP_TIER
         else None,
     }
