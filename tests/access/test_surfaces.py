@@ -381,16 +381,24 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
         (
             "planner",
             ["/maps/coverage", "/planner"],
-            ["/console", "/maps/cases", "/maps/visits", "/dashboard", "/m/"],
+            ["/console", "/maps/cases", "/maps/visits", "/dashboard", "/m/", "/admin/units"],
         ),
         (
             "dispatcher",
             ["/console", "/maps/coverage", "/maps/visits", "/maps/cases", "/dashboard", "/m/"],
-            ["/planner"],
+            ["/planner", "/admin/units"],
         ),
         (
             "admin",
-            ["/console", "/maps/coverage", "/maps/visits", "/maps/cases", "/planner", "/dashboard"],
+            [
+                "/console",
+                "/maps/coverage",
+                "/maps/visits",
+                "/maps/cases",
+                "/planner",
+                "/dashboard",
+                "/admin/units",
+            ],
             ["/m/"],
         ),
     ],
