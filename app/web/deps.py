@@ -128,6 +128,7 @@ def page_context(request: Request, principal: Principal, **extra: Any) -> dict[s
         "area": extra.get("area") or principal.scope_prefix,
         "jurisdiction": principal.scope_prefix,
         "role": principal.role,
+        "user": principal.username,  # shown in the page's header already
         "band": list(settings.household_band),
         "basemap_url": settings.basemap_url,
         "basemap_attribution": settings.basemap_attribution,

@@ -124,7 +124,7 @@ def test_report_made_offline_waits_and_arrives_once(web, engine) -> None:  # typ
     home.locator("button.checkin").click()
     home.locator(".visit-note").fill("老人在家，身体尚可")
     home.locator(".visit-panel .confirm").click()
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '2'")
+    page.wait_for_function("() => document.querySelector('#outbox-count').textContent === '2'")
     assert "走访签到" in page.inner_text("#outbox")
     web.shot("phone-offline-queued")
     with engine.connect() as conn:

@@ -8,9 +8,13 @@
 
 import { createStore, del, get, set, values } from "/static/vendor/idb-keyval/index.js";
 import { ApiError, api, isNetworkDown } from "./api.js";
+import { cfg } from "./page.js";
 
-const outbox = createStore("gridgov-phone-outbox", "items");
-const draftStore = createStore("gridgov-phone-drafts", "drafts");
+// One outbox and one draft store per account: on a shared phone, what one worker queued is sent
+// under their own account after they sign in again, never under the next one's.
+const owner = encodeURIComponent(cfg.user || "anonymous");
+const outbox = createStore("gridgov-phone-outbox-" + owner, "items");
+const draftStore = createStore("gridgov-phone-drafts-" + owner, "drafts");
 
 const ENDPOINT = { report: "/api/v1/incidents", visit: "/api/v1/visits" };
 // Answers after which the same request may succeed later: keep the item waiting and retry.

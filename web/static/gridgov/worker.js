@@ -398,3 +398,11 @@ loadDue();
 locate();
 outbox.autoFlush((sent) => sent.forEach((s) => showSent(s.item, s.result)), 15);
 outbox.registerWorker();
+// Signing out of a shared phone drops the cached lists (tasks, due visits); the outbox stays, so
+// nothing reported offline is lost: it is sent after the next sign-in.
+document.querySelectorAll("form[action='/logout']").forEach((f) => f.addEventListener("submit", (e) => {
+  if (!window.caches) return;
+  e.preventDefault();
+  caches.keys().then((names) => Promise.all(names.filter((n) => n.startsWith("gridgov-phone-")).map((n) => caches.delete(n))))
+    .finally(() => f.submit());
+}));
