@@ -126,6 +126,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                     layer=args.layer,
                     encoding=args.encoding,
                     commit=args.commit,
+                    mapping=args.map,
                 )
         except GridgovError as exc:
             print(f"导入失败：{exc.message}", file=sys.stderr)
@@ -295,6 +296,12 @@ def _add_import(sub: Subparsers) -> None:
     imp.add_argument("--layer")
     imp.add_argument("--encoding", help="attribute encoding, e.g. GBK")
     imp.add_argument("--commit", action="store_true", help="write (default: dry run with a report)")
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="OURS=THEIRS",
+        help="the file's field for one of ours, e.g. --map code=XZQDM (repeatable)",
+    )
     imp.set_defaults(func=cmd_import)
 
 

@@ -1,7 +1,10 @@
 """Area and grid codes (docs/domain.md#hierarchy-and-codes): the level a code names, from its length
-alone (6 digits a county, 9 a township, 12 a community, 15 a grid; nothing else is a code), and grid
-code allocation: 12-digit community code + a 3-digit serial; serials run west to east, then north to south, and a serial once used in a community is
-never handed out again (a retired code still names its history)."""
+alone (2 digits a province, 4 a prefecture, 6 a county, 9 a township, 12 a community, 15 a grid;
+nothing else is a code), the one canonical form of a code written with trailing zeros (330200 and
+330200000000 are the prefecture 3302, as GB/T 2260 and the statistical area codes pad them), and
+grid code allocation: 12-digit community code + a 3-digit serial; serials run west to east, then
+north to south, and a serial once used in a community is never handed out again (a retired code
+still names its history)."""
 
 from __future__ import annotations
 
@@ -12,28 +15,95 @@ from shapely.geometry.base import BaseGeometry
 
 MAX_SERIAL = 999
 
-LEVEL_BY_LENGTH = {6: "county", 9: "township", 12: "community", 15: "grid"}
+LEVEL_BY_LENGTH = {
+    2: "province",
+    4: "prefecture",
+    6: "county",
+    9: "township",
+    12: "community",
+    15: "grid",
+}
 LENGTH_BY_LEVEL = {level: n for n, level in LEVEL_BY_LENGTH.items()}
+# The levels an area can have, from the top down (a grid is not an area).
+AREA_LEVELS = ("province", "prefecture", "county", "township", "community")
+# What a padded code's trailing zeros stand for: (length, zeros) → the shorter code's length.
+_PADDING = ((12, 3), (9, 3), (6, 2), (4, 2))
 
 
 class BadAreaCode(ValueError):
     """Not an area or grid code; the message (Chinese) says what one looks like."""
 
 
-def level_of(code: str) -> str:
-    """The level an area or grid code names, from its length alone; anything else is refused.
+def _refuse(code: str) -> BadAreaCode:
+    return BadAreaCode(f"区划编码“{code}”格式有误（2、4、6、9、12或15位数字）")
 
-    >>> [level_of(c) for c in ("419901", "419901001", "419901001001", "419901001001001")]
-    ['county', 'township', 'community', 'grid']
+
+def canonical(code: str) -> str:
+    """The one form of an area or grid code: trailing zero groups dropped, level by level.
+
+    The 统计用区划代码 write every area in 12 digits and GB/T 2260 writes provinces and
+    prefectures in 6, padding with zeros: 330000 is the province 33, 330200 (or 330200000000) the
+    prefecture 3302, 330203000000 the county 330203. A grid code (15 digits) is kept as it is.
+
+    >>> [canonical(c) for c in ("330000", "330200", "330200000000", "330203000000", "330203001")]
+    ['33', '3302', '3302', '330203', '330203001']
+    >>> canonical("000000")
+    Traceback (most recent call last):
+    ...
+    gis.codes.BadAreaCode: 区划编码“000000”格式有误（2、4、6、9、12或15位数字）
+    """
+    if not (code.isascii() and code.isdigit()) or len(code) not in LEVEL_BY_LENGTH:
+        raise _refuse(code)
+    short = code
+    for length, zeros in _PADDING:
+        if len(short) == length and short.endswith("0" * zeros):
+            short = short[:-zeros]
+    if short.startswith("00"):  # no province is numbered 00
+        raise _refuse(code)
+    return short
+
+
+def level_of(code: str) -> str:
+    """The level an area or grid code names, from the length of its canonical form alone;
+    anything else is refused.
+
+    >>> [level_of(c) for c in ("41", "4199", "419901", "419901001", "419901001001", "419901001001001")]
+    ['province', 'prefecture', 'county', 'township', 'community', 'grid']
+    >>> level_of("330200")
+    'prefecture'
     >>> level_of("4199010")
     Traceback (most recent call last):
     ...
-    gis.codes.BadAreaCode: 区划编码“4199010”格式有误（6、9、12或15位数字）
+    gis.codes.BadAreaCode: 区划编码“4199010”格式有误（2、4、6、9、12或15位数字）
     """
-    level = LEVEL_BY_LENGTH.get(len(code)) if code.isascii() and code.isdigit() else None
-    if level is None:
-        raise BadAreaCode(f"区划编码“{code}”格式有误（6、9、12或15位数字）")
-    return level
+    return LEVEL_BY_LENGTH[len(canonical(code))]
+
+
+def ancestors(code: str) -> list[str]:
+    """The canonical codes of the areas above ``code``, from the province down (codes nest by
+    prefix). A prefix that is itself padding collapses into the level above it: a township of a
+    prefecture without counties (4419 东莞市 → 441900003) has ancestors 44 and 4419.
+
+    >>> ancestors("419901001001")
+    ['41', '4199', '419901', '419901001']
+    >>> ancestors("441900003")
+    ['44', '4419']
+    """
+    own = canonical(code)
+    found: list[str] = []
+    for n in sorted(LEVEL_BY_LENGTH):
+        if n >= len(own):
+            break
+        prefix = canonical(own[:n]) if not own[:n].startswith("00") else None
+        if prefix and prefix not in found:
+            found.append(prefix)
+    return found
+
+
+def parent_of(code: str) -> str | None:
+    """The canonical code of the area just above ``code`` by its digits (None for a province)."""
+    above = ancestors(code)
+    return above[-1] if above else None
 
 
 class SerialsExhausted(ValueError):

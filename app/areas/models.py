@@ -1,5 +1,5 @@
-"""Administrative areas: county (6 digits) → township (9) → village/community (12),
-docs/domain.md#hierarchy-and-codes."""
+"""Administrative areas: province (2 digits) → prefecture (4) → county (6) → township (9) →
+village/community (12), docs/domain.md#hierarchy-and-codes."""
 
 from __future__ import annotations
 
@@ -10,22 +10,25 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import SRID, Base
-from gis.codes import LENGTH_BY_LEVEL
+from gis.codes import AREA_LEVELS, LENGTH_BY_LEVEL
 
-AREA_LEVELS = ("county", "township", "community")
-AREA_KINDS = ("county", "street", "town", "township", "residents", "villagers")
+AREA_KINDS = ("province", "prefecture", "county", "street", "town", "township", "residents", "villagers")  # fmt: skip
 CODE_LENGTH = {level: LENGTH_BY_LEVEL[level] for level in AREA_LEVELS}
+# The digits each level's code has, as the database checks them (ck_areas_code_matches_level).
+CODE_MATCHES_LEVEL = " OR ".join(
+    f"(level = '{level}' AND code ~ '^[0-9]{{{n}}}$')" for level, n in CODE_LENGTH.items()
+)
+LEVEL_CHECK = "level IN (" + ", ".join(f"'{level}'" for level in AREA_LEVELS) + ")"
+# 城乡分类代码 of the statistical area codes: 111 main urban area … 220 village (docs/imports.md).
+URBAN_RURAL_CHECK = "urban_rural IS NULL OR urban_rural ~ '^[12][0-9]{2}$'"
 
 
 class Area(Base):
     __tablename__ = "areas"
     __table_args__ = (
-        CheckConstraint(
-            "(level = 'county' AND code ~ '^[0-9]{6}$') OR (level = 'township' AND code ~ '^[0-9]{9}$')"
-            " OR (level = 'community' AND code ~ '^[0-9]{12}$')",
-            name="code_matches_level",
-        ),
-        CheckConstraint("level IN ('county', 'township', 'community')", name="level"),
+        CheckConstraint(CODE_MATCHES_LEVEL, name="code_matches_level"),
+        CheckConstraint(LEVEL_CHECK, name="level"),
+        CheckConstraint(URBAN_RURAL_CHECK, name="urban_rural"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         # One current row per code; history rows keep their code with a valid_to.
@@ -41,6 +44,8 @@ class Area(Base):
     level: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    # The statistical area codes' urban-rural class of a community or village (111 … 220).
+    urban_rural: Mapped[str | None] = mapped_column(String(3))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
     valid_from: Mapped[dt.date] = mapped_column(Date, server_default=text("CURRENT_DATE"))
     valid_to: Mapped[dt.date | None] = mapped_column(Date)

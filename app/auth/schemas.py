@@ -1,7 +1,25 @@
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from gis.codes import BadAreaCode, canonical, level_of
 
 USERNAME = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-AREA_CODE = r"^[0-9]{6}([0-9]{3}){0,2}$"
+
+
+def _jurisdiction(code: str) -> str:
+    """An area's code in its canonical form (330200 is the prefecture 3302); a grid is no
+    jurisdiction."""
+    try:
+        short = canonical(code)
+    except BadAreaCode as exc:
+        raise ValueError(str(exc)) from exc
+    if level_of(short) == "grid":
+        raise ValueError(f"辖区应为区划编码（省、市、县、乡镇或村/社区），{code} 是网格编码")
+    return short
+
+
+AreaCode = Annotated[str, AfterValidator(_jurisdiction)]
 
 
 class Token(BaseModel):
@@ -29,13 +47,13 @@ class UserCreate(BaseModel):
     password: str = Field(max_length=128)
     full_name: str = Field(default="", max_length=64)
     role: str
-    jurisdiction_code: str = Field(pattern=AREA_CODE)
+    jurisdiction_code: AreaCode
     staff_code: str | None = Field(default=None, max_length=32)
 
 
 class UserUpdate(BaseModel):
     role: str | None = None
-    jurisdiction_code: str | None = Field(default=None, pattern=AREA_CODE)
+    jurisdiction_code: AreaCode | None = None
     staff_code: str | None = Field(default=None, max_length=32, description='"" unlinks')
     full_name: str | None = Field(default=None, max_length=64)
     is_active: bool | None = None

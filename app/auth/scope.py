@@ -36,9 +36,10 @@ from app.auth.policy import (
     within,
 )
 from app.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from gis.codes import BadAreaCode, level_of
+from gis.codes import BadAreaCode, canonical
 
-AREA_CODE_PATTERN = r"^[0-9]{6}([0-9]{3}){0,3}$"
+# An area or grid code's digits (2, 4, 6, 9, 12 or 15); gis.codes.canonical has the last word.
+AREA_CODE_PATTERN = r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})$"
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,9 @@ def access(resource: Resource, action: Action = Action.READ) -> Callable[..., Aw
         ] = None,
     ) -> AreaScope:
         _check(principal, resource, action)
-        return scope_of(principal, app_filters=_app_filters(request)).narrow(area)
+        return scope_of(principal, app_filters=_app_filters(request)).narrow(
+            check_area_code(area) if area else area
+        )
 
     return _dep
 
@@ -160,9 +163,9 @@ def access_whole(
 
 
 def check_area_code(area: str) -> str:
-    """An area or grid code as typed by a person: 6, 9, 12 or 15 digits (gis.codes.level_of)."""
+    """An area or grid code as typed by a person (2, 4, 6, 9, 12 or 15 digits, or padded with
+    zeros as 330200), in its one canonical form (gis.codes.canonical)."""
     try:
-        level_of(area)
+        return canonical(area)
     except BadAreaCode as exc:
         raise InvalidInput(str(exc), field="area") from exc
-    return area

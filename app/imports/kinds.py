@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -17,15 +18,16 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from app.areas.models import AREA_LEVELS, Area
+from app.areas.models import AREA_KINDS, AREA_LEVELS, Area
 from app.barriers.models import BARRIER_CLASSES, Barrier
-from app.buildings.models import SPECIAL_GROUPS
+from app.buildings.models import SPECIAL_GROUPS, Building, Household
 from app.errors import database_error_to_domain
 from app.grids.models import Grid
+from app.imports.fields import field_label
 from app.imports.report import ImportReport
 from app.locate.registry import today
-from app.staff.models import STAFF_ROLES
-from gis.codes import BadAreaCode, level_of
+from app.staff.models import STAFF_ROLES, Staff
+from gis.codes import BadAreaCode, ancestors, canonical, level_of, parent_of
 from gis.projection import same_shape
 from gis.repair import in_china, polygonal
 
@@ -33,18 +35,43 @@ SRID = 4490
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
-def _text(row: pd.Series, *names: str) -> str:
-    for name in names:
-        if name in row.index:
-            value = row[name]
-            if value is None or (isinstance(value, float) and pd.isna(value)):
-                continue
-            s = str(value).strip()
-            if s.endswith(".0") and _DIGITS.match(s[:-2]):  # codes read as floats by GDAL
-                s = s[:-2]
-            if s and s.lower() != "nan":
-                return s
-    return ""
+def _rows(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, dict[str, Any], Any]]:
+    """(feature number, attributes, geometry or None) per row; the number is the row's position in
+    the file (1-based), kept when rows the reader could not read were taken out before."""
+    name = frame.geometry.name
+    columns = [c for c in frame.columns if c != name]
+    geoms = frame.geometry.to_numpy()
+    values = frame[columns].itertuples(index=False, name=None)
+    for pos, row, geom in zip(frame.index, values, geoms, strict=True):
+        yield int(pos) + 1, dict(zip(columns, row, strict=True)), geom if geom is not None else None
+
+
+def _text(row: dict[str, Any], name: str) -> str:
+    """The field ``name`` (our name: app/imports/fields.py) as trimmed text, "" when absent."""
+    value = row.get(name)
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    s = str(value).strip()
+    if s.endswith(".0") and _DIGITS.match(s[:-2]):  # codes read as floats by GDAL
+        s = s[:-2]
+    return s if s.lower() != "nan" else ""
+
+
+def _count(value: str, limit: int) -> int | None:
+    """A non-negative whole number of at most ``limit`` written in ASCII digits, else None."""
+    if not (_DIGITS.match(value) and value.isascii()) or len(value) > 9:
+        return None
+    number = int(value)
+    return number if number <= limit else None
+
+
+def _overlong(model: Any, values: dict[str, str | None]) -> str | None:
+    """Why a value would not fit its column (the column's declared length), or None."""
+    for column, value in values.items():
+        length = getattr(model.__table__.c[column].type, "length", None)
+        if value and length and len(value) > length:
+            return f"字段 {column} 过长：{len(value)} 个字符，最多 {length} 个"
+    return None
 
 
 def _checked_polygon(report: ImportReport, i: int, code: str, raw: Any) -> Any:
@@ -62,84 +89,228 @@ def _checked_polygon(report: ImportReport, i: int, code: str, raw: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- areas
+# Level words of our files, of DataV/Aliyun (province, city, district, street) and in Chinese.
 _LEVEL_WORDS = {
-    "县": "county",
-    "区": "county",
-    "乡镇": "township",
-    "街道": "township",
-    "社区": "community",
-    "村": "community",
-}
+    "province": "province", "省": "province", "省级": "province",
+    "prefecture": "prefecture", "city": "prefecture", "地级": "prefecture", "地级市": "prefecture",
+    "市": "prefecture", "county": "county", "district": "county", "县": "county", "区": "county",
+    "县级": "county", "township": "township", "street": "township", "乡镇": "township",
+    "街道": "township", "乡": "township", "镇": "township", "community": "community",
+    "社区": "community", "村": "community",
+}  # fmt: skip
+# 城乡分类代码 (statistical area codes): 1xx urban (居委会 mostly), 2xx rural (村委会).
+URBAN_RURAL = {"111": "主城区", "112": "城乡结合区", "121": "镇中心区", "122": "镇乡结合区",
+               "123": "特殊区域", "210": "乡中心区", "220": "村庄"}  # fmt: skip
 
 
-def _area_kind(level: str, code: str) -> str:
-    if level == "county":
-        return "county"
+def _area_kind(level: str, code: str, urban_rural: str = "") -> str:
+    if level in ("province", "prefecture", "county"):
+        return level
     serial = int(code[-3:])
     if level == "township":
         return "street" if serial < 100 else "town" if serial < 200 else "township"
+    if urban_rural:
+        return "residents" if urban_rural.startswith("1") else "villagers"
     return "residents" if serial < 200 else "villagers"
 
 
-def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
-    day = today()
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        r = pd.Series(row._asdict())
-        code = _text(r, "code", "编码", "区划代码")
-        name = _text(r, "name", "名称", "Name")
-        try:
-            level: str | None = level_of(code)
-        except BadAreaCode:
-            level = None
-        if level not in AREA_LEVELS:  # a grid's 15 digits are a code, but not an area's
+@dataclass
+class _AreaRow:
+    i: int
+    code: str
+    name: str
+    level: str
+    kind: str
+    parent: str | None
+    urban_rural: str | None
+    geom: Any  # a checked multipolygon, or None: a code-table row (no boundary in the file)
+
+
+def _area_row(report: ImportReport, i: int, r: dict[str, Any], geom: Any) -> _AreaRow | None:
+    raw = _text(r, "code")
+    if not raw:
+        report.reject(i, None, f"缺少{field_label('areas', 'code')}")
+        return None
+    try:
+        code = canonical(raw)
+        level = level_of(code)
+    except BadAreaCode:
+        level = None
+    if level not in AREA_LEVELS:  # a grid's 15 digits are a code, but not an area's
+        report.reject(
+            i, raw, f"{field_label('areas', 'code')}的值 {raw[:30]} 不是区划编码：应为2位（省）、"
+            "4位（地级）、6位（县）、9位（乡镇/街道）或12位（村/社区）数字，或补零的6位、12位写法",
+        )  # fmt: skip
+        return None
+    name = _text(r, "name")
+    if not name:
+        report.reject(i, code, f"缺少{field_label('areas', 'name')}")
+        return None
+    declared = _text(r, "level")
+    if declared:
+        meant = _LEVEL_WORDS.get(declared.lower(), declared)
+        if declared.lower() == "country":
+            report.reject(i, code, "全国（level=country）不作为区划导入")
+            return None
+        if meant == "prefecture" and level == "county" and declared.lower() == "city":
+            report.repair(i, code, "DataV 层级 city 的6位县级编码（省直辖县级市），按县级导入")
+        elif meant != level:
             report.reject(
-                i, code or None, "区划编码应为6位（县）、9位（乡镇/街道）或12位（村/社区）数字"
+                i,
+                code,
+                f"{field_label('areas', 'level')}为 {declared}，与编码 {code} 的层级 {level} 不符",
             )
-            continue
-        if not name:
-            report.reject(i, code, "缺少名称")
-            continue
-        declared = _text(r, "level", "层级")
-        if declared and _LEVEL_WORDS.get(declared, declared) != level:
-            report.reject(i, code, f"层级 {declared} 与编码位数（{len(code)}位）不符")
-            continue
-        geom = _checked_polygon(report, i, code, r.get("geometry"))
-        if geom is None:
-            continue
-        parent = _text(r, "parent_code", "上级编码") or (code[:-3] if level != "county" else "")
-        kind = _text(r, "kind") or _area_kind(level, code)
-        current = session.scalar(select(Area).where(Area.code == code, Area.valid_to.is_(None)))
-        if current is not None:
-            if current.name == name and same_shape(to_shape(current.geom), geom):
-                report.unchanged += 1
-                continue
-            if current.valid_from < day:
-                current.valid_to = day  # history is kept: the old row stays, closed
-                session.flush()
-            else:  # a same-day correction replaces the row it corrects
-                current.name, current.geom, current.kind, current.parent_code = (
-                    name,
-                    from_shape(geom, srid=SRID),
-                    kind,
-                    parent or None,
-                )
-                report.updated += 1
-                continue
-            report.updated += 1
-        else:
-            report.inserted += 1
-        session.add(
-            Area(
-                code=code,
-                name=name,
-                level=level,
-                kind=kind,
-                parent_code=parent or None,
-                geom=from_shape(geom, srid=SRID),
-                valid_from=day,
-            )
+            return None
+    urban_rural = _text(r, "urban_rural")
+    if urban_rural and urban_rural not in URBAN_RURAL:
+        report.reject(
+            i, code, f"{field_label('areas', 'urban_rural')} {urban_rural[:10]} 无效；可选："
+            + "、".join(f"{k} {v}" for k, v in URBAN_RURAL.items()),
+        )  # fmt: skip
+        return None
+    parent = parent_of(code)
+    declared_parent = _text(r, "parent_code")
+    if declared_parent and level != "province":  # DataV gives provinces the country, 100000
+        try:
+            parent = canonical(declared_parent)
+        except BadAreaCode:
+            parent = None
+        if parent not in ancestors(code):
+            report.reject(
+                i, code, f"{field_label('areas', 'parent_code')} {declared_parent[:30]} 不是 {code} "
+                "的上级：编码按前缀嵌套，下级编码以上级编码开头",
+            )  # fmt: skip
+            return None
+    kind = _text(r, "kind") or _area_kind(level, code, urban_rural)
+    if kind not in AREA_KINDS:
+        report.reject(
+            i,
+            code,
+            f"{field_label('areas', 'kind')} {kind[:20]} 无效；可选：{'、'.join(AREA_KINDS)}",
         )
+        return None
+    too_long = _overlong(Area, {"name": name})
+    if too_long:
+        report.reject(i, code, too_long)
+        return None
+    if geom is not None:
+        geom = _checked_polygon(report, i, code, geom)
+        if geom is None:
+            return None
+    return _AreaRow(
+        i=i,
+        code=code,
+        name=name,
+        level=level,
+        kind=kind,
+        parent=parent,
+        urban_rural=urban_rural if level == "community" and urban_rural else None,
+        geom=geom,
+    )
+
+
+_CHILDREN_OUTLINE = text(
+    """
+    WITH d AS (SELECT geom, length(code) AS n FROM areas
+                WHERE valid_to IS NULL AND starts_with(code, :code) AND code <> :code)
+    SELECT ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3)))
+      FROM d WHERE n = (SELECT min(n) FROM d)
+    """
+)
+
+
+def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
+    """Areas at every level from our files, DataV/Aliyun GeoJSON or a statistical code table.
+
+    A row without a boundary (a code table) updates the area it names; an area the database does
+    not have yet takes the union of its children's outlines, coarsest level of children first
+    (docs/imports.md#the-area-tree)."""
+    day = today()
+    seen: dict[str, int] = {}
+    rows: list[_AreaRow] = []
+    for i, r, geom in _rows(frame):
+        row = _area_row(report, i, r, geom)
+        if row is None:
+            continue
+        if row.code in seen:
+            report.reject(i, row.code, f"文件中编码 {row.code} 重复（第{seen[row.code]}条已有）")
+            continue
+        seen[row.code] = i
+        rows.append(row)
+    outlined = [row for row in rows if row.geom is not None]
+    # Finest first, so a code table's township can take its villages' union, then its county.
+    bare = sorted((row for row in rows if row.geom is None), key=lambda row: -len(row.code))
+    for row in outlined:
+        _write_area(session, report, row, day)
     session.flush()
+    for row in bare:
+        current = _current_area(session, row.code)
+        if current is not None:
+            row.geom = to_shape(current.geom)
+        else:
+            wkb = session.scalar(_CHILDREN_OUTLINE, {"code": row.code})
+            if wkb is None:
+                report.reject(
+                    row.i, row.code, f"{row.name}：文件中没有边界，库中也没有它或它的下级区划；"
+                    "区划代码表只带编码和名称，请先导入边界文件（如 DataV GeoJSON、Shapefile）",
+                )  # fmt: skip
+                continue
+            row.geom = shapely.from_wkb(bytes(wkb))
+            report.repair(row.i, row.code, "文件中没有边界：按库中下级区划的合并范围生成")
+        _write_area(session, report, row, day)
+        session.flush()
+    session.flush()
+
+
+def _same_outline(a: Any, b: Any) -> bool:
+    """``same_shape``, answered without measuring where that is plain: the same vertices (a
+    re-import, a code-table row), or bounds apart by more than the tolerance. Measuring a province
+    outline vertex by vertex takes minutes."""
+    if shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-9):
+        return True
+    if max(abs(p - q) for p, q in zip(a.bounds, b.bounds, strict=True)) > 1e-6:
+        return False  # 1e-6 degrees is about 0.1 m, ten times same_shape's tolerance
+    return same_shape(a, b)
+
+
+def _current_area(session: Session, code: str) -> Area | None:
+    return session.scalar(select(Area).where(Area.code == code, Area.valid_to.is_(None)))
+
+
+def _write_area(session: Session, report: ImportReport, row: _AreaRow, day: dt.date) -> None:
+    current = _current_area(session, row.code)
+    attrs = {"kind": row.kind, "parent_code": row.parent, "urban_rural": row.urban_rural}
+    if current is not None:
+        same_outline = _same_outline(to_shape(current.geom), row.geom)
+        if current.name == row.name and same_outline:
+            if all(getattr(current, k) == v for k, v in attrs.items()):
+                report.unchanged += 1
+            else:  # kind, parent, urban-rural class: facts about the area, not a new version
+                for k, v in attrs.items():
+                    setattr(current, k, v)
+                report.updated += 1
+            return
+        report.updated += 1
+        if current.valid_from < day:
+            current.valid_to = day  # history is kept: the old row stays, closed
+            session.flush()
+        else:  # a same-day correction replaces the row it corrects
+            current.name, current.geom = row.name, from_shape(row.geom, srid=SRID)
+            for k, v in attrs.items():
+                setattr(current, k, v)
+            return
+    else:
+        report.inserted += 1
+    session.add(
+        Area(
+            code=row.code,
+            name=row.name,
+            level=row.level,
+            geom=from_shape(row.geom, srid=SRID),
+            valid_from=day,
+            **attrs,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- grids
@@ -151,26 +322,38 @@ _GRID_TYPES = {"comprehensive": "comprehensive", "综合网格": "comprehensive"
 def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
     day = today()
     pending: list[tuple[int, str, dict[str, Any]]] = []
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        r = pd.Series(row._asdict())
-        code = _text(r, "code", "网格编码")
-        if not _DIGITS.match(code) or len(code) != 15:
-            report.reject(i, code or None, "网格编码应为15位数字（12位社区/村编码 + 3位序号）")
+    seen: dict[str, int] = {}
+    for i, r, geom in _rows(frame):
+        code = _text(r, "code")
+        if not _DIGITS.match(code) or len(code) != 15 or not code.isascii():
+            report.reject(
+                i,
+                code[:30] or None,
+                f"{field_label('grids', 'code')}应为15位数字（12位社区/村编码 + 3位序号）",
+            )
             continue
-        community = _text(r, "community_code", "社区编码") or code[:12]
+        if code in seen:
+            report.reject(i, code, f"文件中网格编码 {code} 重复（第{seen[code]}条已有）")
+            continue
+        seen[code] = i
+        community = _text(r, "community_code") or code[:12]
         if community != code[:12]:
             report.reject(i, code, f"网格编码前12位 {code[:12]} 与所属社区 {community} 不符")
             continue
-        gtype = _GRID_TYPES.get(_text(r, "type", "类型") or "comprehensive")
+        gtype = _GRID_TYPES.get(_text(r, "type") or "comprehensive")
         if gtype is None:
             report.reject(
                 i, code, "网格类型应为 comprehensive（综合）、dedicated（专属）或 micro（微网格）"
             )
             continue
-        geom = _checked_polygon(report, i, code, r.get("geometry"))
+        geom = _checked_polygon(report, i, code, geom)
         if geom is None:
             continue
-        name = _text(r, "name", "网格名称", "Name") or f"网格{code[-3:]}"
+        name = _text(r, "name") or f"网格{code[-3:]}"
+        too_long = _overlong(Grid, {"name": name})
+        if too_long:
+            report.reject(i, code, too_long)
+            continue
         pending.append(
             (i, code, {"name": name, "type": gtype, "community_code": community, "geom": geom})
         )
@@ -192,7 +375,7 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             ) + 1
             to_insert.append((i, code, data, version))
             continue
-        if (current.name, current.type) == (data["name"], data["type"]) and same_shape(
+        if (current.name, current.type) == (data["name"], data["type"]) and _same_outline(
             to_shape(current.geom), data["geom"]
         ):
             report.unchanged += 1
@@ -234,22 +417,30 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
     rows: dict[str, list[Any]] = {k: [] for k in
         ("code", "name", "compound", "address", "aliases", "community", "households", "loc", "fp")}  # fmt: skip
     seen: set[str] = set()
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        r = pd.Series(row._asdict())
-        code = _text(r, "code", "楼栋编码")
+    for i, r, geom in _rows(frame):
+        code = _text(r, "code")
         if not code:
-            report.reject(i, None, "缺少楼栋编码 code")
+            report.reject(i, None, f"缺少{field_label('buildings', 'code')}")
             continue
         if code in seen:
             report.reject(i, code, "文件中楼栋编码重复")
             continue
-        geom = r.get("geometry")
+        name = _text(r, "name") or code
+        aliases = [a for a in re.split(r"[|;；]", _text(r, "aliases")) if a]
+        too_long = _overlong(
+            Building,
+            {"code": code, "name": name, "compound": _text(r, "compound"),
+             "address": _text(r, "address"), "community_code": _text(r, "community_code")},
+        ) or next((f"别名 {a[:20]}… 过长（最多100个字符）" for a in aliases if len(a) > 100), None)  # fmt: skip
+        if too_long:
+            report.reject(i, code[:32], too_long)
+            continue
         footprint = None
         if geom is None or geom.is_empty:
             report.reject(i, code, "缺少位置：需要点坐标（lng/lat）或楼栋轮廓")
             continue
         if isinstance(geom, Point):
-            location = geom
+            location = shapely.force_2d(geom)
         else:
             multi, note, reason = polygonal(geom)
             if reason or multi is None:
@@ -264,19 +455,19 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
         if not in_china(location):
             report.reject(i, code, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒")
             continue
-        households = _text(r, "households", "household_count", "户数") or "0"
-        if not households.isdigit():
-            report.reject(i, code, f"户数 {households!r} 不是非负整数")
+        households = _text(r, "households") or "0"
+        count = _count(households, 100_000)
+        if count is None:
+            report.reject(i, code, f"户数 {households[:20]!r} 不是0到100000之间的整数")
             continue
         seen.add(code)
-        aliases = [a for a in re.split(r"[|;；]", _text(r, "aliases", "别名")) if a]
         rows["code"].append(code)
-        rows["name"].append(_text(r, "name", "名称", "Name") or code)
-        rows["compound"].append(_text(r, "compound", "小区") or None)
-        rows["address"].append(_text(r, "address", "地址") or None)
+        rows["name"].append(name)
+        rows["compound"].append(_text(r, "compound") or None)
+        rows["address"].append(_text(r, "address") or None)
         rows["aliases"].append("|".join(aliases))
-        rows["community"].append(_text(r, "community_code", "社区编码") or None)
-        rows["households"].append(int(households))
+        rows["community"].append(_text(r, "community_code") or None)
+        rows["households"].append(count)
         rows["loc"].append(shapely.to_wkb(location, hex=True))
         rows["fp"].append(
             shapely.to_wkb(footprint, hex=True) if isinstance(footprint, Polygon) else None
@@ -332,10 +523,7 @@ _GROUP_WORDS = {"困难家庭": "hardship", "危重病人家庭": "critically_il
 
 
 def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
-    codes = {
-        _text(pd.Series(r._asdict()), "building_code", "楼栋编码")
-        for r in frame.itertuples(index=False)
-    }
+    codes = {_text(r, "building_code") for _i, r, _g in _rows(frame)}
     known = set(
         session.scalars(
             select(text("code")).select_from(text("buildings")).where(text("code = ANY(:c)")),
@@ -346,10 +534,9 @@ def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportR
         k: [] for k in ("building", "unit", "room", "size", "head", "phone", "groups", "loc")
     }
     seen: set[tuple[str, str, str]] = set()
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        r = pd.Series(row._asdict())
-        building = _text(r, "building_code", "楼栋编码")
-        unit, room = _text(r, "unit", "单元"), _text(r, "room", "房号")
+    for i, r, geom in _rows(frame):
+        building = _text(r, "building_code")
+        unit, room = _text(r, "unit"), _text(r, "room")
         key = (building, unit, room)
         label = "-".join(k for k in key if k)
         if building not in known:
@@ -358,14 +545,24 @@ def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportR
         if key in seen:
             report.reject(i, label, "文件中同一楼栋、单元、房号重复")
             continue
-        size = _text(r, "size", "人数") or "1"
-        if not size.isdigit():
-            report.reject(i, label, f"人数 {size!r} 不是非负整数")
+        size = _text(r, "size") or "1"
+        people = _count(size, 1000)
+        if people is None:
+            report.reject(i, label, f"人数 {size[:20]!r} 不是0到1000之间的整数")
+            continue
+        head, phone = _text(r, "head_name"), _text(r, "phone")
+        too_long = _overlong(
+            Household, {"unit": unit, "room": room, "head_name": head, "phone": phone}
+        )
+        if too_long:
+            report.reject(i, label[:40], too_long)
+            continue
+        point = shapely.force_2d(geom) if isinstance(geom, Point) else None
+        if point is not None and not in_china(point):
+            report.reject(i, label, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒")
             continue
         groups = [
-            _GROUP_WORDS.get(g, g)
-            for g in re.split(r"[;；|,，]", _text(r, "special_groups", "重点人群"))
-            if g
+            _GROUP_WORDS.get(g, g) for g in re.split(r"[;；|,，]", _text(r, "special_groups")) if g
         ]
         unknown = [g for g in groups if g not in SPECIAL_GROUPS]
         if unknown:
@@ -376,15 +573,14 @@ def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportR
             )
             continue
         seen.add(key)
-        geom = r.get("geometry")
         rows["building"].append(building)
         rows["unit"].append(unit)
         rows["room"].append(room)
-        rows["size"].append(int(size))
-        rows["head"].append(_text(r, "head_name", "户主") or None)
-        rows["phone"].append(_text(r, "phone", "电话") or None)
+        rows["size"].append(people)
+        rows["head"].append(head or None)
+        rows["phone"].append(phone or None)
         rows["groups"].append("|".join(groups))
-        rows["loc"].append(shapely.to_wkb(geom, hex=True) if isinstance(geom, Point) else None)
+        rows["loc"].append(shapely.to_wkb(point, hex=True) if point is not None else None)
     if not rows["building"]:
         return
     result = session.execute(
@@ -431,17 +627,20 @@ def _date(value: str) -> dt.date | None:
 
 def import_staff(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
     grid_codes = set(session.scalars(select(Grid.code).distinct()))
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        r = pd.Series(row._asdict())
-        code = _text(r, "staff_code", "code", "人员编号")
-        name = _text(r, "name", "姓名")
-        role = _ROLE_WORDS.get(_text(r, "role", "角色"), _text(r, "role", "角色"))
-        grid = _text(r, "grid_code", "网格编码")
+    for i, r, _geom in _rows(frame):
+        code = _text(r, "staff_code")
+        name = _text(r, "name")
+        role = _ROLE_WORDS.get(_text(r, "role"), _text(r, "role"))
+        grid = _text(r, "grid_code")
         employment = _EMPLOYMENT_WORDS.get(
             _text(r, "employment"), _text(r, "employment") or "full_time"
         )
         if not code or not name:
             report.reject(i, code or None, "缺少人员编号或姓名")
+            continue
+        too_long = _overlong(Staff, {"code": code, "name": name, "phone": _text(r, "phone")})
+        if too_long:
+            report.reject(i, code[:32], too_long)
             continue
         if role not in STAFF_ROLES:
             report.reject(
@@ -459,19 +658,19 @@ def import_staff(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             report.reject(i, code, f"网格编码 {grid or '（空）'} 不存在")
             continue
         try:
-            start = _date(_text(r, "start_date", "开始日期")) or today()
-            end = _date(_text(r, "end_date", "结束日期"))
+            start = _date(_text(r, "start_date")) or today()
+            end = _date(_text(r, "end_date"))
         except ValueError:
             report.reject(i, code, "日期格式应为 YYYY-MM-DD")
             continue
-        building = _text(r, "building_code", "楼栋编码")
+        building = _text(r, "building_code")
         try:
             with session.begin_nested():
                 outcome = _upsert_assignment(
                     session,
                     code,
                     name,
-                    _text(r, "phone", "电话"),
+                    _text(r, "phone"),
                     employment,
                     role,
                     grid,
@@ -553,24 +752,30 @@ def import_barriers(session: Session, frame: gpd.GeoDataFrame, report: ImportRep
     drawn in pieces) are merged into one multi-line."""
     pieces: dict[tuple[str, str], list[Any]] = {}
     first_feature: dict[tuple[str, str], int] = {}
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        r = pd.Series(row._asdict())
-        raw_class = _text(r, "class", "类型") or "local"
+    for i, r, geom in _rows(frame):
+        raw_class = _text(r, "class") or "local"
         klass = _BARRIER_WORDS.get(raw_class, raw_class)
-        name = _text(r, "name", "名称", "Name") or f"未命名{i}"
+        name = _text(r, "name") or f"未命名{i}"
         if klass not in BARRIER_CLASSES:
             report.reject(i, name, f"类型 {raw_class!r} 无效；可选：{'、'.join(BARRIER_CLASSES)}")
             continue
-        geom = r.get("geometry")
+        too_long = _overlong(Barrier, {"name": name})
+        if too_long:
+            report.reject(i, name[:40], too_long)
+            continue
         lines = (
-            [g for g in shapely.get_parts(geom) if g.geom_type == "LineString"]
+            [
+                shapely.force_2d(g)
+                for g in shapely.get_parts(geom)
+                if g.geom_type == "LineString" and g.is_valid and g.length > 0
+            ]
             if geom is not None
             else []
         )
         if not lines:
             report.reject(i, name, "需要线状几何（道路、河流、围墙的中心线）")
             continue
-        if not in_china(geom):
+        if not in_china(shapely.MultiLineString(lines)):
             report.reject(i, name, "坐标不在中国范围内：请检查坐标系（--crs）")
             continue
         pieces.setdefault((name, klass), []).extend(lines)
@@ -583,12 +788,11 @@ def import_barriers(session: Session, frame: gpd.GeoDataFrame, report: ImportRep
         if current is None:
             session.add(Barrier(name=name, class_=klass, geom=from_shape(merged, srid=SRID)))
             report.inserted += 1
-        elif same_shape(to_shape(current.geom), merged):
+        elif _same_outline(to_shape(current.geom), merged):
             report.unchanged += 1
         else:
             current.geom = from_shape(merged, srid=SRID)
             report.updated += 1
-    report.total = len(frame)
     session.flush()
 
 

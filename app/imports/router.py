@@ -19,14 +19,24 @@ async def upload(
     session: SessionDep,
     kind: str,
     file: Annotated[
-        UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile, KML or CSV")
+        UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or Excel")
     ],
     crs: Annotated[str | None, Form()] = None,
     layer: Annotated[str | None, Form()] = None,
     encoding: Annotated[str | None, Form()] = None,
     commit: Annotated[bool, Form()] = False,
+    map: Annotated[
+        list[str] | None,
+        Form(
+            description="ours=theirs, e.g. code=XZQDM (repeat, or comma-separated): the file's "
+            "field for one of ours"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Upload a file: a dry-run report by default; ``commit=true`` writes the good rows at once."""
+    """Upload a file: a dry-run report by default; ``commit=true`` writes the good rows at once.
+
+    Accepted: GeoJSON (DataV/Aliyun boundaries included), GeoPackage, zipped Shapefile, KML, CSV
+    and Excel (statistical area code tables included); see docs/imports.md."""
     name = Path(file.filename or "upload").name
     with tempfile.TemporaryDirectory() as tmp:
         target = await receive_upload(file, Path(tmp), request.app.state.settings)
@@ -39,6 +49,7 @@ async def upload(
             encoding=encoding,
             commit=commit,
             source_name=name,
+            mapping=map,
         )
     if commit:
         request.app.state.registry.invalidate()

@@ -13,11 +13,11 @@ from fastapi import UploadFile
 
 from app.errors import InvalidInput, PayloadTooLarge
 from app.http.limits import human_size
-from app.imports.readers import FORMATS
+from app.imports.readers import FORMATS, SHAPEFILE_PARTS
 
 _MIB = 1 << 20
 # What a zip may hold a dataset as, best first (a Shapefile's .shp beside its .dbf/.shx/.prj).
-_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv")
+_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx")
 # Tiny members compress absurdly well (a blank .dbf); only members bigger than this are ratio-checked.
 _RATIO_FLOOR = _MIB
 
@@ -31,6 +31,8 @@ async def receive_upload(file: UploadFile, directory: Path, settings: Any) -> Pa
         raise InvalidInput(
             f"不支持的文件类型 {suffix or '（无扩展名）'}；支持：{'、'.join(sorted(FORMATS))}"
         )
+    if suffix == ".shp":  # one file cannot carry the .dbf, .shx and .prj beside it
+        raise InvalidInput(SHAPEFILE_PARTS, field="file")
     limit = int(settings.upload_max_bytes)
     target = directory / name
     size = 0

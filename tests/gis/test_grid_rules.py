@@ -199,5 +199,5 @@ def test_level_of_a_code_is_its_length(code, level) -> None:  # type: ignore[no-
      "４１９９０１", "419901 ", "-41990"],
 )  # fmt: skip
 def test_level_of_refuses_anything_else(code) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(BadAreaCode, match=r"格式有误（6、9、12或15位数字）"):
+    with pytest.raises(BadAreaCode, match=r"格式有误（2、4、6、9、12或15位数字）"):
         level_of(code)

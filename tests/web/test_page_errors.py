@@ -62,7 +62,7 @@ def test_a_malformed_area_code_is_a_422_page_saying_what_a_code_looks_like(
 ):
     page = _get(client, token_for("county_admin"), "/dashboard?area=12345", HTML)
     assert page.status_code == 422
-    assert _page_error(page) == ("请求有误", "区划编码“12345”格式有误（6、9、12或15位数字）")
+    assert _page_error(page) == ("请求有误", "区划编码“12345”格式有误（2、4、6、9、12或15位数字）")
 
 
 def test_the_public_account_gets_a_403_page_not_the_workbench(client, county, token_for):
