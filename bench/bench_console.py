@@ -1,10 +1,15 @@
 """Console benchmark: 3,000 grids and 5,000 open cases in a throw-away PostGIS cluster.
 
 Measures, on this machine, beside the issue's anchors:
-- server time of the console page and of its case layer (< 300 ms),
+- server time of the console page, its case layer (< 300 ms), the incidents list and a search,
 - the browser's first render of the console in headless Chromium (< 2 s): navigation start until
   the case list and the clustered markers are drawn,
-- ST_AsMVT grid tiles at z14 and z12 (anchors ~10 ms and ~50 ms over 3,000 grids).
+- ST_AsMVT grid tiles at z14 and z12 (anchors ~10 ms and ~50 ms over 3,000 grids),
+- live updates: 20 consoles connected to the case stream (GET /api/v1/incident-events) of a
+  uvicorn with 2 workers, while cases are reported through the API one every 50 ms; the delay
+  from the report's 201 (the case committed) to its event at each console, p50/p95/max over every
+  console and case (target: within 2 s).
+The load average is printed at the start and around each part: the machine is shared.
 
 Run: ``python bench/bench_console.py`` (set GRIDGOV_TEST_DATABASE_URL to use an existing server).
 """
@@ -139,6 +144,106 @@ def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
+CONSOLES, REPORTS, GAP_S = 20, 60, 0.05
+
+
+def stream_latency(engine) -> None:  # type: ignore[no-untyped-def]
+    """20 consoles on the case stream of a 2-worker uvicorn; REPORTS cases reported one every
+    GAP_S; per console and case, the time from the report's answer to the event's arrival."""
+    import asyncio
+    import json
+
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import uvicorn_server
+
+    port = _free_port()
+    proc = uvicorn_server(engine, port, workers=2)
+    base = f"http://127.0.0.1:{port}"
+    # This server's own token (it signs with its own throwaway key).
+    token = httpx.post(
+        base + "/api/v1/auth/token", data={"username": "bench", "password": "bench-pass-1"}
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    arrivals: list[dict[str, float]] = [{} for _ in range(CONSOLES)]
+    ready = [threading.Event() for _ in range(CONSOLES)]
+    stop = threading.Event()
+
+    async def console(i: int) -> None:
+        async with httpx.AsyncClient(timeout=None) as c:
+            params = {"timeout": 600}
+            async with c.stream(
+                "GET", base + "/api/v1/incident-events", headers=auth, params=params
+            ) as r:
+                if r.status_code != 200:
+                    print(f"console {i}: {r.status_code} {(await r.aread())[:200]!r}")
+                    return
+                kind, data = "", ""
+                async for line in r.aiter_lines():
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data += line[5:].strip()
+                    elif line == "" and data:
+                        if kind == "ready":
+                            ready[i].set()
+                        elif kind == "case":
+                            arrivals[i][json.loads(data)["case_no"]] = time.perf_counter()
+                        kind, data = "", ""
+
+    async def consoles() -> None:
+        tasks = [asyncio.create_task(console(i)) for i in range(CONSOLES)]
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    loop_thread = threading.Thread(target=lambda: asyncio.run(consoles()), daemon=True)
+    try:
+        loop_thread.start()
+        for e in ready:
+            if not e.wait(60):
+                raise RuntimeError("a console did not connect")
+        print(f"{CONSOLES} consoles connected; {load()}")
+        answered: dict[str, float] = {}
+        with httpx.Client(base_url=base, headers=auth) as http:
+            for n in range(REPORTS):
+                x = X0 + CELL * (n % 60 + 0.5)
+                y = Y0 + CELL * (n % 50 + 0.5)
+                body = {"category_code": "0101", "description": f"实时推送 {n}", "lng": x,
+                        "lat": y, "crs": "cgcs2000"}  # fmt: skip
+                r = http.post("/api/v1/incidents", json=body)
+                r.raise_for_status()
+                answered[r.json()["case_no"]] = time.perf_counter()
+                time.sleep(GAP_S)
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and any(len(a) < len(answered) for a in arrivals):
+            time.sleep(0.05)
+        delays = sorted(
+            (a[no] - at) * 1000 for a in arrivals for no, at in answered.items() if no in a
+        )
+        missing = CONSOLES * len(answered) - len(delays)
+        q = statistics.quantiles(delays, n=100)
+        print(
+            f"stream delivery ({CONSOLES} consoles x {len(answered)} reports, 2 workers): "
+            f"p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, max {delays[-1]:.0f} ms, "
+            f"{missing} not delivered   target < 2000 ms"
+        )
+        print(f"after the stream part: {load()}")
+    finally:
+        stop.set()
+        loop_thread.join(10)
+        proc.terminate()
+        proc.wait(20)
+
+
 def main() -> None:
     from app import migrate
     from app.auth.policy import Principal, Role
@@ -157,6 +262,7 @@ def main() -> None:
         cluster.start()
         url = cluster.url()
     engine = create_engine(url, pool_size=5)
+    print(f"start: {load()}")
     try:
         migrate.upgrade(engine)
         t = time.perf_counter()
@@ -189,16 +295,31 @@ def main() -> None:
         import httpx
 
         with httpx.Client(base_url=base) as http:
-            r = http.post("/login", data={"username": "bench", "password": "bench-pass-1"})
-            cookies = {
-                "gridgov_token": r.cookies.get("gridgov_token") or http.cookies["gridgov_token"]
-            }
+            # The API's token is the page session's cookie too (the login form wants a CSRF
+            # token from its page; a bench needs neither).
+            token = http.post(
+                "/api/v1/auth/token", data={"username": "bench", "password": "bench-pass-1"}
+            ).json()["access_token"]
+            cookies = {"gridgov_token": token}
             page_ms = timed(lambda: http.get("/console", cookies=cookies).raise_for_status(), 10)
             layer = http.get("/api/v1/layers/cases", cookies=cookies).json()
             cases_ms = timed(
                 lambda: http.get("/api/v1/layers/cases", cookies=cookies).raise_for_status(), 5
             )
+            list_ms = timed(
+                lambda: http.get("/api/v1/incidents", cookies=cookies).raise_for_status(), 10
+            )
+            wanted = {"q": "BENCH00004321"}
+            found = http.get("/api/v1/incidents", params=wanted, cookies=cookies).json()["count"]
+            search_ms = timed(
+                lambda: http.get(
+                    "/api/v1/incidents", params=wanted, cookies=cookies
+                ).raise_for_status(),
+                10,
+            )
         print(f"server /console page:           {page_ms:6.1f} ms median   target < 300 ms")
+        print(f"server incidents list (50 cases): {list_ms:6.1f} ms median")
+        print(f"server search by case number ({found} found): {search_ms:6.1f} ms median")
         print(
             f"server case layer ({len(layer['features']):,} cases): {cases_ms:6.1f} ms median   target < 300 ms"
         )
@@ -229,6 +350,8 @@ def main() -> None:
         )
         server.should_exit = True
         th.join(10)
+        print(f"after first render: {load()}")
+        stream_latency(engine)
     finally:
         engine.dispose()
         if cluster is not None:

@@ -142,6 +142,8 @@ class IncidentPublic(BaseModel):
     id: int
     case_no: str
     token: str
+    # The reporter's link to follow and rate the case, for staff to send (短信, 回访).
+    follow_url: str | None = None
     category_code: str
     category_name: str | None = None
     urgent: bool

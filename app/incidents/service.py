@@ -19,6 +19,7 @@ from app.incidents import statemachine as sm
 from app.incidents.calendar import WorkingCalendar, default_calendar
 from app.incidents.handling import require_handling_photo
 from app.incidents.models import Incident, IncidentCategory, IncidentEvent, OutboxMessage
+from app.incidents.public import follow_path
 from app.incidents.schemas import (
     ActionOut,
     DeadlineOut,
@@ -336,6 +337,7 @@ def to_public(
         id=incident.id,
         case_no=incident.case_no,
         token=incident.token,
+        follow_url=follow_path(incident.token),
         category_code=incident.category_code,
         category_name=category_name,
         urgent=incident.urgent,

@@ -291,12 +291,15 @@ async function open(id, pan) {
       "<tr><td>网格长</td><td id='d-leader'>" + (who && who.leader ? esc(who.leader.name) + " " + esc(who.leader.phone || "") : esc(c.leader_name || "未配备")) + "</td></tr>" +
       "<tr><td>地址</td><td>" + esc(c.address || "—") + "</td></tr><tr><td>描述</td><td>" + esc(c.description) + "</td></tr>" +
       (c.reporter_phone || c.reporter_name ? "<tr><td>报告人</td><td id='d-reporter'>" + esc(c.reporter_name || "") + " " + esc(c.reporter_phone || "") + "</td></tr>" : "") +
+      (c.follow_url ? "<tr><td>查询评价</td><td><a id='d-follow' href='" + esc(c.follow_url) + "' target='_blank' rel='noopener' title='发给报告人的链接：查看进度、办结后评价'>报告人链接</a> <button type='button' class='link' id='d-follow-copy'>复制</button></td></tr>" : "") +
       "<tr><td>承办</td><td id='d-unit'>" + esc(c.unit_name || c.unit_code || "—") + (c.assignee ? " · " + esc(c.assignee) : "") + "</td></tr></table>" +
       ((c.photos || []).length ? '<div class="photos" id="d-photos">' + c.photos.map((p, i) =>
         '<a href="/api/v1/incidents/' + c.id + "/photos/" + i + '" target="_blank" title="' + esc(p.filename) + '"><img src="/api/v1/incidents/' + c.id + "/photos/" + i + '" alt="现场照片' + (i + 1) + '"></a>').join("") + "</div>" : "") +
       (moves.length ? '<textarea id="d-note" rows="2" placeholder="处置意见（可选）"></textarea>' : "") +
       '<div class="actions" id="d-actions">' + (moves.length ? moves.map((m) => '<button data-action="' + esc(m.action) + '" class="' + (["void", "reject", "return", "refuse_extension", "refuse_suspension"].includes(m.action) ? "danger" : "") + '">' + esc(m.label || actionLabel(m.action)) + "</button>").join("") : '<span class="muted">当前没有您可执行的操作</span>') + "</div>" +
       "<h4>办理记录</h4><ol id='d-history'>" + hist.map((e) => "<li>" + dateTime(e.at) + " " + esc(e.actor) + "：" + esc(eventLabel(e.action)) + " → " + esc(stateLabel(e.to_state)) + (e.note ? "（" + esc(e.note) + "）" : "") + "</li>").join("") + "</ol>";
+    const copy = el("d-follow-copy");
+    if (copy) copy.addEventListener("click", () => { const url = new URL(c.follow_url, location.href).href; navigator.clipboard && navigator.clipboard.writeText(url); toast("已复制报告人链接：" + url, true); });
     box.querySelectorAll("button[data-action]").forEach((b) => b.addEventListener("click", () => start(c, moves.find((m) => m.action === b.dataset.action))));
     tick();
     renderList(lastData || { features: [] });
