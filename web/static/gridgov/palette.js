@@ -11,7 +11,7 @@ export const URGENCY = { on_time: GREEN, due_soon: AMBER, overdue: RED };
 export const LIGHT = { green: GREEN, amber: AMBER, red: RED, paused: GREY };
 
 /** The ring of a case marker: its lifecycle state. */
-export const STATE_RING = { reported: "#7a5af8", accepted: "#2e90fa", registered: "#0b63b0", dispatched: "#06aed4", handling: "#344054", handled: "#667085", verified: GREY };
+export const STATE_RING = { reported: "#7a5af8", accepted: "#2e90fa", registered: "#0b63b0", dispatched: "#06aed4", returned: "#c11574", handling: "#344054", handled: "#667085", checking: "#15b79e", verified: GREY };
 export const STATE_RING_OTHER = "#344054";
 
 /** A grid's households against the band (dedicated grids are exempt). */
