@@ -412,3 +412,37 @@ def test_extension_asked_by_the_unit_is_approved_in_a_dialog(web, browser, live_
     )
     assert "批准延期" in web.page.inner_text("#d-history")
     web.assert_clean()
+
+
+def test_return_visit_records_the_result_chosen_in_the_dialog(
+    web, live_server, engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    case = report(live_server, "disp", "噪音扰民")
+    with engine.begin() as conn:  # handled and closed (the lifecycle is tested elsewhere)
+        conn.execute(
+            text("UPDATE incidents SET state = 'closed', closed_at = now() WHERE id = :i"),
+            {"i": case["id"]},
+        )
+    web.login("disp", "/console")
+    live(web.page)
+    web.page.fill("#q", case["case_no"])
+    web.page.click("#search-form button[type=submit]")
+    web.page.wait_for_selector("#d-actions button[data-action='evaluate']")
+    move(web.page, "evaluate")
+    web.page.wait_for_selector("#act-dialog[open]")
+    # The results are meta's labels; one must be chosen.
+    choices = web.page.eval_on_selector_all(
+        "#act-fields input[name=satisfaction]",
+        "xs => xs.map(x => x.parentElement.textContent.trim())",
+    )
+    assert choices == ["满意", "基本满意", "不满意"]
+    web.page.click("#act-ok")
+    assert web.page.is_visible("#act-dialog[open]")
+    web.page.check("#act-fields input[value=basically]")
+    web.page.fill("#act-note", "电话回访，居民认可")
+    web.page.click("#act-ok")
+    state_is(web.page, "已评价")
+    assert "回访评价 → 已评价（电话回访，居民认可）" in web.page.inner_text("#d-history")
+    # The reporter's own link to follow and rate is there to send.
+    assert web.page.get_attribute("#d-follow", "href") == f"/follow/{case['token']}"
+    web.assert_clean()
