@@ -24,9 +24,15 @@ from gis.coverage.partitioned import audit_partition
 CONNECT_SECONDS = 10
 
 
-def audit_county(directory: Path, county: str, tolerances: CoverageTolerances) -> gpd.GeoDataFrame:
-    """One task: the findings ``county`` owns."""
-    all_extents = partitions.extents(directory)
+def audit_county(
+    directory: Path,
+    county: str,
+    tolerances: CoverageTolerances,
+    all_extents: dict[str, partitions.Extent] | None = None,
+) -> gpd.GeoDataFrame:
+    """One task: the findings ``county`` owns (``all_extents``: every county's, read once by the
+    caller rather than by each task)."""
+    all_extents = all_extents or partitions.extents(directory)
     areas = partitions.read(directory, "areas", county)
     halo_communities, halo_grids = partitions.halo(directory, county, all_extents)
     return audit_partition(
@@ -47,6 +53,7 @@ def audit_on_cluster(
     from distributed import Client
 
     counties = partitions.counties(directory)
+    all_extents = partitions.extents(directory)
     try:
         client = Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, TimeoutError) as exc:
@@ -55,7 +62,12 @@ def audit_on_cluster(
         ) from exc
     with client:
         futures = client.map(
-            audit_county, [directory] * len(counties), counties, tolerances=tolerances, pure=False
+            audit_county,
+            [directory] * len(counties),
+            counties,
+            tolerances=tolerances,
+            all_extents=all_extents,
+            pure=False,
         )
         parts = client.gather(futures)
     return ordered(parts)
