@@ -251,8 +251,8 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             wkb = session.scalar(_CHILDREN_OUTLINE, {"code": row.code})
             if wkb is None:
                 report.reject(
-                    row.i, row.code, f"{row.name}：文件中没有边界，库中也没有它或它的下级区划；"
-                    "区划代码表只带编码和名称，请先导入边界文件（如 DataV GeoJSON、Shapefile）",
+                    row.i, row.code, f"{row.name}：这一行没有边界，库中也没有该区划或其下级区划可合成"
+                    "边界（区划代码表只带编码和名称）；请先导入边界文件（如 DataV GeoJSON、Shapefile）",
                 )  # fmt: skip
                 continue
             row.geom = shapely.from_wkb(bytes(wkb))

@@ -461,7 +461,7 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, crs: str | None, notes: list[str]) 
             notes.append(f"文件自带坐标系 {frame.crs.to_string()}，与 --crs {crs} 不同，以文件为准")
     if frame.crs is None:
         frame = frame.set_crs(STORAGE_EPSG)
-        if frame.geometry.notna().any():
+        if _drawn(frame).any():
             notes.append("文件未声明坐标系，按 CGCS2000 经纬度（EPSG:4490）读取")
     epsg = frame.crs.to_epsg()
     if epsg not in (4490, 4326):
@@ -473,13 +473,18 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, crs: str | None, notes: list[str]) 
     else:
         frame = frame.set_crs(STORAGE_EPSG, allow_override=True)
     if shifted is not None:
-        has = frame.geometry.notna() & ~frame.geometry.is_empty
+        has = _drawn(frame)
         if has.any():
             frame.loc[has, "geometry"] = shapely.transform(
                 frame.geometry[has].to_numpy(), lambda xy: _unshift(xy, shifted)
             )
         notes.append(f"坐标已由 {shifted.upper()} 纠偏为 CGCS2000")
     return frame
+
+
+def _drawn(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Which rows have a geometry that is neither missing nor empty."""
+    return np.array([g is not None and not g.is_empty for g in frame.geometry], dtype=bool)
 
 
 def _unshift(xy: np.ndarray, system: str) -> np.ndarray:

@@ -87,7 +87,7 @@ def test_code_table_names_and_classes_existing_areas(db, table: Path) -> None:  
         (7, "990101001201"),
         (8, "990101001202"),
     ]
-    assert all("区划代码表只带编码和名称" in r.reason for r in report.rejected)
+    assert all("这一行没有边界" in r.reason for r in report.rejected)
     assert report.unchanged == 8
     villages = run_import(db, kind="areas", path=VILLAGES, mapping=SURVEY_MAP, commit=True)
     assert villages.inserted == 4 and villages.rejected == []
