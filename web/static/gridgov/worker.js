@@ -167,8 +167,13 @@ async function report() {
     clearReportForm();
     const sent = await outbox.flush();
     const mine = sent.find((s) => s.item.key === item.key);
-    if (mine) showSent(mine.item, mine.result);
-    else el("report-result").innerHTML = '<p class="notice" id="report-queued">' + (navigator.onLine ? "暂未发送成功" : "网络不可用") + "，已保存到本机待发送，联网后自动发送（不会重复上报）</p>";
+    if (mine) { showSent(mine.item, mine.result); return; }
+    const left = (await outbox.pending()).find((i) => i.key === item.key);
+    if (left && left.status === "refused") {
+      el("report-result").innerHTML = '<p class="error" id="report-refused">未被接受：' + esc(left.error) + "（已留在待发送中，可重试或删除）</p>";
+    } else {
+      el("report-result").innerHTML = '<p class="notice" id="report-queued">' + (navigator.onLine ? "暂未发送成功" : "网络不可用") + "，已保存到本机待发送，联网后自动发送（不会重复上报）</p>";
+    }
   } catch (e) {
     el("report-result").innerHTML = '<p class="error">' + esc(e.message) + "</p>";
   } finally { btn.disabled = false; }
@@ -374,8 +379,9 @@ async function checkin(li, panel) {
     panel.hidden = true;
     const sent = await outbox.flush();
     const mine = sent.find((s) => s.item.key === item.key);
-    if (mine) showSent(mine.item, mine.result);
-    else toast("网络不可用，签到已保存在本机，联网后自动发送");
+    if (mine) { showSent(mine.item, mine.result); return; }
+    const left = (await outbox.pending()).find((i) => i.key === item.key);
+    toast(left && left.status === "refused" ? "签到未被接受：" + left.error : "网络不可用，签到已保存在本机，联网后自动发送");
   } catch (e) { toast(e.message); btn.disabled = false; }
 }
 
