@@ -182,9 +182,10 @@ def test_worker_handles_a_dispatched_case_with_a_photo(web, engine, grid_unit) -
     task.wait_for()
     assert "已派遣" in task.inner_text()
     task.locator("button[data-action='start']").click()
-    task.locator(".act-panel .confirm").click()
+    task.locator(".act-panel .confirm").click()  # waits for the form to be drawn
     page.wait_for_selector(f"#tasks li.task:has-text('{case_no}') button[data-action='handle']")
     task.locator("button[data-action='handle']").click()
+    task.locator(".act-panel .confirm").wait_for()
     # 垃圾堆积: the close condition asks for a photo, and the form says so.
     assert "结案须有照片" in task.locator(".act-panel").inner_text()
     task.locator(".move-note").fill("已联系环卫清运完毕")
@@ -203,6 +204,7 @@ def test_worker_handles_a_dispatched_case_with_a_photo(web, engine, grid_unit) -
     page.reload()
     task = page.locator("#tasks li.task", has_text=case_no)
     task.locator("button[data-action='handle']").click()
+    task.locator(".act-panel .confirm").wait_for()
     assert task.locator(".move-note").input_value() == "已联系环卫清运完毕"
 
     task.locator(".move-photos").set_input_files(
