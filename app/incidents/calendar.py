@@ -123,15 +123,15 @@ class WorkingCalendar:
     def minutes_per_day(self) -> int:
         return sum(_minutes(b) - _minutes(a) for a, b in self.periods)
 
-    def covers(self, day: dt.date) -> bool:
+    def includes(self, day: dt.date) -> bool:
         return self.first_day <= day <= self.last_day
 
-    def require_covers(self, day: dt.date) -> None:
-        if not self.covers(day):
+    def require_day(self, day: dt.date) -> None:
+        if not self.includes(day):
             raise CalendarNotCovered(day, self.first_day, self.last_day)
 
     def is_working_day(self, day: dt.date) -> bool:
-        self.require_covers(day)
+        self.require_day(day)
         if day in self.makeup_workdays:
             return True
         if day in self.holidays:
@@ -248,7 +248,7 @@ def check_today(calendar: WorkingCalendar, today: dt.date | None = None) -> list
     warnings (Chinese, for the log) when today's year is provisional or the calendar ends within
     a month."""
     day = today or dt.datetime.now(calendar.tz).date()
-    if not calendar.covers(day):
+    if not calendar.includes(day):
         raise CalendarNotCovered(day, calendar.first_day, calendar.last_day, at_start=True)
     warnings = []
     if day.year in calendar.provisional_years:
