@@ -32,6 +32,7 @@ import shapely
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from app.areas.lookup import load_area_index
 from gis.pointindex import PolygonIndex
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -91,6 +92,10 @@ class RegistrySnapshot:
     fragments: list[Any] | None = None
     # Batch answers' column values, built on first use by app.locate.service (_batch_columns).
     batch_columns: Any = None
+    # Today's areas at every level (gis.areaindex.AreaIndex): the province … community of a point
+    # in no grid, and the province and prefecture of a grid. Loaded with the grids: an area change
+    # loads everything again.
+    areas: Any = None
 
     def __post_init__(self) -> None:
         self.by_code = {g.code: i for i, g in enumerate(self.grids)}
@@ -230,7 +235,9 @@ def load_snapshot(session: Session, *, edge_distance_m: float) -> RegistrySnapsh
         grids.append(_with_staff(_grid_record(row), staff.get(row.code, [])))
         shapes.append(shapely.from_wkb(bytes(row.wkb)))
     index = PolygonIndex(shapes, edge_distance_m=edge_distance_m) if shapes else None
-    return RegistrySnapshot(position=position, day=day, grids=grids, index=index)
+    return RegistrySnapshot(
+        position=position, day=day, grids=grids, index=index, areas=load_area_index(session)
+    )
 
 
 def patch_staff(
@@ -254,6 +261,7 @@ def patch_staff(
         index=snapshot.index,
         gazetteer=snapshot.gazetteer,
         fragments=fragments,
+        areas=snapshot.areas,
     )
 
 

@@ -1,4 +1,4 @@
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AreaOut(BaseModel):
@@ -43,6 +43,8 @@ class LocatePublic(BaseModel):
     community: AreaOut | None = None
     township: AreaOut | None = None
     county: AreaOut | None = None
+    prefecture: AreaOut | None = Field(default=None, description="地级 (4-digit code)")
+    province: AreaOut | None = Field(default=None, description="省级 (2-digit code)")
     near_edge: bool = False
     edge_distance_m: float | None = None
     nearest: NearestOut | None = None

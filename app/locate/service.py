@@ -1,4 +1,5 @@
-"""Locate: point → grid → leader, community, township, county (single points and batches)."""
+"""Locate: point → grid → leader, community, township, county, prefecture, province (single points
+and batches); a point in no grid still gets the areas that hold it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.areas.lookup import ref
 from app.auth.policy import Field, Principal, mask_phone
 from app.errors import InvalidInput
 from app.locate.registry import AreaRef, RegistrySnapshot, StaffRef
@@ -76,6 +78,7 @@ def _fragment(snapshot: RegistrySnapshot, i: int) -> _Fragments:
         frag = cache[i] = _Fragments(
             grid={"code": g.code, "name": g.name, "type": g.type},
             areas={
+                **_areas_above(snapshot, g.community.code),
                 "community": _area(g.community),
                 "township": _area(g.township),
                 "county": _area(g.county),
@@ -90,6 +93,19 @@ def _fragment(snapshot: RegistrySnapshot, i: int) -> _Fragments:
             message=f"{g.name}：网格长{g.leader.name}" if g.leader else f"{g.name}：暂无网格长",
         )
     return frag  # type: ignore[no-any-return]
+
+
+def _areas_above(snapshot: RegistrySnapshot, code: str) -> dict[str, dict[str, str] | None]:
+    """The province and prefecture above area ``code`` (codes nest by prefix)."""
+    above = snapshot.areas.above(code) if snapshot.areas is not None else {}
+    return {"province": ref(above.get("province")), "prefecture": ref(above.get("prefecture"))}
+
+
+def _areas_at(snapshot: RegistrySnapshot, x: float, y: float) -> dict[str, dict[str, str] | None]:
+    """Every level's area holding a point that is in no grid (docs/domain.md#hierarchy-and-codes)."""
+    if snapshot.areas is None:
+        return {}
+    return {level: ref(entry) for level, entry in snapshot.areas.at(x, y).items()}
 
 
 def locate_point(
@@ -121,23 +137,31 @@ def locate_point_dict(
         "point": {"lng": round(x, 7), "lat": round(y, 7), "crs": "cgcs2000", "input_lng": lng,
                   "input_lat": lat, "input_crs": system},
         "found": False, "grid": None, "leader": None, "workers": [], "community": None,
-        "township": None, "county": None, "near_edge": False, "edge_distance_m": None,
-        "nearest": None,
+        "township": None, "county": None, "prefecture": None, "province": None,
+        "near_edge": False, "edge_distance_m": None, "nearest": None,
     }  # fmt: skip
     index = snapshot.index
     if index is None:
+        answer.update(_areas_at(snapshot, x, y))
         answer["message"] = "尚未导入任何在用网格"
         return answer
     i = index.locate_one(x, y)
     if i < 0:
+        answer.update(_areas_at(snapshot, x, y))
         near_i, distance = index.nearest(x, y)
         nearest = snapshot.grids[near_i]
         answer["nearest"] = {
             "grid": _fragment(snapshot, near_i).grid,
             "distance_m": round(distance, 1),
         }
+        where = "".join(
+            answer[level]["name"]
+            for level in ("province", "prefecture", "county", "township", "community")
+            if answer[level]
+        )
         answer["message"] = (
-            f"该点不在任何网格内；最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米"
+            f"该点{'位于' + where + '，' if where else ''}不在任何网格内；"
+            f"最近的网格是{nearest.name}（{nearest.code}），相距{distance:.0f}米"
         )
         return answer
     frag = _fragment(snapshot, i)

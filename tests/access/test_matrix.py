@@ -196,6 +196,11 @@ RULES: dict[tuple[str, str], Rule] = {
         Probe("/api/v1/locate", {"lng": x, "lat": y, "crs": "cgcs2000"}, outside=NOT_PUBLIC_MAP)
         for x, y in w.point.values()
     ],
+    # Area names and codes of a point: the county's outline map, public by the policy.
+    (GET, "/api/v1/areas/at"): lambda w: [
+        Probe("/api/v1/areas/at", {"lng": x, "lat": y, "crs": "cgcs2000"}, outside=NOT_PUBLIC_MAP)
+        for x, y in w.point.values()
+    ],
     (GET, "/api/v1/grids/at"): lambda w: [
         Probe(
             "/api/v1/grids/at",

@@ -130,3 +130,33 @@ def test_areas_at_answers_every_level_outside_any_grid(db, client) -> None:  # t
     bad = client.get("/api/v1/areas/at", params={"lng": 100.2, "lat": 30.5, "crs": "mars"})
     assert bad.status_code == 422
     assert dt.date.fromisoformat(body["date"])
+
+
+def test_locate_names_every_level_in_a_grid_and_outside_all(db, client) -> None:  # type: ignore[no-untyped-def]
+    from shapely.geometry import box
+
+    from tests.factories import add_area
+
+    tiny_county(db)  # grids of 示范县 419901 near 113.0°E 34.0°N
+    add_area(db, "41", "示范省甲", "province", "province", box(112.9, 33.9, 113.1, 34.1))
+    add_area(
+        db, "4199", "示范市甲", "prefecture", "prefecture", box(112.9, 33.9, 113.1, 34.1), "41"
+    )
+    run_import(db, kind="areas", path=SAMPLES / "datav_990000_full.json", crs="gcj02", commit=True)
+    db.flush()
+    inside = client.get("/api/v1/locate", params={"lng": 113.002, "lat": 34.005, "crs": "cgcs2000"})
+    assert inside.status_code == 200, inside.text
+    body = inside.json()
+    assert body["found"] is True
+    assert (body["province"], body["prefecture"], body["county"]["code"]) == (
+        {"code": "41", "name": "示范省甲"}, {"code": "4199", "name": "示范市甲"}, "419901",
+    )  # fmt: skip
+    outside = client.get("/api/v1/locate", params={"lng": 100.2, "lat": 30.5, "crs": "cgcs2000"})
+    body = outside.json()
+    assert body["found"] is False and body["grid"] is None
+    levels = ("province", "prefecture", "county", "township", "community")
+    codes = [(body[k] or {}).get("code") for k in levels]
+    assert codes == ["99", "9901", "990101", "990101001", None]
+    assert body["message"].startswith(
+        "该点位于示范省示范市甲县城关街道，不在任何网格内；最近的网格是"
+    )
