@@ -22,6 +22,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.auth.policy import system_principal
+from app.auth.scope import scope_of
 from app.base import SRID
 from app.errors import Conflict
 from app.incidents.calendar import TZ
@@ -72,14 +74,15 @@ class ExportReport:
 
 
 def counties_of(session: Session, area_code: str | None) -> list[str]:
-    """The counties with active grids under ``area_code`` (a province, city or county code's
-    leading digits; all when None). A county is exported whole."""
+    """The counties with active grids under ``area_code`` (a province, city or county code; all
+    when None). A county is exported whole."""
+    scope = scope_of(system_principal("export")).narrow(area_code)
     rows = session.execute(
         text(
             "SELECT DISTINCT left(code, 6) FROM grids WHERE status = 'active' "
-            "AND code LIKE :prefix ORDER BY 1"
+            f"AND {scope.sql('code')} ORDER BY 1"
         ),
-        {"prefix": f"{area_code or ''}%"},
+        scope.params(),
     ).scalars()
     return list(rows)
 

@@ -85,8 +85,8 @@ def load_province(
         )
         cur.execute(
             "INSERT INTO staff_assignments (staff_id, grid_code, role, start_date) "
-            "SELECT s.id, substr(s.code, 2), 'leader', CURRENT_DATE - 365 FROM staff s "
-            "WHERE s.code LIKE 'S%' AND substr(s.code, 2) IN (SELECT code FROM grids)"
+            "SELECT s.id, g.code, 'leader', CURRENT_DATE - 365 FROM grids g "
+            "JOIN staff s ON s.code = 'S' || g.code"
         )
         _copy(
             cur,
@@ -94,7 +94,7 @@ def load_province(
             _building_rows(province),
         )
         progress("楼栋已写入")
-        cur.execute("SELECT id, code FROM buildings WHERE code LIKE 'B%'")
+        cur.execute("SELECT id, code FROM buildings")
         ids = {code: i for i, code in cur.fetchall()}
         households = _copy(
             cur,
