@@ -136,6 +136,12 @@ def test_search_by_number_phone_and_address(web, browser, live_server, auditor) 
         "no => document.querySelector('#detail h3')?.textContent.startsWith(no)", arg=b["case_no"]
     )
     assert web.page.inner_text("#search-count") == "共 1 件"
+    # The results follow what happens to the case (pushed), like the list.
+    assert "已上报" in web.page.inner_text("#search-results")
+    move(web.page, "accept")
+    web.page.wait_for_function(
+        "() => document.querySelector('#search-results')?.textContent.includes('已受理')"
+    )
     web.page.fill("#q", "阳光花园")
     web.page.click("#search-form button[type=submit]")
     web.page.wait_for_function(

@@ -171,7 +171,11 @@ async function load() {
   loadQueue();
 }
 
-let refreshTimer = null;
+let refreshTimer = null, searchTimer = null;
+function searchSoon() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => { if (searched) search(searched, false); }, 300);
+}
 function refreshSoon(ms) {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, ms);
@@ -220,14 +224,19 @@ el("tab-list").addEventListener("click", () => showTab("list"));
 el("tab-queue").addEventListener("click", () => showTab("queue"));
 
 // ---- search ---------------------------------------------------------------------------------------
-el("search-form").addEventListener("submit", async (ev) => {
+let searched = null; // the text of the results shown, so a pushed change can refresh them
+el("search-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = el("q").value.trim();
-  if (!text) return;
+  if (text) search(text, true);
+});
+
+async function search(text, openOne) {
   let res;
   try {
     res = await api("/api/v1/incidents?" + new URLSearchParams({ q: text, limit: "50" }));
   } catch (e) { toast(e.message); return; }
+  searched = text;
   el("search").hidden = false;
   el("open-cases").hidden = true;
   el("search-count").textContent = "共 " + number(res.count) + " 件" + (res.count > res.data.length ? "，显示最近 " + res.data.length + " 件" : "");
@@ -236,9 +245,10 @@ el("search-form").addEventListener("submit", async (ev) => {
     '<br><span class="muted">' + dateTime(c.reported_at) + (c.reporter_phone ? " · 报告人 " + esc(c.reporter_phone) : "") + (c.address ? " · " + esc(c.address) : "") + "</span></li>").join("")
     : '<li class="muted">没有找到与“' + esc(text) + "”相符的案件（电话须输入完整号码）</li>";
   el("search-results").querySelectorAll("li[data-id]").forEach((li) => li.addEventListener("click", () => open(+li.dataset.id, true)));
-  if (res.data.length === 1) open(res.data[0].id, true);
-});
+  if (openOne && res.data.length === 1) open(res.data[0].id, true);
+}
 el("search-clear").addEventListener("click", () => {
+  searched = null;
   el("search").hidden = true;
   el("open-cases").hidden = false;
   el("q").value = "";
@@ -467,6 +477,7 @@ function onCase(e) {
     beep();
   }
   refreshSoon(300);
+  if (searched && !el("search").hidden) searchSoon();
   if (!READONLY && current && e.incident_id === current.id && !acting) {
     const busy = (el("act-dialog") && el("act-dialog").open) || (el("d-note") && el("d-note").value);
     if (busy) toast("案件 " + e.case_no + " 已由 " + e.actor + " " + eventLabel(e.action) + "，提交前请刷新"); else open(current.id);
