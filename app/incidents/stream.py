@@ -350,7 +350,7 @@ async def incident_events(
         Query(ge=0, le=2**63 - 1, description="replay the events after this id first"),
     ] = None,
     timeout: Annotated[
-        float, Query(ge=0, le=3600, description="seconds before the stream ends (reconnect)")
+        float, Query(ge=0, le=600, description="seconds before the stream ends (reconnect)")
     ] = 300,
     last_event_id: Annotated[str | None, Header(max_length=40)] = None,
 ) -> EventSourceResponse:
