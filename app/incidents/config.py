@@ -102,6 +102,4 @@ class IncidentSettings(BaseModel):
     kpi: KpiSettings = KpiSettings()
 
     def reopen_limit(self, grid_code: str) -> int:
-        return self.reopen_on_unsatisfied_by_county.get(
-            grid_code[:6], self.reopen_on_unsatisfied
-        )
+        return self.reopen_on_unsatisfied_by_county.get(grid_code[:6], self.reopen_on_unsatisfied)
