@@ -240,13 +240,20 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
     outlined = [row for row in rows if row.geom is not None]
     # Finest first, so a code table's township can take its villages' union, then its county.
     bare = sorted((row for row in rows if row.geom is None), key=lambda row: -len(row.code))
-    for row in outlined:
-        _write_area(session, report, row, day)
+    # One query for the areas the rows name, and no flush per row: a province file is thousands.
+    codes = [row.code for row in outlined]
+    current = {
+        a.code: a
+        for a in session.scalars(select(Area).where(Area.code.in_(codes), Area.valid_to.is_(None)))
+    }
+    with session.no_autoflush:
+        for row in outlined:
+            _write_area(session, report, row, day, current.get(row.code))
     session.flush()
     for row in bare:
-        current = _current_area(session, row.code)
-        if current is not None:
-            row.geom = to_shape(current.geom)
+        existing = _current_area(session, row.code)
+        if existing is not None:
+            row.geom = to_shape(existing.geom)
         else:
             wkb = session.scalar(_CHILDREN_OUTLINE, {"code": row.code})
             if wkb is None:
@@ -257,7 +264,7 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
                 continue
             row.geom = shapely.from_wkb(bytes(wkb))
             report.repair(row.i, row.code, "文件中没有边界：按库中下级区划的合并范围生成")
-        _write_area(session, report, row, day)
+        _write_area(session, report, row, day, existing)
         session.flush()
     session.flush()
 
@@ -277,8 +284,9 @@ def _current_area(session: Session, code: str) -> Area | None:
     return session.scalar(select(Area).where(Area.code == code, Area.valid_to.is_(None)))
 
 
-def _write_area(session: Session, report: ImportReport, row: _AreaRow, day: dt.date) -> None:
-    current = _current_area(session, row.code)
+def _write_area(
+    session: Session, report: ImportReport, row: _AreaRow, day: dt.date, current: Area | None
+) -> None:
     attrs = {"kind": row.kind, "parent_code": row.parent, "urban_rural": row.urban_rural}
     if current is not None:
         same_outline = _same_outline(to_shape(current.geom), row.geom)

@@ -53,14 +53,17 @@ VILLAGES = [
 ]
 
 
-def ring(box: tuple[float, float, float, float], crs: str = "cgcs2000") -> list[list[float]]:
-    """A rectangle's ring, densified (10 points a side) so a coordinate shift bends it as it
-    bends a real boundary."""
+def ring(
+    box: tuple[float, float, float, float], crs: str = "cgcs2000", per_side: int = 10
+) -> list[list[float]]:
+    """A rectangle's ring, densified (``per_side`` points a side) so a coordinate shift bends it
+    as it bends a real boundary."""
     x0, y0, x1, y1 = box
-    pts = [(x0 + (x1 - x0) * k / 10, y0) for k in range(10)]
-    pts += [(x1, y0 + (y1 - y0) * k / 10) for k in range(10)]
-    pts += [(x1 - (x1 - x0) * k / 10, y1) for k in range(10)]
-    pts += [(x0, y1 - (y1 - y0) * k / 10) for k in range(10)]
+    n = per_side
+    pts = [(x0 + (x1 - x0) * k / n, y0) for k in range(n)]
+    pts += [(x1, y0 + (y1 - y0) * k / n) for k in range(n)]
+    pts += [(x1 - (x1 - x0) * k / n, y1) for k in range(n)]
+    pts += [(x0, y1 - (y1 - y0) * k / n) for k in range(n)]
     pts.append(pts[0])
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
     if crs != "cgcs2000":
@@ -70,7 +73,7 @@ def ring(box: tuple[float, float, float, float], crs: str = "cgcs2000") -> list[
 
 def datav_feature(
     adcode: int, name: str, level: str, parent: int, box: tuple[float, float, float, float],
-    children: int, index: int,
+    children: int, index: int, per_side: int = 10,
 ) -> dict[str, Any]:  # fmt: skip
     """One feature as DataV's boundary service writes it (GCJ-02 coordinates)."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
@@ -78,7 +81,12 @@ def datav_feature(
     center = [round(float(gx[0]), 6), round(float(gy[0]), 6)]
     # The codes above, from the country down, as DataV lists them.
     above = {"province": 0, "city": 1, "district": 2, "street": 3}[level]
-    acroutes = [100000, 990000, 990100, int(str(adcode)[:6])][: above + 1]
+    acroutes = [
+        100000,
+        int(str(adcode)[:2]) * 10000,
+        int(str(adcode)[:4]) * 100,
+        int(str(adcode)[:6]),
+    ][: above + 1]
     return {
         "type": "Feature",
         "properties": {
@@ -92,7 +100,7 @@ def datav_feature(
             "subFeatureIndex": index,
             "acroutes": acroutes,
         },
-        "geometry": {"type": "MultiPolygon", "coordinates": [[ring(box, "gcj02")]]},
+        "geometry": {"type": "MultiPolygon", "coordinates": [[ring(box, "gcj02", per_side)]]},
     }
 
 
