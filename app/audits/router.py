@@ -1,5 +1,6 @@
-"""Thin routes: run an audit over an area, read a stored one; JSON, GeoJSON, CSV or HTML, chosen
-by ``f=`` or the ``Accept`` header (app/formats.py)."""
+"""Thin routes: run an audit over an area (POST: it stores the run), list past runs and read a
+stored one (GET: never runs anything); JSON, GeoJSON, CSV or HTML, chosen by ``f=`` or the
+``Accept`` header (app/formats.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.audits import export
-from app.audits.schemas import AuditPublic
-from app.audits.service import get_audit, report_base, run_audit
+from app.audits.schemas import AuditPublic, AuditRuns
+from app.audits.service import get_audit, latest_run_id, list_runs, report_base, run_audit
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource
 from app.auth.scope import AreaScope, access, access_whole
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/api/v1/audits", tags=["audits 覆盖审计"])
 # Running an audit stores it (CREATE); reading a stored run is READ (app/auth/policy.py).
 Runner = Annotated[AreaScope, Depends(access(Resource.AUDIT, Action.CREATE))]
 Reader = Annotated[AreaScope, Depends(access_whole(Resource.AUDIT))]
+AreaReader = Annotated[AreaScope, Depends(access(Resource.AUDIT, Action.READ))]
 SERVED = (Format.JSON, Format.GEOJSON, Format.CSV, Format.HTML)
 AuditFormat = Annotated[Format, Depends(formats(*SERVED))]
 
@@ -48,7 +50,7 @@ def _respond(audit: AuditPublic, f: Format, session: SessionDep, scope: AreaScop
     return JSONResponse(audit.model_dump(mode="json"))
 
 
-@router.get("", response_model=AuditPublic, responses=responses(*SERVED))
+@router.post("", response_model=AuditPublic, status_code=201, responses=responses(*SERVED))
 def audit_area(
     f: AuditFormat,
     request: Request,
@@ -64,7 +66,21 @@ def audit_area(
         tolerances=CoverageTolerances(band=settings.household_band),
         coverage_target=settings.visits.coverage_target,
     )
-    return _respond(audit, f, session, scope)
+    response = _respond(audit, f, session, scope)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/audits/{audit.id}"
+    return response
+
+
+@router.get("", response_model=AuditRuns, responses=responses(*SERVED))
+def past_audits(f: AuditFormat, session: SessionDep, scope: AreaReader) -> Response:
+    """Past runs of ``area`` and the areas under it, newest first, each with its counts per kind
+    and what changed since the run before it. Reads only: running is ``POST``. Asked for as
+    GeoJSON, CSV or HTML, the answer is the area's latest stored run in that format."""
+    if f == "json":
+        return JSONResponse(list_runs(session, scope=scope).model_dump(mode="json"))
+    run_id = latest_run_id(session, scope=scope)
+    return _respond(get_audit(session, run_id=run_id, scope=scope), f, session, scope)
 
 
 @router.get("/{run_id}", response_model=AuditPublic, responses=responses(*SERVED))

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from app.audits import db_findings, loaders
 from app.audits.kinds import KIND_LABELS
 from app.audits.models import AuditRun
-from app.audits.schemas import AuditPublic, CheckStatus, Comparison, FindingPublic, FixedFinding
+from app.audits.schemas import (
+    AuditPublic,
+    AuditRuns,
+    AuditRunSummary,
+    Changes,
+    CheckStatus,
+    Comparison,
+    FindingPublic,
+    FixedFinding,
+)
 from app.auth.scope import AreaScope, scope_of
 from app.errors import NotFound
 from app.visits.cadence import load_rules
@@ -150,6 +159,9 @@ def run_audit(
     session.add(run)
     session.flush()
     _store_findings(session, run.id, rows)
+    # Compared once, when the run is made; listings and reads take it from the summary.
+    changes = changes_between(session, run.id, previous)
+    run.summary = {**run.summary, "changes": changes.model_dump()}
     run.seconds = round(time.perf_counter() - began, 3)
     session.flush()
     return get_audit(session, run_id=run.id, scope=scope)
@@ -188,6 +200,79 @@ def _store_findings(session: Session, run_id: int, rows: list[Row]) -> None:
             "message": [r["message"] for r in rows],
         },
     )
+
+
+def changes_between(session: Session, run_id: int, previous_id: int | None) -> Changes:
+    """Findings of ``run_id`` not in ``previous_id`` (new) and the other way round (resolved),
+    counted per kind in the database (a county run holds ~10,000 findings; the run/key index
+    answers). No previous run: nothing to compare, both empty."""
+    if previous_id is None:
+        return Changes()
+    rows = session.execute(
+        text(
+            "SELECT 'new' AS side, f.kind, count(*) AS n FROM audit_findings f "
+            "WHERE f.run_id = :run AND NOT EXISTS (SELECT 1 FROM audit_findings p "
+            "WHERE p.run_id = :prev AND p.key = f.key) GROUP BY f.kind "
+            "UNION ALL "
+            "SELECT 'resolved', p.kind, count(*) FROM audit_findings p "
+            "WHERE p.run_id = :prev AND NOT EXISTS (SELECT 1 FROM audit_findings f "
+            "WHERE f.run_id = :run AND f.key = p.key) GROUP BY p.kind"
+        ),
+        {"run": run_id, "prev": previous_id},
+    ).all()
+    out: dict[str, dict[str, int]] = {"new": {}, "resolved": {}}
+    for side, kind, n in rows:
+        out[side][kind] = int(n)
+    return Changes(**out)
+
+
+def _changes(session: Session, run: AuditRun) -> Changes:
+    """The comparison stored with the run (runs stored before it was kept: computed now)."""
+    stored = (run.summary or {}).get("changes")
+    if stored is not None:
+        return Changes(**stored)
+    return changes_between(session, run.id, run.previous_run_id)
+
+
+def list_runs(session: Session, *, scope: AreaScope, limit: int = 50) -> AuditRuns:
+    """The latest runs of the scope's area and the areas under it, newest first; reads only."""
+    runs = session.scalars(
+        select(AuditRun)
+        .where(scope.clause(AuditRun.area_code))
+        .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
+        .limit(limit)
+    ).all()
+    return AuditRuns(
+        area_code=scope.prefix,
+        runs=[
+            AuditRunSummary(
+                id=r.id,
+                area_code=r.area_code,
+                area_name=r.area_name,
+                started_at=r.started_at,
+                seconds=r.seconds,
+                run_by=r.run_by,
+                total=sum(r.summary.get("counts", {}).values()),
+                counts=r.summary.get("counts", {}),
+                previous_run_id=r.previous_run_id,
+                changes=_changes(session, r),
+            )
+            for r in runs
+        ],
+    )
+
+
+def latest_run_id(session: Session, *, scope: AreaScope) -> int:
+    """The newest stored run of exactly the scope's area (404 if it was never audited)."""
+    found = session.scalar(
+        select(AuditRun.id)
+        .where(AuditRun.area_code == scope.prefix)
+        .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound(f"区域 {scope.prefix} 尚无审计记录：请先运行审计", area=scope.prefix)
+    return found
 
 
 def get_audit(session: Session, *, run_id: int, scope: AreaScope) -> AuditPublic:
@@ -235,6 +320,7 @@ def get_audit(session: Session, *, run_id: int, scope: AreaScope) -> AuditPublic
             new=sum(f.new for f in public),
             unchanged=len(now_keys & before_keys),
             fixed=fixed,
+            by_kind=_changes(session, run),
         ),
         findings=public,
     )

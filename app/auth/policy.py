@@ -127,9 +127,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.AUDIT, Action.READ): frozenset(
         {Role.COUNTY_ADMIN, Role.AUDITOR, Role.PLANNER, Role.DISPATCHER}
     ),
-    (Resource.AUDIT, Action.CREATE): frozenset(
-        {Role.COUNTY_ADMIN, Role.AUDITOR, Role.PLANNER, Role.DISPATCHER}
-    ),
+    # Dispatchers read coverage audits (where grids lack leaders or visits) but do not run them:
+    # running one is the auditors', planners' and administrators' work (docs/audits.md).
+    (Resource.AUDIT, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.AUDITOR, Role.PLANNER}),
     (Resource.PLAN, Action.READ): frozenset(
         {Role.COUNTY_ADMIN, Role.PLANNER, Role.AUDITOR, Role.DISPATCHER}
     ),

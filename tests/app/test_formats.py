@@ -136,10 +136,10 @@ def test_the_areas_and_buildings_layers_as_csv(client, county, token_for) -> Non
 
 def test_audits_by_accept_header(client, county, token_for) -> None:  # type: ignore[no-untyped-def]
     auditor = token_for("auditor")
-    r = client.get(
+    r = client.post(
         f"/api/v1/audits?area={COUNTY}", headers={**auditor, "Accept": "application/geo+json"}
     )
-    assert r.status_code == 200, r.text
+    assert r.status_code == 201, r.text
     assert r.headers["content-type"] == "application/geo+json"
     assert r.json()["type"] == "FeatureCollection"
 
