@@ -123,21 +123,7 @@ def read_events(
     if scope is not None:
         stmt = stmt.where(*case_filters(scope))
     return [
-        CaseEvent(
-            id=r.id,
-            incident_id=r.incident_id,
-            case_no=r.case_no,
-            grid_code=r.grid_code,
-            unit_code=r.unit_code,
-            assignee=r.assignee,
-            category_code=r.category_code,
-            urgent=r.urgent,
-            action=r.action,
-            from_state=r.from_state,
-            to_state=r.to_state,
-            actor=r.actor,
-            at=r.at.astimezone(dt.UTC).isoformat(),
-        )
+        CaseEvent(**{**r._mapping, "at": r.at.astimezone(dt.UTC).isoformat()})
         for r in session.execute(stmt)
     ]
 
@@ -285,6 +271,9 @@ class CaseStream:
             lo, hi = int(span["lo"]), int(span["hi"])
         except (ValueError, KeyError, TypeError):
             logger.warning("case stream: unreadable notification %r", payload)
+            return
+        if not self._subscribers:  # nobody to tell: no query (intake runs hundreds a second)
+            self.last_id = max(self.last_id or 0, hi)
             return
         self.publish(await self._read(after=lo - 1, upto=hi, limit=hi - lo + 1))
 
