@@ -174,7 +174,9 @@ def write_xlsx(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> No
                     b'<dcterms:modified xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:modified>',
                     data,
                 )
-            out.writestr(zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0)), data)
+            member = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(member, data)
 
 
 def main() -> None:
