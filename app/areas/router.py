@@ -14,6 +14,7 @@ from app.auth.policy import Action, Resource
 from app.auth.scope import access_whole
 from app.locate.registry import today
 from app.locate.service import check_coordinates, coord_system, to_storage
+from gis.crs import DEFAULT_CRS
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 
@@ -32,7 +33,7 @@ def at(
     lat: Annotated[float, Query(allow_inf_nan=False, ge=-90, le=90, description="latitude")],
     crs: Annotated[
         str, Query(description="wgs84 | cgcs2000 | gcj02 (AMap/Tencent) | bd09 (Baidu)")
-    ] = "wgs84",
+    ] = DEFAULT_CRS,
     date: Annotated[
         dt.date | None, Query(description="the day asked about (default today, Asia/Shanghai)")
     ] = None,

@@ -20,6 +20,7 @@ from app.incidents.deps import IncidentSettingsDep, StorageDep
 from app.incidents.schemas import IncidentPublic, IncidentsPublic
 from app.incidents.storage import check_photo, photo_record
 from app.params import BigId, Offset
+from gis.crs import DEFAULT_CRS
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 Cases = Annotated[AreaScope, Depends(access(Resource.INCIDENT))]
@@ -68,7 +69,7 @@ def nearby(
     category_code: Annotated[str, Query(min_length=1, max_length=16)],
     lng: float,
     lat: float,
-    crs: Annotated[str, Query(max_length=16)] = "wgs84",
+    crs: Annotated[str, Query(max_length=16)] = DEFAULT_CRS,
 ) -> NearbyOut:
     """The open cases a report of this category here would duplicate (intake's own rule), among
     the caller's: the phone shows them before sending, with "same case" (``same_as`` at intake)."""
