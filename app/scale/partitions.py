@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
+import shapely
 
 from app.base import SRID
 
@@ -79,15 +80,29 @@ def extents(directory: Path) -> dict[str, Extent]:
 def halo(
     directory: Path, county: str, all_extents: dict[str, Extent]
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Communities and grids of the other counties near ``county``'s extent."""
+    """Communities and grids of the other counties within ``HALO_DEGREES`` of ``county``'s outline.
+
+    Files are picked and rows pre-filtered by extent (the bbox column); rows are then kept only if
+    they reach the strip along the outline, since a county's extent can hold much of a neighbour.
+    """
     reach = all_extents[county].grown(HALO_DEGREES)
+    areas = read(directory, "areas", county)
+    outline = areas[areas["level"] == "county"].geometry
+    strip = (
+        shapely.buffer(shapely.boundary(outline.iloc[0]), HALO_DEGREES) if len(outline) else None
+    )
     communities, grids = [], []
     for other, extent in all_extents.items():
         if other == county or not reach.meets(extent):
             continue
-        areas = read(directory, "areas", other, bbox=reach)
-        communities.append(areas[areas["level"] == "community"][["code", "geometry"]])
-        grids.append(read(directory, "grids", other, bbox=reach))
+        theirs = read(directory, "areas", other, bbox=reach)
+        theirs = theirs[theirs["level"] == "community"][["code", "geometry"]]
+        their_grids = read(directory, "grids", other, bbox=reach)
+        if strip is not None:
+            theirs = theirs[theirs.intersects(strip)]
+            their_grids = their_grids[their_grids.intersects(strip)]
+        communities.append(theirs)
+        grids.append(their_grids)
     return _stack(communities), _stack(grids)
 
 
