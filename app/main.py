@@ -50,6 +50,7 @@ from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web import visits_layer as web_visits
+from app.web import wall as web_wall
 from app.web.deps import LoginRequired, to_login
 from app.web.templating import WEB_DIR
 
@@ -61,6 +62,7 @@ ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, househ
 ROUTERS += [visits_router, audits_router, plans_router, imports_router, areas_router, ogc_router]
 ROUTERS += [audittrail_router, health_router, meta_router, units_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
+ROUTERS += [web_wall.router, web_wall.pages]
 
 
 def create_app(

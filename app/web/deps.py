@@ -42,8 +42,18 @@ NAV: list[tuple[str, str, Resource, Action]] = [
     ("/dashboard", "考核看板", Resource.KPI, Action.READ),
     ("/m/", "网格员", Resource.VISIT, Action.CREATE),
     ("/admin/units", "承办单位", Resource.UNIT, Action.UPDATE),
+    ("/wall", "指挥大屏", Resource.INCIDENT, Action.READ),
 ]
 _PAGES = {href: (resource, action) for href, _, resource, action in NAV}
+# Pages that show more than their own resource: each of these must be open to the role as well
+# (the wall screen shows cases and the KPI league tables).
+_ALSO: dict[str, tuple[tuple[Resource, Action], ...]] = {"/wall": ((Resource.KPI, Action.READ),)}
+
+
+def _opens(principal: Principal, href: str) -> bool:
+    resource, action = _PAGES[href]
+    return all(principal.may(r, a) for r, a in ((resource, action), *_ALSO.get(href, ())))
+
 
 # Where a role lands after signing in when not its first page in NAV's order (role-specific
 # behaviour, not a permission: the page itself is still checked).
@@ -52,7 +62,7 @@ _LANDING: dict[str, str] = {Role.GRID_WORKER: "/m/", Role.AUDITOR: "/maps/covera
 
 def nav_for(principal: Principal) -> list[tuple[str, str]]:
     """The pages ``principal`` may open, in the navigation bar's order."""
-    return [(href, label) for href, label, res, act in NAV if principal.may(res, act)]
+    return [(href, label) for href, label, _, _ in NAV if _opens(principal, href)]
 
 
 def landing_page(principal: Principal) -> str:
@@ -65,9 +75,11 @@ def landing_page(principal: Principal) -> str:
 
 def require_page(principal: Principal, href: str) -> None:
     """A page the policy does not open to ``principal``: a 403 page naming who may use it."""
-    resource, action = _PAGES[href]
-    if not principal.may(resource, action):
-        raise Forbidden(f"此页面仅限{roles_label(allowed_roles(resource, action))}使用")
+    if not _opens(principal, href):
+        roles = allowed_roles(*_PAGES[href])
+        for resource, action in _ALSO.get(href, ()):
+            roles &= allowed_roles(resource, action)
+        raise Forbidden(f"此页面仅限{roles_label(roles)}使用")
 
 
 class LoginRequired(Exception):

@@ -291,6 +291,10 @@ RULES: dict[tuple[str, str], Rule] = {
         "/api/v1/layers/buildings", sees(STAFF, "building"), registry=True
     ),
     (GET, "/api/v1/layers/cases"): _listing("/api/v1/layers/cases", sees(CASE_READERS, "case_no")),
+    # Case counts per township; the townships named come from the registry (the county's map).
+    (GET, "/api/v1/wall/figures"): _listing(
+        "/api/v1/wall/figures", sees(CASE_READERS), registry=True
+    ),
     (GET, "/api/v1/layers/grids"): _listing(
         "/api/v1/layers/grids", sees(STAFF, "grid"), registry=True
     ),
@@ -406,6 +410,7 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/planner"): _page("/planner"),
     (GET, "/dashboard"): _page("/dashboard"),
     (GET, "/admin/units"): _page("/admin/units"),
+    (GET, "/wall"): _page("/wall"),
     (GET, "/m/"): _page("/m/", area=False),
     (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data
 }

@@ -381,11 +381,27 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
         (
             "planner",
             ["/maps/coverage", "/planner"],
-            ["/console", "/maps/cases", "/maps/visits", "/dashboard", "/m/", "/admin/units"],
+            [
+                "/console",
+                "/maps/cases",
+                "/maps/visits",
+                "/dashboard",
+                "/m/",
+                "/admin/units",
+                "/wall",
+            ],
         ),
         (
             "dispatcher",
-            ["/console", "/maps/coverage", "/maps/visits", "/maps/cases", "/dashboard", "/m/"],
+            [
+                "/console",
+                "/maps/coverage",
+                "/maps/visits",
+                "/maps/cases",
+                "/dashboard",
+                "/m/",
+                "/wall",
+            ],
             ["/planner", "/admin/units"],
         ),
         (
@@ -398,6 +414,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/planner",
                 "/dashboard",
                 "/admin/units",
+                "/wall",
             ],
             ["/m/"],
         ),
