@@ -41,3 +41,6 @@ export const KPI_LIGHT = { green: GREEN, amber: AMBER, red: RED };
 /** Map outlines: the active grids (tiles), a coloured grid's edge, child areas to drill into, and the
     base layers from the database. */
 export const OUTLINE = { grid: "#0b4f8a", grid_edge: "#344054", area: "#5b6b7c", area_fill: "#f7f3ea", building: "#9aa5b1", building_fill: "#cbd2d9" };
+
+/** Audit findings by severity, and the finding picked from the list (the audits page). */
+export const AUDIT = { error: RED, warning: AMBER, picked: "#0b63b0" };
