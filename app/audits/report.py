@@ -3,6 +3,11 @@
 Folium references Leaflet, jQuery and Bootstrap on CDNs by default. The report drops all of them
 and inlines the vendored Leaflet (web/static/vendor/leaflet, from npm leaflet 1.9.4), so it opens
 offline. No tile layer: the communities and grids themselves are drawn as the base map.
+
+The page fits any window width (the map is as wide as the page, long cells wrap); its legend is a
+small Leaflet control inside the map, its scale metric only. The findings are listed grouped by
+kind, and a few lines of inline script (no server) filter the list and the map by kind and by
+community or grid.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ def _leaflet_css() -> str:
 
 
 def _map(audit: AuditPublic, base: dict[str, gpd.GeoDataFrame]) -> folium.Map:
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    # The scale is added by the template's script: metric only (folium's also shows miles).
+    fmap = folium.Map(tiles=None, control_scale=False, prefer_canvas=False)
     # Nothing from a CDN: the template inlines Leaflet itself.
     fmap.default_js = []
     fmap.default_css = []
@@ -66,7 +72,12 @@ def _map(audit: AuditPublic, base: dict[str, gpd.GeoDataFrame]) -> folium.Map:
             {
                 "type": "Feature",
                 "geometry": f.geometry,
-                "properties": {"kind": f.kind_label, "message": f.message, "severity": f.severity},
+                "properties": {
+                    "kind": f.kind_label,
+                    "message": f.message,
+                    "severity": f.severity,
+                    "at": " ".join(f"at-{p}" for p in _places(f.objects)),
+                },
             }
         )
     for kind, features in by_kind.items():
@@ -77,7 +88,7 @@ def _map(audit: AuditPublic, base: dict[str, gpd.GeoDataFrame]) -> folium.Map:
                 "color": COLORS.get(feat["properties"]["severity"], "#d7301f"),
                 "weight": 3,
                 "fillOpacity": 0.5,
-                "className": f"finding finding-{k}",
+                "className": f"finding finding-{k} {feat['properties']['at']}",
             },
             marker=folium.CircleMarker(radius=6, fill=True),
             tooltip=folium.GeoJsonTooltip(fields=["kind", "message"], aliases=["类别", "说明"]),
@@ -87,8 +98,13 @@ def _map(audit: AuditPublic, base: dict[str, gpd.GeoDataFrame]) -> folium.Map:
             bounds = gpd.GeoSeries([shape(x["geometry"]) for x in features]).total_bounds
     if bounds is not None:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _places(objects: list[str]) -> list[str]:
+    """The communities and grids a finding names (a grid's community too), for the filter."""
+    codes = [o for o in objects if o.isdigit() and len(o) in (12, 15)]
+    return sorted({*codes, *(c[:12] for c in codes)})
 
 
 def render_html(audit: AuditPublic, base: dict[str, gpd.GeoDataFrame]) -> str:
@@ -99,8 +115,16 @@ def render_html(audit: AuditPublic, base: dict[str, gpd.GeoDataFrame]) -> str:
         loader=FileSystemLoader(ROOT / "templates"), autoescape=select_autoescape(["html"])
     )
     template = env.get_template("audit_report.html")
+    groups: dict[str, list[tuple[int, Any]]] = {}
+    for i, f in enumerate(audit.findings, start=1):
+        groups.setdefault(f.kind, []).append((i, f))
     return template.render(
         audit=audit,
+        groups=groups,
+        places=sorted({p for f in audit.findings for p in _places(f.objects)}),
+        at=lambda f: " ".join(_places(f.objects)),
+        map_name=fmap.get_name(),
+        colors=COLORS,
         leaflet_css=_leaflet_css(),
         leaflet_js=(VENDOR / "leaflet.js").read_text(encoding="utf-8"),
         map_header=root.header.render(),

@@ -80,3 +80,4 @@ class AuditRunSummary(BaseModel):
 class AuditRuns(BaseModel):
     area_code: str
     runs: list[AuditRunSummary]
+    kind_labels: dict[str, str]  # every finding kind's Chinese label

@@ -259,6 +259,7 @@ def list_runs(session: Session, *, scope: AreaScope, limit: int = 50) -> AuditRu
             )
             for r in runs
         ],
+        kind_labels=KIND_LABELS,
     )
 
 

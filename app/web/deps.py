@@ -40,6 +40,7 @@ NAV: list[tuple[str, str, Resource, Action]] = [
     ("/maps/cases", "案件地图", Resource.INCIDENT, Action.READ),
     ("/planner", "边界编辑", Resource.PLAN, Action.UPDATE),
     ("/dashboard", "考核看板", Resource.KPI, Action.READ),
+    ("/audits", "覆盖审计", Resource.AUDIT, Action.READ),
     ("/m/", "网格员", Resource.VISIT, Action.CREATE),
     ("/admin/units", "承办单位", Resource.UNIT, Action.UPDATE),
     ("/wall", "指挥大屏", Resource.INCIDENT, Action.READ),

@@ -172,6 +172,7 @@ def _map_page(
     ctx["cfg"]["crumbs"] = crumbs
     ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
     ctx["cfg"]["may_approve"] = bool(extra.get("may_approve"))
+    ctx["cfg"]["may_run"] = bool(extra.get("may_run"))
     return render(request, name, ctx)
 
 
@@ -220,6 +221,16 @@ def dashboard(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
     return _map_page(request, session, principal, area, "/dashboard", "dashboard.html")
+
+
+@router.get("/audits")
+def audits(
+    request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
+) -> Response:
+    """Coverage audits of an area: past runs, findings by kind on a map; those the policy lets
+    run one get the button (docs/audits.md)."""
+    may_run = principal.may(Resource.AUDIT, Action.CREATE)
+    return _map_page(request, session, principal, area, "/audits", "audits.html", may_run=may_run)
 
 
 @router.get("/admin/units")

@@ -409,6 +409,7 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/maps/cases"): _page("/maps/cases"),
     (GET, "/planner"): _page("/planner"),
     (GET, "/dashboard"): _page("/dashboard"),
+    (GET, "/audits"): _page("/audits"),
     (GET, "/admin/units"): _page("/admin/units"),
     (GET, "/wall"): _page("/wall"),
     (GET, "/m/"): _page("/m/", area=False),

@@ -54,7 +54,8 @@ def test_get_reads_and_never_runs(client, db, messy, auditor):
     assert _runs(db) == 0
     listing = client.get("/api/v1/audits?area=419901", headers=auditor)
     assert listing.status_code == 200
-    assert listing.json() == {"area_code": "419901", "runs": []}
+    assert listing.json()["runs"] == []
+    assert listing.json()["kind_labels"]["gap"] == "网格缝隙"
     # The old way to get a report now reads the latest run; with none, a message saying what to do.
     none = client.get("/api/v1/audits?area=419901&f=html", headers=auditor)
     assert none.status_code == 404 and "请先运行审计" in none.text  # an HTML error page
@@ -167,7 +168,7 @@ def test_html_report_is_self_contained_and_draws_the_findings(
     # Leaflet drew each finding kind as SVG paths carrying our class names.
     for kind in KINDS:
         assert re.search(rf'class="[^"]*finding-{kind}', dom), kind
-    assert "leaflet-control-layers" in dom
+    assert 'class="legend' in dom and "leaflet-control-scale" in dom
 
 
 def test_report_rendered_outside_the_api_is_offline_too(db, messy):

@@ -37,6 +37,7 @@ USERS = [
     ("plan", "planner", "419901", None),
     ("worker", "grid_worker", "419901001001", "S2"),
     ("outsider", "dispatcher", "419902", None),
+    ("auditor", "auditor", "419901", None),
     # Staff of 城管执法局 (tests/units/world.py: the county's responsible units and their staff).
     ("cg1", "unit_handler", "419901", None),
 ]
@@ -60,6 +61,8 @@ _MADE = (
     ("visits", "grid_code LIKE '419901%'"),
     ("plan_grids", "plan_id IN (SELECT id FROM plans WHERE community_code LIKE '419901%')"),
     ("plans", "community_code LIKE '419901%'"),
+    ("audit_findings", "run_id IN (SELECT id FROM audit_runs WHERE area_code LIKE '419901%')"),
+    ("audit_runs", "area_code LIKE '419901%'"),
 )
 
 
