@@ -112,14 +112,15 @@ async function loadCases() {
 }
 
 // One refresh at a time; a request for another while one runs runs once more after it.
-let running = null, again = false;
+let running = null, again = false, league = false;
 async function refresh(what) {
+  if (what === "all") league = true;
   if (running) { again = true; return; }
   running = (async () => {
     do {
       again = false;
       const jobs = [loadCases(), loadFigures()];
-      if (what === "all") jobs.push(loadLeague());
+      if (league) { league = false; jobs.push(loadLeague()); }
       const results = await Promise.allSettled(jobs);
       const failed = results.find((r) => r.status === "rejected");
       if (failed) setLive("数据刷新失败：" + failed.reason.message + "（稍后自动重试）", false);
