@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
+
 from tests.web.conftest import Watched
 from tests.web.test_console_stream import G11_POINT, bearer, report
 
@@ -93,3 +95,32 @@ def test_the_dispatcher_finds_the_wall_in_the_navigation(web: Watched) -> None:
     web.login("disp")
     nav = web.page.locator("header.topbar nav a")
     assert "指挥大屏" in nav.all_text_contents()
+
+
+def test_an_escalated_case_tops_the_stream_and_joins_the_duban_list(web: Watched) -> None:
+    page = _open_wall(web)
+    disp = bearer(web.base, "disp")
+    case = report(web.base, disp, G11_POINT, "占道经营")
+    for action in ("accept", "register", "escalate"):
+        r = httpx.post(
+            f"{web.base}/api/v1/incidents/{case['id']}/transitions",
+            json={"action": action, "version": case["version"]},
+            headers=disp,
+        )
+        assert r.status_code == 200, r.text
+        case = {**case, "version": r.json()["version"]}
+    top = page.locator("#stream li").first
+    page.wait_for_function(
+        "() => document.querySelector('#stream li')?.textContent.includes('升级督办')",
+        timeout=3000,
+    )
+    assert case["case_no"] in top.text_content()
+    # The report is the row under it; 受理 and 立案 are not stream rows.
+    assert page.locator("#stream li").count() == 2
+    duban = page.locator("#duban li").first
+    page.wait_for_function(
+        f"() => document.querySelector('#duban li')?.dataset.case === {case['case_no']!r}"
+    )
+    assert "督办" in duban.text_content()
+    assert "剩余" in duban.locator(".countdown").text_content()
+    web.assert_clean()
