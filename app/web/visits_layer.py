@@ -89,7 +89,9 @@ def visits_layer(q: LayerParams, session: SessionDep, scope: VisitScope) -> Resp
 
 
 @router.get("/api/v1/layers/households", responses=responses(*SERVED))
-def households_layer(q: LayerParams, session: SessionDep, scope: HouseholdPointScope) -> Response:
+def households_layer(
+    q: LayerParams, request: Request, session: SessionDep, scope: HouseholdPointScope
+) -> Response:
     """Household points with ``visited`` for the period; unvisited ones are what the map highlights."""
     if q.fmt == Format.HTML:
         return q.page()
@@ -102,5 +104,7 @@ def households_layer(q: LayerParams, session: SessionDep, scope: HouseholdPointS
         "features": features,
         "numberMatched": len(features),
         "visited": sum(1 for h in points if h.visited),
+        # The share of households to visit within a year (settings.visits), shown with the period's figure.
+        "coverage_target": request.app.state.settings.visits.coverage_target,
     }
     return features_response(collection, q.fmt, filename=f"households_{q.start}_{q.end}")

@@ -3,12 +3,15 @@
    labels come from GET /api/v1/meta (bands). */
 import { api, isMissing, label, meta } from "./api.js";
 import { firstOfMonth, number, percent, today } from "./format.js";
+import { placeLabels, roadLabels } from "./labels.js";
 import { addBase, fitTo, legend, makeMap } from "./map.js";
 import { BAND, NO_DATA, OUTLINE, STAFFING, VISIT_STEPS } from "./palette.js";
 import { cfg, empty, esc, toast } from "./page.js";
 
 const area = cfg.area;
 const map = makeMap("map");
+const names = placeLabels(map);
+roadLabels(map);
 const wrap = document.querySelector(".mapwrap");
 const modeSel = document.getElementById("mode");
 const params = new URLSearchParams(location.search);
@@ -102,6 +105,7 @@ async function load() {
   try {
     grids = await api("/api/v1/layers/grids?f=geojson&area=" + area);
   } catch (e) { toast(e.message); empty(wrap, e.message); return; }
+  names.add(grids.features);
   if (!grids.features.length) {
     empty(wrap, "该区域暂无在用网格数据");
   } else {
@@ -117,6 +121,7 @@ async function load() {
   // The view is the chosen area's own outline (county, township or community); a grid code is
   // shown by its grid. Fitting the grids alone could leave the area's empty parts off screen.
   const fc = await base;
+  if (fc) names.add(fc.features);
   const own = fc ? fc.features.filter((f) => f.properties.code === area) : [];
   if (own.length) fitTo(map, L.geoJSON(own[0]));
   else if (gridLayer) fitTo(map, gridLayer);
@@ -136,7 +141,16 @@ async function load() {
       },
     }).addTo(map);
   } else {
-    document.getElementById("children").innerHTML = "<li class='muted'>社区/村为最低一级区划</li>";
+    document.getElementById("children-title").textContent = "网格";
+    // A community (or a grid) lists its grids with their households, in code order.
+    const own = grids.features.filter((f) => f.properties.code.startsWith(area)).sort((a, b) => (a.properties.code < b.properties.code ? -1 : 1));
+    document.getElementById("children").innerHTML = own.length
+      ? own.map((f) => '<li data-grid="' + esc(f.properties.code) + '">' + esc(f.properties.name) + " <span class='muted'>" + number(f.properties.households) + " 户</span></li>").join("")
+      : "<li class='muted'>该社区/村暂无在用网格</li>";
+    document.querySelectorAll("#children li[data-grid]").forEach((li) => li.addEventListener("click", () => {
+      const f = own.find((g) => g.properties.code === li.dataset.grid);
+      if (f) fitTo(map, L.geoJSON(f));
+    }));
   }
   await redraw();
 }

@@ -26,8 +26,14 @@ export const VISIT_STEPS = [[0.9, GREEN, "≥90%"], [0.6, "#84cc16", "60–90%"]
 /** Any share or value the API has no data for. */
 export const NO_DATA = GREY;
 
-/** The visits map: a visit, a household visited or not in the period, a special-group household's ring. */
-export const VISITS = { visit: "#2e90fa", visited: GREEN, unvisited: RED, special: "#7a5af8" };
+/** The visits map, one meaning per colour: visits are blue (the points and the heat map's scale,
+    light to dark = few to many), households visited in the period green, not visited red, and a
+    special-group household's ring purple. */
+export const VISITS = { visit: "#1570ef", visited: GREEN, unvisited: RED, special: "#7a5af8" };
+export const VISIT_HEAT = { 0.2: "#d1e9ff", 0.45: "#84caff", 0.7: "#2e90fa", 1.0: "#194185" };
+
+/** Place and road names on the maps (labels.js): the text, its halo, and a road's line. */
+export const LABEL = { text: "#1d2939", halo: "#fff", road: "#c9ced6" };
 
 /** A plan's grids in the editor: in the band, out of it, selected; validation errors (gaps, overlaps). */
 export const PLAN = { in_band: GREEN, out_of_band: AMBER, selected: "#0b63b0", finding: RED, building: "#475467", building_fill: "#fff", picked: "#0b63b0" };
