@@ -89,7 +89,7 @@ def test_get_requests_filters(api, api_key, token_for):
     # close b through the lifecycle: on-spot is a grid worker's; use void by a dispatcher instead
     r = api.post(
         f"/api/v1/incidents/{b}/transitions",
-        json={"action": "void", "version": 1},
+        json={"action": "void", "version": 1, "note": "重复上报"},
         headers=token_for("dispatcher"),
     )
     assert r.status_code == 200

@@ -104,7 +104,7 @@ def test_closed_cases_are_listed_as_closed(api, report, token_for):
     case = report("0401", P1)
     r = api.post(
         f"/api/v1/incidents/{case['id']}/transitions",
-        json={"action": "void", "version": 1},
+        json={"action": "void", "version": 1, "note": "重复上报"},
         headers=token_for("dispatcher"),
     )
     assert r.status_code == 200
