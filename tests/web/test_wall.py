@@ -73,6 +73,9 @@ def test_the_wall_fits_1920x1080_without_scrolling(web: Watched) -> None:
         box = page.locator(sel).bounding_box()
         assert box is not None and box["x"] >= 0 and box["y"] >= 0, sel
         assert box["x"] + box["width"] <= 1920 and box["y"] + box["height"] <= 1080, sel
+    # At a county's zoom the map names its townships.
+    page.evaluate("() => window.GG_MAP.setZoom(12, {animate: false})")
+    page.locator(".place-label span", has_text="城关街道").wait_for()
     web.assert_clean()
 
 

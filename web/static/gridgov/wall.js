@@ -13,6 +13,7 @@
    Nothing on the page keeps a reference to rows or markers it no longer shows. */
 import { api, label, meta } from "./api.js";
 import { firstOfMonth, number, percent, timeOfDay, today } from "./format.js";
+import { placeLabels } from "./labels.js";
 import { addBase, fitTo, legend, makeMap } from "./map.js";
 import { LIGHT, URGENCY } from "./palette.js";
 import { cfg, el, esc } from "./page.js";
@@ -55,7 +56,14 @@ const map = makeMap("map", { zoomControl: false, attributionControl: false });
 const renderer = L.canvas({ padding: 0.2 });
 const cases = L.layerGroup().addTo(map);
 let framed = false;
-addBase(map, area).then((fc) => { if (fc && !framed) { fitTo(map, L.geoJSON(fc)); framed = true; } });
+// Township (and, zoomed in, community) names from the shared label module: one label per place,
+// redrawn on zoom, so nothing accumulates.
+const names = placeLabels(map);
+addBase(map, area).then((fc) => {
+  if (!fc) return;
+  names.add(fc.features);
+  if (!framed) { fitTo(map, L.geoJSON(fc)); framed = true; }
+});
 
 function drawCases(fc) {
   cases.clearLayers(); // the old markers go with their layer: nothing else holds them
