@@ -29,7 +29,8 @@ api("/api/v1/layers/grids?f=geojson&area=" + cfg.area).then((fc) => names.add(fc
 // Households are drawn from zoom 15: over a county, tens of thousands of dots hide everything
 // else (the heat map and the statistics carry the overview).
 const HH_ZOOM = 15;
-const heatScale = "linear-gradient(90deg," + Object.entries(VISIT_HEAT).map(([at, c]) => c + " " + Math.round(at * 100) + "%").join(",") + ");width:42px";
+// Sorted: Object.entries puts the key "1" (an integer) before "0.2".
+const heatScale = "linear-gradient(90deg," + Object.entries(VISIT_HEAT).sort((x, y) => x[0] - y[0]).map(([at, c]) => c + " " + Math.round(at * 100) + "%").join(",") + ");width:42px";
 legend(map, "走访", [[heatScale, "热力图：走访多少（浅少深多）"], [VISITS.visit, "走访点"], [VISITS.visited, "期内已走访住户"], [VISITS.unvisited, "期内未走访住户"], ["#fff;border:3px solid " + VISITS.special, "重点户（紫圈）"]]);
 const heat = L.heatLayer([], { radius: 22, blur: 18, maxZoom: 17, gradient: VISIT_HEAT });
 const points = L.layerGroup(), households = L.layerGroup();
