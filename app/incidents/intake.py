@@ -366,7 +366,8 @@ def _same_case(
             return IntakeResult(found, False, [], _category(session, found.category_code))
     missing = f"same_as: 找不到案件 {data.same_as}，请作为新事件上报"
     target = session.get(Incident, data.same_as, with_for_update=True)
-    if target is None or not scope_of(principal).covers(target.grid_code):
+    area_scope = scope_of(principal)
+    if target is None or not area_scope.covers(target.grid_code):
         raise InvalidInput(missing, field="same_as")
     if target.state not in sm.IN_PROGRESS_STATES:
         raise Conflict(

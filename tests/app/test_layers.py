@@ -127,10 +127,16 @@ def test_no_case_is_an_empty_collection(client, token_for, cases) -> None:  # ty
 
 
 @pytest.mark.parametrize(
-    "params", [{"soon_hours": 0}, {"limit": 0}, {"category": "1" * 17}, {"area": "4199"}]
+    "params", [{"soon_hours": 0}, {"limit": 0}, {"category": "1" * 17}, {"area": "41990"}]
 )
 def test_bad_parameters_are_422(client, token_for, cases, params) -> None:  # type: ignore[no-untyped-def]
     assert client.get(URL, params=params, headers=token_for("dispatcher")).status_code == 422
+
+
+def test_an_area_above_the_callers_jurisdiction_is_403(client, token_for, cases) -> None:  # type: ignore[no-untyped-def]
+    # 4199 is a prefecture (docs/domain.md#hierarchy-and-codes): a real area, but above a county dispatcher.
+    r = client.get(URL, params={"area": "4199"}, headers=token_for("dispatcher"))
+    assert r.status_code == 403 and "不在您的辖区内" in r.json()["detail"]
 
 
 # --------------------------------------------------------------------------- visits map

@@ -36,7 +36,7 @@ def test_headers_on_a_page_an_api_answer_a_static_file_and_errors(client, token_
     assert static.status_code == 200
     missing = client.get("/api/v1/incidents/1", headers=token_for("dispatcher"))
     assert missing.status_code == 404
-    too_big = client.post("/api/v1/visits", content=b"x" * (2 << 20))
+    too_big = client.post("/api/v1/plans", content=b"x" * (2 << 20))
     assert too_big.status_code == 413
     for r in (page, api, static, missing, too_big):
         _assert_secured(r)

@@ -20,6 +20,10 @@ from app.http.limits import BodyLimitMiddleware, json_too_deep
 from app.settings import Settings
 from tests.http.conftest import IN_G11
 
+# A JSON write with the ordinary body limit (a plan's creation); intake, photos, check-ins with a
+# photo, imports and batch locate have larger ones (app/http/limits.py).
+ORDINARY = "/api/v1/plans"
+
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
@@ -27,9 +31,9 @@ PNG = bytes.fromhex(
 
 
 def test_declared_length_over_the_limit_is_413_before_the_route_runs(small, token_for) -> None:  # type: ignore[no-untyped-def]
-    body = b'{"household_id": 1, "note": "' + b"x" * 10_000 + b'"}'
+    body = b'{"community_code": "419901001001", "note": "' + b"x" * 10_000 + b'"}'
     r = small.post(
-        "/api/v1/visits",
+        ORDINARY,
         content=body,
         headers={**token_for("grid_worker"), "content-type": "application/json"},
     )
@@ -39,13 +43,13 @@ def test_declared_length_over_the_limit_is_413_before_the_route_runs(small, toke
 
 def test_streamed_body_without_length_is_cut_off_at_the_limit(small, token_for) -> None:  # type: ignore[no-untyped-def]
     def chunks():  # type: ignore[no-untyped-def]
-        yield b'{"household_id": 1, "note": "'
+        yield b'{"community_code": "419901001001", "note": "'
         for _ in range(100):
             yield b"x" * 500
         yield b'"}'
 
     r = small.post(
-        "/api/v1/visits",
+        ORDINARY,
         content=chunks(),  # sent chunked: no Content-Length to refuse early
         headers={**token_for("grid_worker"), "content-type": "application/json"},
     )
@@ -73,7 +77,7 @@ def test_middleware_stops_reading_as_soon_as_the_limit_is_passed() -> None:
     async def send(message):  # type: ignore[no-untyped-def]
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/api/v1/visits", "headers": []}
+    scope = {"type": "http", "method": "POST", "path": ORDINARY, "headers": []}
     middleware = BodyLimitMiddleware(app, Settings(environment="test", body_max_bytes=4096))
     asyncio.run(middleware(scope, receive, send))
     assert read == 5

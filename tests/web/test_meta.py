@@ -12,13 +12,17 @@ def test_meta_serves_labels_to_anyone_and_may_be_cached(client) -> None:  # type
     assert meta["states"]["handling"] == "处置中"
     assert meta["states"]["voided"] == "已作废"
     assert list(meta["states"])[:3] == ["reported", "accepted", "registered"]
+    # 在办 (docs/domain.md#incident-lifecycle): a case a unit returned waits for 改派, a case
+    # sent for on-site 核查 waits for the grid worker; both are still in progress.
     assert meta["in_progress_states"] == [
         "reported",
         "accepted",
         "registered",
         "dispatched",
+        "returned",
         "handling",
         "handled",
+        "checking",
         "verified",
     ]
     assert meta["transitions"]["accept"] == "受理"
