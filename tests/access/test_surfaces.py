@@ -380,7 +380,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
     [
         (
             "planner",
-            ["/maps/coverage", "/planner"],
+            ["/maps/coverage", "/planner", "/audits"],
             [
                 "/console",
                 "/maps/cases",
@@ -399,6 +399,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/maps/visits",
                 "/maps/cases",
                 "/dashboard",
+                "/audits",
                 "/m/",
                 "/wall",
             ],
@@ -413,6 +414,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/maps/cases",
                 "/planner",
                 "/dashboard",
+                "/audits",
                 "/admin/units",
                 "/wall",
             ],
