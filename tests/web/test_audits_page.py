@@ -57,13 +57,14 @@ def test_auditor_runs_filters_and_lands_on_a_finding(web) -> None:  # type: igno
     page.select_option("#place-filter", G21)
     assert items.count() == 1 and G21 in items.inner_text()
 
-    before = page.evaluate("GG_MAP.getZoom()")
     items.click()
-    page.wait_for_function("(z) => GG_MAP.getZoom() > z", arg=before)
-    page.wait_for_timeout(400)
-    # G21 is box(113.01, 34.0, 113.02, 34.01): the map now centres inside it.
-    lng, lat = page.evaluate("[GG_MAP.getCenter().lng, GG_MAP.getCenter().lat]")
-    assert 113.01 < lng < 113.02 and 34.0 < lat < 34.01
+    # G21 is box(113.01, 34.0, 113.02, 34.01): the map moves onto it, the whole grid in view.
+    page.wait_for_function(
+        "() => { const c = GG_MAP.getCenter(); "
+        "return GG_MAP.getZoom() >= 15 && c.lng >= 113.005 && c.lng <= 113.02 && "
+        "GG_MAP.getBounds().contains([[34.0, 113.01], [34.01, 113.02]]); }"
+    )
+
     assert page.locator("details.kind button.sel").count() == 1
 
     # Exports of this run, in the API's existing formats.
