@@ -210,8 +210,8 @@ def test_households_on_shared_edges_and_corners_count_once_in_the_smallest_code(
     assert r.json()["total"]["households"] == sum(h for _, _, h in HOMES)
 
     # The audit: every grid is below the 250–500 band, so each is reported with its count.
-    r = client.get(f"/api/v1/audits?area={COUNTY}", headers=token_for("auditor"))
-    assert r.status_code == 200, r.text
+    r = client.post(f"/api/v1/audits?area={COUNTY}", headers=token_for("auditor"))
+    assert r.status_code == 201, r.text
     band = [f["message"] for f in r.json()["findings"] if f["kind"] == "household_band"]
     audited = {m.group(1): int(m.group(2)) for m in map(BAND_MESSAGE.match, band) if m}
     assert audited == expected
