@@ -9,20 +9,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.scale.cli import add_engine_options
+
 
 def add_audit_parser(sub: Any) -> None:
     audit = sub.add_parser(
         "audit", help="coverage audit of an area (stored; compared with last run)"
     )
     audit.add_argument("--area", help="county, township, community or grid code (database engine)")
-    audit.add_argument(
-        "--engine",
-        choices=["database", "dask"],
-        default="database",
-        help="database: one area, stored as a run; dask: a GeoParquet export on a cluster",
+    add_engine_options(
+        audit,
+        database_help="one area, stored as a run",
+        dask_help="a GeoParquet export on a cluster",
     )
-    audit.add_argument("--scheduler", help="dask engine: the scheduler's address (tcp://host:8786)")
-    audit.add_argument("--data", help="dask engine: the directory of `gridgov export`")
     audit.add_argument("--format", choices=["json", "geojson", "csv", "html"], default="json")
     audit.add_argument("-o", "--output", help="write to this file (default: standard output)")
     audit.set_defaults(func=cmd_audit)

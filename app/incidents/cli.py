@@ -10,6 +10,8 @@ import logging
 import sys
 from typing import Any
 
+from app.scale.cli import add_engine_options
+
 
 def cmd_worker(args: argparse.Namespace, settings: Any) -> int:
     from app.auth.keys import signing_key
@@ -87,12 +89,9 @@ def add_incident_commands(sub: Any) -> None:
         help="province and county: dask engine only",
     )
     k.add_argument("--format", default="json", choices=["json", "csv"])
-    k.add_argument(
-        "--engine",
-        choices=["database", "dask"],
-        default="database",
-        help="dask: whole months of a `gridgov export` summed on a cluster (docs/scale.md)",
+    add_engine_options(
+        k,
+        database_help="any period, from the live tables",
+        dask_help="whole months of a `gridgov export` summed on a cluster (docs/scale.md)",
     )
-    k.add_argument("--scheduler", help="dask engine: the scheduler's address")
-    k.add_argument("--data", help="dask engine: the directory of `gridgov export`")
     k.set_defaults(func=cmd_kpis)

@@ -9,6 +9,29 @@ from pathlib import Path
 from typing import Any
 
 
+def add_engine_options(parser: Any, *, database_help: str, dask_help: str) -> None:
+    """``--engine database|dask``, ``--scheduler`` and ``--data``: the same three options on every
+    command that can run on a Dask cluster over a ``gridgov export`` (docs/scale.md)."""
+    parser.add_argument(
+        "--engine",
+        choices=["database", "dask"],
+        default="database",
+        help=f"database: {database_help}; dask: {dask_help}",
+    )
+    parser.add_argument(
+        "--scheduler", help="dask engine: the scheduler's address (tcp://host:8786)"
+    )
+    parser.add_argument("--data", help="dask engine: the directory of `gridgov export`")
+
+
+def _dask_inputs(args: argparse.Namespace, failed: str) -> tuple[Path, str] | None:
+    """The export directory and scheduler address, or ``None`` after saying which is missing."""
+    if not args.scheduler or not args.data:
+        print(f"{failed}：--engine dask 需要 --scheduler 地址和 --data 导出目录", file=sys.stderr)
+        return None
+    return Path(args.data), args.scheduler
+
+
 def add_scale_commands(sub: Any) -> None:
     export = sub.add_parser(
         "export",
@@ -101,14 +124,15 @@ def cmd_kpis_dask(args: argparse.Namespace, settings: Any) -> int:
     from app.incidents.kpis import COLUMNS
     from app.scale.kpis import kpis_on_cluster
 
-    if not args.scheduler or not args.data:
-        print("统计失败：--engine dask 需要 --scheduler 地址和 --data 导出目录", file=sys.stderr)
+    inputs = _dask_inputs(args, "统计失败")
+    if inputs is None:
         return 2
+    data, scheduler = inputs
     first, last = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
     try:
         rows = kpis_on_cluster(
-            Path(args.data),
-            args.scheduler,
+            data,
+            scheduler,
             first=first,
             last=last,
             group_by=args.group_by,
@@ -133,13 +157,13 @@ def cmd_audit_dask(args: argparse.Namespace, settings: Any) -> int:
     from app.scale.dask_audit import audit_on_cluster
     from gis.coverage import CoverageTolerances
 
-    if not args.scheduler or not args.data:
-        print("审计失败：--engine dask 需要 --scheduler 地址和 --data 导出目录", file=sys.stderr)
+    inputs = _dask_inputs(args, "审计失败")
+    if inputs is None:
         return 2
-    data = Path(args.data)
+    data, scheduler = inputs
     try:
         found = audit_on_cluster(
-            data, args.scheduler, tolerances=CoverageTolerances(band=settings.household_band)
+            data, scheduler, tolerances=CoverageTolerances(band=settings.household_band)
         )
     except GridgovError as exc:
         print(f"审计失败：{exc.message}", file=sys.stderr)
