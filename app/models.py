@@ -3,6 +3,8 @@
 Each domain package adds its models module here.
 """
 
+from app.addresses.models import BuildingUnit, DoorBuilding, DoorNumber, Road, Room  # noqa: F401
+from app.admission.models import GridTask, TaskKind  # noqa: F401
 from app.areas.models import Area
 from app.audits.models import AuditFinding, AuditRun  # noqa: F401
 from app.audittrail.models import AuditEvent  # noqa: F401
@@ -14,6 +16,13 @@ from app.grids.models import Grid
 from app.health.models import WorkerHeartbeat  # noqa: F401
 from app.households.models import AccessLog
 from app.incidents.models import IncidentCategory  # noqa: F401
+from app.party.models import (  # noqa: F401
+    DualRegistration,
+    PartyMember,
+    PartyOrg,
+    PartyOrgGrid,
+    ServiceHours,
+)
 from app.plans.models import Plan, PlanGrid  # noqa: F401
 from app.registry_models import RegistryChange, RegistryConfig
 from app.staff.models import Staff, StaffAssignment
