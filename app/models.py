@@ -24,6 +24,7 @@ from app.party.models import (  # noqa: F401
     ServiceHours,
 )
 from app.plans.models import Plan, PlanGrid  # noqa: F401
+from app.register.models import House, Organisation, Person, Proposal, RegisterHistory  # noqa: F401
 from app.registry_models import RegistryChange, RegistryConfig
 from app.staff.models import Staff, StaffAssignment
 from app.units.models import RoutingRule, Unit, UnitMember  # noqa: F401
