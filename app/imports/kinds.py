@@ -35,7 +35,7 @@ SRID = 4490
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
-def _rows(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, dict[str, Any], Any]]:
+def feature_rows(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, dict[str, Any], Any]]:
     """(feature number, attributes, geometry or None) per row; the number is the row's position in
     the file (1-based), kept when rows the reader could not read were taken out before."""
     name = frame.geometry.name
@@ -46,7 +46,7 @@ def _rows(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, dict[str, Any], Any]]:
         yield int(pos) + 1, dict(zip(columns, row, strict=True)), geom if geom is not None else None
 
 
-def _text(row: dict[str, Any], name: str) -> str:
+def field_text(row: dict[str, Any], name: str) -> str:
     """The field ``name`` (our name: app/imports/fields.py) as trimmed text, "" when absent."""
     value = row.get(name)
     if value is None or isinstance(value, bool) or (isinstance(value, float) and pd.isna(value)):
@@ -127,7 +127,7 @@ class _AreaRow:
 
 
 def _area_row(report: ImportReport, i: int, r: dict[str, Any], geom: Any) -> _AreaRow | None:
-    raw = _text(r, "code")
+    raw = field_text(r, "code")
     if not raw:
         report.reject(i, None, f"缺少{field_label('areas', 'code')}")
         return None
@@ -142,11 +142,11 @@ def _area_row(report: ImportReport, i: int, r: dict[str, Any], geom: Any) -> _Ar
             "4位（地级）、6位（县）、9位（乡镇/街道）或12位（村/社区）数字，或补零的6位、12位写法",
         )  # fmt: skip
         return None
-    name = _text(r, "name")
+    name = field_text(r, "name")
     if not name:
         report.reject(i, code, f"缺少{field_label('areas', 'name')}")
         return None
-    declared = _text(r, "level")
+    declared = field_text(r, "level")
     if declared:
         meant = _LEVEL_WORDS.get(declared.lower(), declared)
         if declared.lower() == "country":
@@ -161,7 +161,7 @@ def _area_row(report: ImportReport, i: int, r: dict[str, Any], geom: Any) -> _Ar
                 f"{field_label('areas', 'level')}为 {declared}，与编码 {code} 的层级 {level} 不符",
             )
             return None
-    urban_rural = _text(r, "urban_rural")
+    urban_rural = field_text(r, "urban_rural")
     if urban_rural and urban_rural not in URBAN_RURAL:
         report.reject(
             i, code, f"{field_label('areas', 'urban_rural')} {urban_rural[:10]} 无效；可选："
@@ -169,7 +169,7 @@ def _area_row(report: ImportReport, i: int, r: dict[str, Any], geom: Any) -> _Ar
         )  # fmt: skip
         return None
     parent = parent_of(code)
-    declared_parent = _text(r, "parent_code")
+    declared_parent = field_text(r, "parent_code")
     if declared_parent and level != "province":  # DataV gives provinces the country, 100000
         try:
             parent = canonical(declared_parent)
@@ -181,7 +181,7 @@ def _area_row(report: ImportReport, i: int, r: dict[str, Any], geom: Any) -> _Ar
                 "的上级：编码按前缀嵌套，下级编码以上级编码开头",
             )  # fmt: skip
             return None
-    kind = _text(r, "kind") or _area_kind(level, code, urban_rural)
+    kind = field_text(r, "kind") or _area_kind(level, code, urban_rural)
     if kind not in AREA_KINDS:
         report.reject(
             i,
@@ -228,7 +228,7 @@ def import_areas(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
     day = today()
     seen: dict[str, int] = {}
     rows: list[_AreaRow] = []
-    for i, r, geom in _rows(frame):
+    for i, r, geom in feature_rows(frame):
         row = _area_row(report, i, r, geom)
         if row is None:
             continue
@@ -331,8 +331,8 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
     day = today()
     pending: list[tuple[int, str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
-    for i, r, geom in _rows(frame):
-        code = _text(r, "code")
+    for i, r, geom in feature_rows(frame):
+        code = field_text(r, "code")
         if not _DIGITS.match(code) or len(code) != 15 or not code.isascii():
             report.reject(
                 i,
@@ -344,11 +344,11 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             report.reject(i, code, f"文件中网格编码 {code} 重复（第{seen[code]}条已有）")
             continue
         seen[code] = i
-        community = _text(r, "community_code") or code[:12]
+        community = field_text(r, "community_code") or code[:12]
         if community != code[:12]:
             report.reject(i, code, f"网格编码前12位 {code[:12]} 与所属社区 {community} 不符")
             continue
-        gtype = _GRID_TYPES.get(_text(r, "type") or "comprehensive")
+        gtype = _GRID_TYPES.get(field_text(r, "type") or "comprehensive")
         if gtype is None:
             report.reject(
                 i, code, "网格类型应为 comprehensive（综合）、dedicated（专属）或 micro（微网格）"
@@ -357,7 +357,7 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
         geom = _checked_polygon(report, i, code, geom)
         if geom is None:
             continue
-        name = _text(r, "name") or f"网格{code[-3:]}"
+        name = field_text(r, "name") or f"网格{code[-3:]}"
         too_long = _overlong(Grid, {"name": name})
         if too_long:
             report.reject(i, code, too_long)
@@ -425,20 +425,20 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
     rows: dict[str, list[Any]] = {k: [] for k in
         ("code", "name", "compound", "address", "aliases", "community", "households", "loc", "fp")}  # fmt: skip
     seen: set[str] = set()
-    for i, r, geom in _rows(frame):
-        code = _text(r, "code")
+    for i, r, geom in feature_rows(frame):
+        code = field_text(r, "code")
         if not code:
             report.reject(i, None, f"缺少{field_label('buildings', 'code')}")
             continue
         if code in seen:
             report.reject(i, code, "文件中楼栋编码重复")
             continue
-        name = _text(r, "name") or code
-        aliases = [a for a in re.split(r"[|;；]", _text(r, "aliases")) if a]
+        name = field_text(r, "name") or code
+        aliases = [a for a in re.split(r"[|;；]", field_text(r, "aliases")) if a]
         too_long = _overlong(
             Building,
-            {"code": code, "name": name, "compound": _text(r, "compound"),
-             "address": _text(r, "address"), "community_code": _text(r, "community_code")},
+            {"code": code, "name": name, "compound": field_text(r, "compound"),
+             "address": field_text(r, "address"), "community_code": field_text(r, "community_code")},
         ) or next((f"别名 {a[:20]}… 过长（最多100个字符）" for a in aliases if len(a) > 100), None)  # fmt: skip
         if too_long:
             report.reject(i, code[:32], too_long)
@@ -463,7 +463,7 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
         if not in_china(location):
             report.reject(i, code, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒")
             continue
-        households = _text(r, "households") or "0"
+        households = field_text(r, "households") or "0"
         count = _count(households, 100_000)
         if count is None:
             report.reject(i, code, f"户数 {households[:20]!r} 不是0到100000之间的整数")
@@ -471,10 +471,10 @@ def import_buildings(session: Session, frame: gpd.GeoDataFrame, report: ImportRe
         seen.add(code)
         rows["code"].append(code)
         rows["name"].append(name)
-        rows["compound"].append(_text(r, "compound") or None)
-        rows["address"].append(_text(r, "address") or None)
+        rows["compound"].append(field_text(r, "compound") or None)
+        rows["address"].append(field_text(r, "address") or None)
         rows["aliases"].append("|".join(aliases))
-        rows["community"].append(_text(r, "community_code") or None)
+        rows["community"].append(field_text(r, "community_code") or None)
         rows["households"].append(count)
         rows["loc"].append(shapely.to_wkb(location, hex=True))
         rows["fp"].append(
@@ -531,7 +531,7 @@ _GROUP_WORDS = {"困难家庭": "hardship", "危重病人家庭": "critically_il
 
 
 def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
-    codes = {_text(r, "building_code") for _i, r, _g in _rows(frame)}
+    codes = {field_text(r, "building_code") for _i, r, _g in feature_rows(frame)}
     known = set(
         session.scalars(
             select(text("code")).select_from(text("buildings")).where(text("code = ANY(:c)")),
@@ -542,9 +542,9 @@ def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportR
         k: [] for k in ("building", "unit", "room", "size", "head", "phone", "groups", "loc")
     }
     seen: set[tuple[str, str, str]] = set()
-    for i, r, geom in _rows(frame):
-        building = _text(r, "building_code")
-        unit, room = _text(r, "unit"), _text(r, "room")
+    for i, r, geom in feature_rows(frame):
+        building = field_text(r, "building_code")
+        unit, room = field_text(r, "unit"), field_text(r, "room")
         key = (building, unit, room)
         label = "-".join(k for k in key if k)
         if building not in known:
@@ -553,12 +553,12 @@ def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportR
         if key in seen:
             report.reject(i, label, "文件中同一楼栋、单元、房号重复")
             continue
-        size = _text(r, "size") or "1"
+        size = field_text(r, "size") or "1"
         people = _count(size, 1000)
         if people is None:
             report.reject(i, label, f"人数 {size[:20]!r} 不是0到1000之间的整数")
             continue
-        head, phone = _text(r, "head_name"), _text(r, "phone")
+        head, phone = field_text(r, "head_name"), field_text(r, "phone")
         too_long = _overlong(
             Household, {"unit": unit, "room": room, "head_name": head, "phone": phone}
         )
@@ -570,7 +570,9 @@ def import_households(session: Session, frame: gpd.GeoDataFrame, report: ImportR
             report.reject(i, label, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒")
             continue
         groups = [
-            _GROUP_WORDS.get(g, g) for g in re.split(r"[;；|,，]", _text(r, "special_groups")) if g
+            _GROUP_WORDS.get(g, g)
+            for g in re.split(r"[;；|,，]", field_text(r, "special_groups"))
+            if g
         ]
         unknown = [g for g in groups if g not in SPECIAL_GROUPS]
         if unknown:
@@ -635,18 +637,18 @@ def _date(value: str) -> dt.date | None:
 
 def import_staff(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
     grid_codes = set(session.scalars(select(Grid.code).distinct()))
-    for i, r, _geom in _rows(frame):
-        code = _text(r, "staff_code")
-        name = _text(r, "name")
-        role = _ROLE_WORDS.get(_text(r, "role"), _text(r, "role"))
-        grid = _text(r, "grid_code")
+    for i, r, _geom in feature_rows(frame):
+        code = field_text(r, "staff_code")
+        name = field_text(r, "name")
+        role = _ROLE_WORDS.get(field_text(r, "role"), field_text(r, "role"))
+        grid = field_text(r, "grid_code")
         employment = _EMPLOYMENT_WORDS.get(
-            _text(r, "employment"), _text(r, "employment") or "full_time"
+            field_text(r, "employment"), field_text(r, "employment") or "full_time"
         )
         if not code or not name:
             report.reject(i, code or None, "缺少人员编号或姓名")
             continue
-        too_long = _overlong(Staff, {"code": code, "name": name, "phone": _text(r, "phone")})
+        too_long = _overlong(Staff, {"code": code, "name": name, "phone": field_text(r, "phone")})
         if too_long:
             report.reject(i, code[:32], too_long)
             continue
@@ -666,19 +668,19 @@ def import_staff(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             report.reject(i, code, f"网格编码 {grid or '（空）'} 不存在")
             continue
         try:
-            start = _date(_text(r, "start_date")) or today()
-            end = _date(_text(r, "end_date"))
+            start = _date(field_text(r, "start_date")) or today()
+            end = _date(field_text(r, "end_date"))
         except ValueError:
             report.reject(i, code, "日期格式应为 YYYY-MM-DD")
             continue
-        building = _text(r, "building_code")
+        building = field_text(r, "building_code")
         try:
             with session.begin_nested():
                 outcome = _upsert_assignment(
                     session,
                     code,
                     name,
-                    _text(r, "phone"),
+                    field_text(r, "phone"),
                     employment,
                     role,
                     grid,
@@ -760,10 +762,10 @@ def import_barriers(session: Session, frame: gpd.GeoDataFrame, report: ImportRep
     drawn in pieces) are merged into one multi-line."""
     pieces: dict[tuple[str, str], list[Any]] = {}
     first_feature: dict[tuple[str, str], int] = {}
-    for i, r, geom in _rows(frame):
-        raw_class = _text(r, "class") or "local"
+    for i, r, geom in feature_rows(frame):
+        raw_class = field_text(r, "class") or "local"
         klass = _BARRIER_WORDS.get(raw_class, raw_class)
-        name = _text(r, "name") or f"未命名{i}"
+        name = field_text(r, "name") or f"未命名{i}"
         if klass not in BARRIER_CLASSES:
             report.reject(i, name, f"类型 {raw_class!r} 无效；可选：{'、'.join(BARRIER_CLASSES)}")
             continue

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.auth.scope import AreaScope
 from app.base import SRID
 from app.errors import InvalidInput
+from app.imports.kinds import feature_rows, field_text
 from app.imports.readers import read_any
 from app.plans.create import add_grids, new_plan
 from app.plans.load import community_buildings, community_geom, get_plan, plan_grids
@@ -79,9 +79,9 @@ def import_plan(
     read = read_any(path, crs=crs, layer=layer)
     notes = list(read.notes)
     rows: list[dict[str, Any]] = []
-    for i, rec in enumerate(read.frame.itertuples(index=False), start=1):
-        r = pd.Series(rec._asdict())
-        geom, note, reason = polygonal(r.get("geometry"))
+    # Cells as the importer reads them: a null geometry stays None, a code read as a float is text.
+    for i, r, shape in feature_rows(read.frame):
+        geom, note, reason = polygonal(shape)
         if reason or geom is None:
             notes.append(f"第{i}条已跳过：{reason}")
             continue
@@ -90,15 +90,19 @@ def import_plan(
             continue
         if note:
             notes.append(f"第{i}条：{note}")
-        code = str(r.get("code") or "").strip()
+        code = field_text(r, "code")
         if code and not (len(code) == 15 and code.isdigit() and code[:12] == community_code):
             notes.append(f"第{i}条编码 {code} 不属于社区 {community_code}，作为新网格")
             code = ""
-        gtype = _TYPES.get(str(r.get("type") or "comprehensive").strip(), "comprehensive")
+        gtype = _TYPES.get(field_text(r, "type") or "comprehensive", "comprehensive")
         rows.append(
-            {"code": code or None, "name": str(r.get("name") or "").strip() or None,
-             "type": gtype, "geom": geom}
-        )  # fmt: skip
+            {
+                "code": code or None,
+                "name": field_text(r, "name") or None,
+                "type": gtype,
+                "geom": geom,
+            }
+        )
     if not rows:
         raise InvalidInput("文件中没有可用的网格面", notes=notes)
     plan = new_plan(
