@@ -1,10 +1,11 @@
 """Area and grid codes (docs/domain.md#hierarchy-and-codes): the level a code names, from its length
-alone (2 digits a province, 4 a prefecture, 6 a county, 9 a township, 12 a community, 15 a grid;
-nothing else is a code), the one canonical form of a code written with trailing zeros (330200 and
+alone (2 digits a province, 4 a prefecture, 6 a county, 9 a township, 12 a community, 15 a grid,
+17 a micro-grid (微网格) inside a grid; nothing else is a code), the one canonical form of a code written with trailing zeros (330200 and
 330200000000 are the prefecture 3302, as GB/T 2260 and the statistical area codes pad them), and
 grid code allocation: 12-digit community code + a 3-digit serial; serials run west to east, then
 north to south, and a serial once used in a community is never handed out again (a retired code
-still names its history)."""
+still names its history). A micro-grid's code is its grid's 15 digits + a 2-digit serial
+(01–99), allocated the same way inside the grid."""
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ LEVEL_BY_LENGTH = {
     9: "township",
     12: "community",
     15: "grid",
+    17: "micro_grid",
 }
 LENGTH_BY_LEVEL = {level: n for n, level in LEVEL_BY_LENGTH.items()}
 # The levels an area can have, from the top down (a grid is not an area).
 AREA_LEVELS = ("province", "prefecture", "county", "township", "community")
+MICRO_GRID_LENGTH = 17
+MAX_MICRO_SERIAL = 99
 # What a padded code's trailing zeros stand for: (length, zeros) → the shorter code's length.
 _PADDING = ((12, 3), (9, 3), (6, 2), (4, 2))
 
@@ -43,7 +47,8 @@ def canonical(code: str) -> str:
 
     The 统计用区划代码 write every area in 12 digits and GB/T 2260 writes provinces and
     prefectures in 6, padding with zeros: 330000 is the province 33, 330200 (or 330200000000) the
-    prefecture 3302, 330203000000 the county 330203. A grid code (15 digits) is kept as it is.
+    prefecture 3302, 330203000000 the county 330203. A grid code (15 digits) and a micro-grid code
+    (17) are kept as they are.
 
     >>> [canonical(c) for c in ("330000", "330200", "330200000000", "330203000000", "330203001")]
     ['33', '3302', '3302', '330203', '330203001']
@@ -69,6 +74,8 @@ def level_of(code: str) -> str:
 
     >>> [level_of(c) for c in ("41", "4199", "419901", "419901001", "419901001001", "419901001001001")]
     ['province', 'prefecture', 'county', 'township', 'community', 'grid']
+    >>> level_of("41990100100100101")
+    'micro_grid'
     >>> level_of("330200")
     'prefecture'
     >>> level_of("4199010")
@@ -88,6 +95,8 @@ def ancestors(code: str) -> list[str]:
     ['41', '4199', '419901', '419901001']
     >>> ancestors("441900003")
     ['44', '4419']
+    >>> parent_of("41990100100100101")
+    '419901001001001'
     """
     own = canonical(code)
     found: list[str] = []
@@ -144,4 +153,44 @@ def allocate(
         if serial is None:
             raise SerialsExhausted(f"社区 {community_code} 的网格序号已用尽（001–999）")
         codes[i] = f"{community_code}{serial:03d}"
+    return codes
+
+
+def micro_grid_parent(code: str) -> str:
+    """The grid a micro-grid code belongs to (its first 15 digits); anything that is not a
+    17-digit micro-grid code is refused with a message naming what one looks like.
+
+    >>> micro_grid_parent("41990100100100107")
+    '419901001001001'
+    >>> micro_grid_parent("419901001001001")
+    Traceback (most recent call last):
+    ...
+    gis.codes.BadAreaCode: 微网格编码“419901001001001”格式有误：应为所属网格的15位编码加2位序号（共17位数字）
+    """
+    if not (code.isascii() and code.isdigit()) or len(code) != MICRO_GRID_LENGTH:
+        raise BadAreaCode(
+            f"微网格编码“{code}”格式有误：应为所属网格的15位编码加2位序号（共17位数字）"
+        )
+    if code.endswith("00"):
+        raise BadAreaCode(f"微网格编码“{code}”的序号应为01–99")
+    return code[:15]
+
+
+def allocate_micro(
+    grid_code: str, geoms: Sequence[BaseGeometry], used_serials: set[int]
+) -> list[str]:
+    """Codes for new micro-grids ``geoms`` inside grid ``grid_code``: the smallest unused 2-digit
+    serials (01–99) in reading order, a serial once used never handed out again.
+
+    >>> from shapely.geometry import box
+    >>> allocate_micro("419901001001001", [box(1, 0, 2, 1), box(0, 0, 1, 1)], {1})
+    ['41990100100100103', '41990100100100102']
+    """
+    free = (s for s in range(1, MAX_MICRO_SERIAL + 1) if s not in used_serials)
+    codes: list[str] = [""] * len(geoms)
+    for i in reading_order(geoms):
+        serial = next(free, None)
+        if serial is None:
+            raise SerialsExhausted(f"网格 {grid_code} 的微网格序号已用尽（01–99）")
+        codes[i] = f"{grid_code}{serial:02d}"
     return codes

@@ -15,6 +15,7 @@ import shapely
 
 from gis.coverage.findings import COLUMNS, KINDS, Findings
 from gis.coverage.layers import build_layers, check_inputs, metric_crs_for
+from gis.coverage.micro import find_micro_grids
 from gis.coverage.points import (
     find_band,
     find_building_splits,
@@ -41,6 +42,7 @@ def audit_coverage(
     *,
     buildings: gpd.GeoDataFrame | None = None,
     households: gpd.GeoDataFrame | None = None,
+    micro_grids: gpd.GeoDataFrame | None = None,
     tolerances: CoverageTolerances = CoverageTolerances(),
 ) -> gpd.GeoDataFrame:
     """Find the geometric defects of a grid coverage (docs/domain.md#audit-findings).
@@ -65,6 +67,11 @@ def audit_coverage(
         Columns ``code`` and ``geometry``: footprint polygon or location point.
     households : GeoDataFrame, optional
         Columns ``id`` and point ``geometry``.
+    micro_grids : GeoDataFrame, optional
+        Columns ``code``, ``grid_code`` and polygon ``geometry``: the micro-grids (微网格) inside
+        the grids, audited by gis.coverage.micro (outside their grid, overlapping each other, gaps
+        inside a grid that has them, its households in none, outside their band). They are never
+        counted as overlapping their grid.
     tolerances : CoverageTolerances, optional
         Noise floors, sliver thresholds, crossing and split tolerances, household band.
 
@@ -75,7 +82,8 @@ def audit_coverage(
         and objects, with columns:
 
         - ``kind``: invalid_geometry, gap, overlap, sliver, crosses_community, household_outside,
-          building_outside, building_split, household_band.
+          building_outside, building_split, household_band, then the micro-grid kinds
+          (gis.coverage.micro.MICRO_KINDS).
         - ``severity``: "error", or "warning" for thin grids, split buildings and the band.
         - ``objects``: list of str, the subject first: ``[community, *adjacent grids]`` for a
           gap or gap sliver, ``[grid_a, grid_b]`` for an overlap, ``[grid, community]`` for a
@@ -153,6 +161,11 @@ def audit_coverage(
         batches.append(
             find_band(layers, np.where(known, layers.grid_households, fallback), tolerances)
         )
+    if micro_grids is not None:
+        with _timed("micro_grids"):
+            batches.append(
+                find_micro_grids(grids, micro_grids, households, tolerances, storage_crs)
+            )
     with _timed("assemble"):
         return _assemble(batches, storage_crs)
 

@@ -26,6 +26,12 @@ KINDS = (
     "building_outside",
     "building_split",
     "household_band",
+    # micro-grids inside grids (gis.coverage.micro)
+    "micro_outside_grid",
+    "micro_overlap",
+    "micro_gap",
+    "household_no_micro",
+    "micro_band",
 )
 
 Geoms = npt.NDArray[np.object_]

@@ -38,6 +38,9 @@ class CoverageTolerances:
     band : tuple of int, default (250, 500)
         Acceptable households per comprehensive grid, inclusive (docs/domain.md#grids: target 300,
         band 250–500).
+    micro_band : tuple of int, default (50, 80)
+        Acceptable households per micro-grid (微网格) inside a grid, inclusive
+        (docs/domain.md#micro-grids).
 
     Examples
     --------
@@ -52,6 +55,7 @@ class CoverageTolerances:
     crossing_min_m2: float = 10.0
     split_min_share: float = 0.05
     band: tuple[int, int] = (250, 500)
+    micro_band: tuple[int, int] = (50, 80)
 
     def __post_init__(self) -> None:
         for name in ("overlap_min_m2", "gap_min_m2", "sliver_max_area_m2", "crossing_min_m2"):
@@ -64,6 +68,9 @@ class CoverageTolerances:
             )
         if not (0 <= self.split_min_share < 1):
             raise ValueError(f"split_min_share must be in [0, 1), got {self.split_min_share!r}")
-        low, high = self.band
-        if not (0 <= low <= high):
-            raise ValueError(f"band must be (low, high) with 0 <= low <= high, got {self.band!r}")
+        for name in ("band", "micro_band"):
+            low, high = getattr(self, name)
+            if not (0 <= low <= high):
+                raise ValueError(
+                    f"{name} must be (low, high) with 0 <= low <= high, got {getattr(self, name)!r}"
+                )
