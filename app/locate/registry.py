@@ -14,6 +14,8 @@ only what changed (docs/architecture.md#the-locate-registry):
 
 Requests never wait for any of it: a new snapshot is built off to the side and swapped in with one
 assignment, and until then requests keep the one they have. Only the very first load is waited for.
+The index itself is not the process's: it is mapped from the machine's store (app/locate/shared.py),
+built there by whichever process needs it first.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +36,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.areas.lookup import load_area_index
+from app.locate.shared import IndexStore, touch
 from gis.pointindex import PolygonIndex
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -90,7 +94,7 @@ class RegistrySnapshot:
     # Per-grid response fragments, built on first use by app.locate.service (see _fragment there);
     # a patched snapshot keeps those of the grids it did not touch.
     fragments: list[Any] | None = None
-    # Batch answers' column values, built on first use by app.locate.service (_batch_columns).
+    # Batch answers' column values, built on first use by app.locate.service (batch_columns).
     batch_columns: Any = None
     # Today's areas at every level (gis.areaindex.AreaIndex): the province … community of a point
     # in no grid, and the province and prefecture of a grid. Loaded with the grids: an area change
@@ -224,17 +228,21 @@ def _grid_record(row: Any) -> GridRecord:
     )
 
 
-def load_snapshot(session: Session, *, edge_distance_m: float) -> RegistrySnapshot:
-    """Everything, from scratch (start-up, a new shape, an area change, a new day)."""
+def load_snapshot(
+    session: Session, *, edge_distance_m: float, store: IndexStore | None = None
+) -> RegistrySnapshot:
+    """Everything, from scratch (start-up, a new shape, an area change, a new day). The index is
+    mapped from the machine's ``store`` (built there first if no process has yet)."""
     position = feed_position(session)
     day = today()
     staff = _staff_by_grid(session, day, None)
     grids: list[GridRecord] = []
-    shapes = []
+    shapes: list[bytes] = []
     for row in session.execute(_GRIDS_SQL):
         grids.append(_with_staff(_grid_record(row), staff.get(row.code, [])))
-        shapes.append(shapely.from_wkb(bytes(row.wkb)))
-    index = PolygonIndex(shapes, edge_distance_m=edge_distance_m) if shapes else None
+        shapes.append(bytes(row.wkb))
+    store = store or IndexStore()
+    index = store.index(shapes, edge_distance_m=edge_distance_m) if shapes else None
     return RegistrySnapshot(
         position=position, day=day, grids=grids, index=index, areas=load_area_index(session)
     )
@@ -278,7 +286,10 @@ def patch_grids(
     fragments = list(snapshot.fragments) if snapshot.fragments is not None else None
     for row in rows:
         i = snapshot.by_code[row.code]
-        if not shapely.equals_exact(shapely.from_wkb(bytes(row.wkb)), index.geoms[i], 0.0):
+        wkb = bytes(row.wkb)
+        if wkb != index.wkb(i) and not shapely.equals_exact(
+            shapely.from_wkb(wkb), index.geom(i), 0.0
+        ):
             return None
         old = grids[i]
         grids[i] = dataclasses.replace(_grid_record(row), leader=old.leader, workers=old.workers)
@@ -290,14 +301,19 @@ def patch_grids(
 
 
 def apply_changes(
-    session: Session, snapshot: RegistrySnapshot, *, edge_distance_m: float
+    session: Session,
+    snapshot: RegistrySnapshot,
+    *,
+    edge_distance_m: float,
+    store: IndexStore | None = None,
 ) -> RegistrySnapshot:
     """``snapshot`` brought up to date with the feed, at the least cost (see the module comment)."""
+    touch(snapshot.index)
     if snapshot.day != today():
-        return load_snapshot(session, edge_distance_m=edge_distance_m)
+        return load_snapshot(session, edge_distance_m=edge_distance_m, store=store)
     read = read_changes(session, snapshot.position)
     if read is None:
-        return load_snapshot(session, edge_distance_m=edge_distance_m)
+        return load_snapshot(session, edge_distance_m=edge_distance_m, store=store)
     changes, position = read
     if not changes:
         if position == snapshot.position:
@@ -305,12 +321,12 @@ def apply_changes(
         return dataclasses.replace(snapshot, position=position)
     kinds = {c.kind for c in changes}
     if "area" in kinds:
-        return load_snapshot(session, edge_distance_m=edge_distance_m)
+        return load_snapshot(session, edge_distance_m=edge_distance_m, store=store)
     if "grid" in kinds:
         grid_codes = {c.key for c in changes if c.kind == "grid" and c.key}
         renamed = patch_grids(session, snapshot, grid_codes, snapshot.position)
         if renamed is None:
-            return load_snapshot(session, edge_distance_m=edge_distance_m)
+            return load_snapshot(session, edge_distance_m=edge_distance_m, store=store)
         snapshot = renamed
     codes = {c.key for c in changes if c.kind == "assignment" and c.key}
     staff_ids = [int(c.key) for c in changes if c.kind == "staff" and c.key]
@@ -336,8 +352,10 @@ class GridRegistry:
         *,
         refresh_seconds: float,
         edge_distance_m: float,
+        index_dir: str | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._store = IndexStore(Path(index_dir) if index_dir else None)
         self._refresh_seconds = refresh_seconds
         self._edge_distance_m = edge_distance_m
         self._first_load = threading.Lock()
@@ -375,7 +393,9 @@ class GridRegistry:
         with self._first_load:  # nothing to serve yet: the only wait there is
             if self._snapshot is None:
                 with self._session_factory() as session:
-                    self._snapshot = load_snapshot(session, edge_distance_m=self._edge_distance_m)
+                    self._snapshot = load_snapshot(
+                        session, edge_distance_m=self._edge_distance_m, store=self._store
+                    )
                     prune_changes(session)
                     session.commit()
                 self._checked_at = time.monotonic()
@@ -400,7 +420,9 @@ class GridRegistry:
         current = self._snapshot
         assert current is not None
         with self._session_factory() as session:
-            updated = apply_changes(session, current, edge_distance_m=self._edge_distance_m)
+            updated = apply_changes(
+                session, current, edge_distance_m=self._edge_distance_m, store=self._store
+            )
             if updated.day != current.day:
                 prune_changes(session)
                 session.commit()

@@ -4,6 +4,7 @@ and batches); a point in no grid still gets the areas that hold it."""
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.errors import InvalidInput
 from app.locate.registry import AreaRef, RegistrySnapshot, StaffRef
 from app.locate.schemas import LocatePublic
 from gis.crs import parse_coord_system, to_wgs84
+from gis.pointindex import PolygonIndex
 
 
 def coord_system(crs: str) -> str:
@@ -189,9 +191,17 @@ BATCH_COLUMNS = [
 BAD_POINT = "坐标缺失或超出范围"
 
 
-def _batch_columns(snapshot: RegistrySnapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+@dataclass(frozen=True)
+class BatchColumns:
     """Per answer column: its distinct values, and for each grid (plus a last entry for "no
-    grid", -1) the position of its value among them; built once per snapshot."""
+    grid", -1) the position of its value among them; built once per snapshot. ``token`` names
+    it, so the batch process (app/locate/batch.py) receives it once per snapshot."""
+
+    token: str
+    columns: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def batch_columns(snapshot: RegistrySnapshot) -> BatchColumns:
     if snapshot.batch_columns is None:
         grids = snapshot.grids
         values: dict[str, list[str | None]] = {
@@ -209,7 +219,7 @@ def _batch_columns(snapshot: RegistrySnapshot) -> dict[str, tuple[np.ndarray, np
             positions = [where[v] if v is not None else -1 for v in column]
             of_grid = np.array([*positions, -1], dtype=np.int64)
             columns[name] = (categories, of_grid)
-        snapshot.batch_columns = columns
+        snapshot.batch_columns = BatchColumns(uuid.uuid4().hex, columns)
     return snapshot.batch_columns  # type: ignore[no-any-return]
 
 
@@ -218,6 +228,14 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
 
     Rows with unusable coordinates are answered with an ``error`` instead of failing the batch.
     """
+    return locate_frame(snapshot.index, batch_columns(snapshot), points, crs=crs)
+
+
+def locate_frame(
+    index: PolygonIndex | None, columns: BatchColumns, points: pd.DataFrame, *, crs: str
+) -> pd.DataFrame:
+    """:func:`locate_batch` from its parts: what the batch process has (an index it mapped and
+    the snapshot's columns), no snapshot and no database."""
     system = coord_system(crs)
     lng = pd.to_numeric(points["lng"], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(points["lat"], errors="coerce").to_numpy(dtype=float)
@@ -231,11 +249,9 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
     out["lng"] = np.round(x, 7)
     out["lat"] = np.round(y, 7)
     grid_idx = np.full(n, -1, dtype=np.int32)
-    index = snapshot.index
     if index is not None and good.any():
         grid_idx[good] = index.locate(x[good], y[good])
-    columns = _batch_columns(snapshot)
-    for name, (categories, of_grid) in columns.items():
+    for name, (categories, of_grid) in columns.columns.items():
         # Categoricals: a million answers share a few thousand strings instead of copying them.
         out[name] = pd.Categorical.from_codes(of_grid[grid_idx], categories=categories)
     edge = np.full(n, np.nan)
@@ -254,7 +270,7 @@ def locate_batch(snapshot: RegistrySnapshot, points: pd.DataFrame, *, crs: str) 
             nearest_d[lost] = np.round(near_d, 1)
     out["near_edge"] = np.isfinite(edge)
     out["edge_distance_m"] = edge
-    codes_of_grid = columns["grid_code"]
+    codes_of_grid = columns.columns["grid_code"]
     out["nearest_grid_code"] = pd.Categorical.from_codes(
         codes_of_grid[1][nearest_code], categories=codes_of_grid[0]
     )
