@@ -286,10 +286,21 @@ def _add_demo(sub: Subparsers) -> None:
 
 def _add_import(sub: Subparsers) -> None:
     imp = sub.add_parser(
-        "import", help="import areas, grids, buildings, households, staff or barriers"
+        "import",
+        help="import areas, grids, buildings, households, staff, barriers, roads or door_numbers",
     )
     imp.add_argument(
-        "kind", choices=["areas", "grids", "buildings", "households", "staff", "barriers"]
+        "kind",
+        choices=[
+            "areas",
+            "grids",
+            "buildings",
+            "households",
+            "staff",
+            "barriers",
+            "roads",
+            "door_numbers",
+        ],
     )
     imp.add_argument("path")
     imp.add_argument("--crs", help="EPSG code, or gcj02 / bd09 for web-map coordinates")

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.addresses.service import sync_rooms
 from app.auth.models import User
 from app.auth.passwords import DEMO_PASSWORD
 from app.auth.schemas import UserCreate
@@ -34,6 +35,9 @@ DEMO_FILES = [
     ("households", "demo_households.csv", None),
     ("staff", "demo_staff.csv", None),
     ("barriers", "demo_roads.geojson", None),
+    # standard addresses: streets and door numbers (docs/addresses.md)
+    ("roads", "demo_streets.geojson", None),
+    ("door_numbers", "demo_door_numbers.csv", None),
 ]
 
 # username, role, jurisdiction, full name, staff code (the grid worker is 白磊, worker of grid
@@ -61,6 +65,7 @@ def load_demo_files(session: Session, data_dir: Path = DEMO_DIR) -> list[ImportR
                 f"demo {name}: {len(report.rejected)} rows rejected, e.g. #{first.feature}: {first.reason}"
             )
         reports.append(report)
+    sync_rooms(session)  # the flats the demo households name get their unit and room rows
     return reports
 
 

@@ -11,9 +11,12 @@ building "3"); rooms keep their digits as written ("0501" stays "0501").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+
+import cn2an
 
 __all__ = [
     "ParsedAddress",
@@ -31,9 +34,6 @@ _TRADITIONAL = str.maketrans("號樓棟單區縣鎮鄉莊園", "号楼栋单区�
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−~～"})
 _KEEP = frozenset("#-")
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
-_CN_DIGITS |= {"七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN = "零〇一二两三四五六七八九十百千"
 _NUM = rf"(?:[0-9]+|[{_CN}]+)"
 _BNUM = rf"(?:[0-9]+|[{_CN}]+|[A-Z])"
@@ -109,6 +109,12 @@ _UNIT = re.compile(rf"({_BNUM})单元")
 _FLOOR = re.compile(rf"{_NUM}层")
 _ROOM = re.compile(rf"([0-9]{{1,5}})(?![0-9])(?:室|号|户|房)?|({_NUM})室")
 _JUNK_NUMBER = re.compile(r"[0-9]+")
+# A road, street or lane (街路巷) and its door number (门牌号): "人民路15号", "解放街十二号",
+# "文化巷3-1号", "人民路15号院"; the 号 may be left off only at the end ("人民路15").
+_ROAD = re.compile(
+    rf"(.{{1,12}}?(?:大道|大街|胡同|路|街|巷|弄))({_NUM})(?:(?:-|之|附)([0-9]+))?"
+    rf"(?:号(?![楼])院?|$)"
+)
 _COUNTRY = re.compile(r"^(?:中华人民共和国|中国)")
 
 
@@ -126,6 +132,9 @@ class ParsedAddress:
     community: str | None = None
     compound: str | None = None
     group: str | None = None
+    road: str | None = None
+    door: str | None = None
+    door_suffix: str | None = None
     building: str | None = None
     unit: str | None = None
     room: str | None = None
@@ -168,23 +177,43 @@ def normalize(text: str) -> str:
 def cn_to_int(numeral: str) -> int | None:
     """Value of a Chinese (or Arabic) numeral: "十二" -> 12, "一百零五" -> 105, "五零一" -> 501.
 
-    Returns None for anything that is not a numeral.
+    Returns None for anything that is not a numeral. Chinese numerals are read by cn2an (its
+    "smart" mode reads both the counting form "一百零五" and digit by digit "五零一").
     """
     if not numeral:
         return None
     if numeral.isascii() and numeral.isdigit():
         return int(numeral)
-    if all(ch in _CN_DIGITS for ch in numeral):  # digit by digit, as in room "五零一"
-        return int("".join(str(_CN_DIGITS[ch]) for ch in numeral))
+    return _cn_value(numeral)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cn_value(numeral: str) -> int | None:
+    if any(ch not in _CN for ch in numeral):
+        return None
+    try:
+        value = cn2an.cn2an(numeral, "smart")
+    except (ValueError, KeyError, IndexError):
+        return _lenient(numeral)
+    return int(value) if float(value).is_integer() and value >= 0 else None
+
+
+_CN_DIGITS = dict(
+    zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)
+)
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _lenient(numeral: str) -> int:
+    """What a person most likely meant by a numeral cn2an refuses as malformed ("百" for 一百,
+    "十百"): each unit multiplies the digit before it (1 when none), and the parts add up."""
     total, digit = 0, None
     for ch in numeral:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
+        else:
             total += (1 if digit is None else digit) * _CN_UNITS[ch]
             digit = None
-        else:
-            return None
     return total + (digit or 0)
 
 
@@ -262,6 +291,13 @@ def parse_address(text: str) -> ParsedAddress:
         fields[field] = area_key(name)
         pos = m.end()
     rest = s[pos:]
+    road = _ROAD.match(rest)
+    if road and cn_to_int(road.group(2)):
+        fields["road"] = road.group(1)
+        fields["door"] = str(cn_to_int(road.group(2)))
+        if road.group(3):
+            fields["door_suffix"] = f"-{int(road.group(3))}"
+        rest = rest[road.end() :]
     start = _TOKEN_START.search(rest)
     cut = start.start() if start else len(rest)
     leftovers: list[str] = []

@@ -65,6 +65,23 @@ FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "class": ("类型", ("class", "类型")),
         "name": ("名称", ("name", "名称", "Name")),
     },
+    # Standard addresses (docs/addresses.md#import)
+    "roads": {
+        "name": ("道路名称", ("name", "名称", "道路名称", "街路巷", "Name")),
+        "county_code": ("县级编码", ("county_code", "县级编码", "区县编码")),
+        "aliases": ("别名", ("aliases", "别名", "曾用名")),
+        "first_number": ("起始门牌号", ("first_number", "起始门牌号", "起号")),
+        "last_number": ("终止门牌号", ("last_number", "终止门牌号", "止号")),
+        "odd_side": ("单号一侧", ("odd_side", "单号一侧", "单号侧")),
+    },
+    "door_numbers": {
+        "road": ("道路名称", ("road", "道路名称", "街路巷", "道路")),
+        "number": ("门牌号", ("number", "门牌号", "门牌")),
+        "suffix": ("支号", ("suffix", "支号")),
+        "county_code": ("县级编码", ("county_code", "县级编码", "区县编码")),
+        "community_code": ("社区编码", ("community_code", "社区编码")),
+        "building_codes": ("楼栋编码", ("building_codes", "楼栋编码", "building_code")),
+    },
 }
 
 # Fields without which no row of the kind can be imported.
@@ -75,6 +92,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "households": ("building_code",),
     "staff": ("staff_code", "name", "role", "grid_code"),
     "barriers": (),
+    "roads": ("name", "county_code"),
+    "door_numbers": ("road", "number"),
 }
 
 

@@ -13,11 +13,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.addresses.imports import IMPORTERS as ADDRESS_IMPORTERS
 from app.errors import InvalidInput
 from app.imports.fields import FIELDS, normalise, parse_mapping
-from app.imports.kinds import IMPORTERS
+from app.imports.kinds import IMPORTERS as KIND_IMPORTERS
 from app.imports.readers import read_any
 from app.imports.report import ImportReport
+
+IMPORTERS = {**KIND_IMPORTERS, **ADDRESS_IMPORTERS}
 
 
 def run_import(

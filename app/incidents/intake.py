@@ -166,6 +166,12 @@ def route(
             located = geocode(snapshot, session, address=data.address or "", principal=principal)
         except NotFound as exc:
             raise InvalidInput(f"address: {exc.message}", field="address", **exc.detail) from exc
+        if located.location is None:  # a community or township: no one grid answers for it
+            raise InvalidInput(
+                f"address: 地址只定位到{located.area.name if located.area else '社区'}，无法确定网格；"
+                "请补充道路门牌或小区楼栋，或在地图上选点",
+                field="address",
+            )
         answer = located.location.model_dump(mode="json")
     if not answer["found"] or answer["grid"] is None or answer["community"] is None:
         raise InvalidInput(
