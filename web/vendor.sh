@@ -28,6 +28,10 @@ cp "$nm/workbox-sw/build/workbox-sw.js" "$nm/workbox-core/build/workbox-core.pro
    "$nm/workbox-routing/build/workbox-routing.prod.js" \
    "$nm/workbox-strategies/build/workbox-strategies.prod.js" "$nm/workbox-sw/LICENSE" "$v/workbox/"
 sed -i '/sourceMappingURL/d' "$v/idb-keyval/index.js" "$v/workbox/"*.js
+# The accessibility checker the browser tests inject into every page (tests/web/test_accessibility.py):
+# Deque's axe-core, MPL-2.0 (https://github.com/dequelabs/axe-core); no page loads it by itself.
+mkdir -p "$v/axe-core"
+cp "$nm/axe-core/axe.min.js" "$nm/axe-core/LICENSE" "$nm/axe-core/LICENSE-3RD-PARTY.txt" "$v/axe-core/"
 # The maps are not shipped, so drop the comments that point at them.
 sed -i '/sourceMappingURL/d' "$v/markercluster/leaflet.markercluster.js" "$v/geoman/leaflet-geoman.min.js"
 echo "vendored into $v"
