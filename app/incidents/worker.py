@@ -28,6 +28,7 @@ from app.incidents.calendar import check_today, default_calendar
 from app.incidents.config import IncidentSettings
 from app.incidents.notify import Channel, configured_channels
 from app.incidents.outbox import deliver_outbox
+from app.plans.schedule import apply_due as apply_due_plans
 
 log = logging.getLogger("gridgov.worker")
 
@@ -137,6 +138,7 @@ def work_once(
                 log.info("audit trail head: id %d, hash %s", *head)
     escalated = sweep_once(engine, batch=settings.sweep_batch, workers=settings.sweep_workers)
     delivered, failed = deliver_outbox(engine, channels, max_attempts=settings.outbox_max_attempts)
+    apply_due_plans(engine)  # approved boundary plans whose effective date has come
     return escalated, delivered, failed
 
 

@@ -21,12 +21,14 @@ from app.auth.scope import AreaScope
 from app.base import SRID
 from app.errors import Conflict, InvalidInput
 from app.grids.models import Grid
+from app.incidents.calendar import TZ
 from app.incidents.models import Incident
 from app.incidents.service import record as record_incident
 from app.plans.load import get_plan, now, plan_grids
 from app.plans.models import Plan, PlanGrid
 from app.plans.schemas import ApprovalPublic, GridAtPublic
 from app.plans.validate import validate
+from app.plans.workflow import require_state
 from app.staff.models import Staff, StaffAssignment
 from gis import codes
 from gis.projection import same_shape
@@ -96,6 +98,12 @@ def incident_point(incident: Incident) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- approval
+def effective_moment(day: dt.date) -> dt.datetime:
+    """The first instant of ``day`` in the county's time zone (Asia/Shanghai): when a plan
+    approved for that day takes over."""
+    return dt.datetime.combine(day, dt.time(0), TZ)
+
+
 def approve(
     session: Session,
     *,
@@ -104,23 +112,68 @@ def approve(
     effective_date: dt.date,
     reason: str,
     band: tuple[int, int],
+    at: dt.datetime | None = None,
 ) -> ApprovalPublic:
-    principal = scope.principal
+    """Approve a submitted plan. Effective now or earlier (``at``, default the clock): the live
+    grids are swapped in this transaction. Effective later: the plan is ``scheduled`` and
+    app/plans/schedule.py swaps it at that moment, once."""
+    moment = at or now()
     plan = get_plan(session, plan_id, scope=scope, for_update=True)
-    if plan.status != "submitted":
-        raise Conflict(f"方案状态为 {plan.status}，只有已提交的方案可以审批")
+    require_state(plan, "approve")
     grids = plan_grids(session, plan)
     report = validate(session, plan, grids, band=band)
     if not report.ok:
         raise InvalidInput(
-            "方案存在拓扑错误，不能审批", errors=[e.model_dump() for e in report.errors]
+            "方案存在问题，不能批准：" + "；".join(e.message for e in report.errors[:3]),
+            errors=[e.model_dump() for e in report.errors],
         )
-    swap = plan_swap(session, plan, grids)
+    pending = session.scalar(
+        select(Plan).where(
+            Plan.community_code == plan.community_code,
+            Plan.status == "scheduled",
+            Plan.id != plan.id,
+        )
+    )
+    if pending is not None:
+        raise Conflict(
+            f"社区 {plan.community_code} 已有批准待生效的方案「{pending.name}」"
+            f"（{pending.effective_date} 生效），生效后才能批准新的方案"
+        )
+    starts = effective_moment(effective_date)
+    plan.approved_by, plan.approved_at = scope.principal.username, moment
+    plan.effective_date, plan.effective_at, plan.reason = effective_date, starts, reason
+    plan.locked_by, plan.locked_until = None, None
+    if starts > moment:
+        # Refuse now what the swap would refuse then: a date before a live version's start.
+        check_dates(plan_swap(session, plan, grids), effective_date)
+        plan.status = "scheduled"
+        plan.version += 1
+        return ApprovalPublic(
+            plan_id=plan.id, status=plan.status, effective_date=effective_date,
+            effective_at=starts, kept=[], new_versions=[], new_codes=[], retired=[],
+            incidents_rerouted=None,
+        )  # fmt: skip
+    return swap_in(session, plan, scope.principal, at=moment)
+
+
+def check_dates(swap: Swap, effective_date: dt.date) -> None:
     for live in [live for _, live in swap.changed] + swap.retired:
         if live.valid_from is not None and effective_date < live.valid_from:
             raise InvalidInput(
                 f"生效日期 {effective_date} 早于网格 {live.code} 现行版本的生效日期 {live.valid_from}"
             )
+
+
+def swap_in(session: Session, plan: Plan, actor: Principal, *, at: dt.datetime) -> ApprovalPublic:
+    """Put an approved plan's grids live, in the caller's transaction: changed and dropped grids
+    retired, new versions and new grids inserted (valid from the plan's effective date), open
+    cases rerouted, staff of retired grids ended. The plan becomes ``approved``, ``applied_at``."""
+    assert plan.effective_date is not None and plan.reason is not None
+    effective_date, reason = plan.effective_date, plan.reason
+    grids = plan_grids(session, plan)
+    swap = plan_swap(session, plan, grids)
+    check_dates(swap, effective_date)
+    for live in [live for _, live in swap.changed] + swap.retired:
         live.status, live.valid_to = "retired", effective_date
     session.flush()  # retire first: the overlap trigger must see only the final active set
     ended = end_assignments_of_retired_grids(
@@ -148,7 +201,7 @@ def approve(
         session.add(
             Grid(
                 code=code,
-                name=pg.name if not pg.name.startswith("新网格") else f"网格{code[-3:]}",
+                name=pg.name,  # the one name the plan gave it (app/plans/names.py)
                 type=pg.type,
                 community_code=plan.community_code,
                 geom=from_shape(to_shape(pg.geom), srid=SRID),
@@ -163,15 +216,16 @@ def approve(
         session,
         [(pg.code or "", to_shape(pg.geom)) for pg in grids],
         plan,
-        principal,
+        actor,
         effective_date,
     )
-    plan.status, plan.approved_by, plan.approved_at = "approved", principal.username, now()
-    plan.effective_date, plan.reason = effective_date, reason
+    plan.status, plan.applied_at = "approved", at
     plan.version += 1
     return ApprovalPublic(
         plan_id=plan.id,
+        status=plan.status,
         effective_date=effective_date,
+        effective_at=plan.effective_at or effective_moment(effective_date),
         kept=[pg.code for pg in swap.kept if pg.code],
         new_versions=[live.code for _, live in swap.changed],
         new_codes=new_codes,
@@ -179,6 +233,17 @@ def approve(
         incidents_rerouted=rerouted,
         assignments_ended=ended,
     )
+
+
+def return_plan(session: Session, *, plan_id: int, scope: AreaScope, reason: str) -> Plan:
+    """退回: the approver sends a submitted plan back to its planner with a reason; the planner
+    edits it and submits it again."""
+    plan = get_plan(session, plan_id, scope=scope, for_update=True)
+    require_state(plan, "return")
+    plan.status = "rejected"
+    plan.returned_by, plan.returned_at, plan.return_reason = scope.principal.username, now(), reason
+    plan.version += 1
+    return plan
 
 
 def end_assignments_of_retired_grids(

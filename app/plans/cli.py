@@ -41,7 +41,9 @@ def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
                     name=args.name,
                     rules=rules,
                 )
-                public = plan_public(session, plan, band=rules.band, notes=notes)
+                public = plan_public(
+                    session, plan, band=rules.band, principal=who.principal, notes=notes
+                )
         except GridgovError as exc:
             print(f"划分失败：{exc.message}", file=sys.stderr)
             return 2
@@ -57,6 +59,22 @@ def cmd_partition(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if v.ok else 1
 
 
+def cmd_apply_plans(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from app.cli_support import database
+    from app.plans.schedule import apply_due
+
+    at = dt.datetime.fromisoformat(args.at) if args.at else None
+    if at is not None and at.tzinfo is None:
+        print("--at 需要带时区，如 2026-12-08T00:00+08:00", file=sys.stderr)
+        return 2
+    with database(settings) as engine:
+        done = apply_due(engine, at=at)
+    print(f"生效方案 {len(done)} 个" + (f"：{'、'.join(map(str, done))}" if done else ""))
+    return 0
+
+
 def add_plan_commands(sub: Any) -> None:
     p = sub.add_parser("partition", help="auto-partition a community into a draft plan")
     p.add_argument("--community", required=True, help="12-digit community/village code")
@@ -66,3 +84,9 @@ def add_plan_commands(sub: Any) -> None:
     )
     p.add_argument("--name", help="plan name")
     p.set_defaults(func=cmd_partition)
+    a = sub.add_parser(
+        "apply-plans",
+        help="put approved plans whose effective date has come into effect (the worker does this)",
+    )
+    a.add_argument("--at", help="the moment to act as of (ISO 8601 with a zone; default now)")
+    a.set_defaults(func=cmd_apply_plans)

@@ -24,6 +24,7 @@ from app.plans.load import (
     current_dedicated,
 )
 from app.plans.models import Plan, PlanGrid
+from app.plans.names import new_grid_names
 from app.plans.rules import PlanRules
 from gis import editing
 from gis.partition import partition_community, repartition
@@ -52,12 +53,14 @@ def add_grids(
     rows: list[dict[str, Any]],
     buildings: gpd.GeoDataFrame,
 ) -> list[PlanGrid]:
-    """Insert plan grids (dicts with code, name, type, geom) and assign buildings to them."""
+    """Insert plan grids (dicts with code, name, type, geom) and assign buildings to them; a row
+    without a name gets a fresh one (app/plans/names.py)."""
+    fresh = iter(new_grid_names([r["name"] for r in rows if r.get("name")], len(rows)))
     grids = [
         PlanGrid(
             plan_id=plan.id,
             code=r.get("code"),
-            name=r.get("name") or "新网格",
+            name=r.get("name") or next(fresh),
             type=r.get("type") or "comprehensive",
             geom=from_shape(editing.as_multi(r["geom"]), srid=SRID),
         )

@@ -1,5 +1,6 @@
 """Editing a draft: the common frame (row lock, status, version, edit lock, write back, buildings
-re-assigned) around pure geometry edits from gis.editing — reshape, split, merge, move buildings.
+re-assigned, history for undo/redo) around pure geometry edits from gis.editing — reshape, split,
+merge, move buildings — and renaming a grid.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from app.auth.scope import AreaScope
 from app.base import SRID
 from app.buildings.models import Building
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound
+from app.plans import history
 from app.plans.load import (
     assign_buildings,
     community_buildings,
@@ -27,6 +29,8 @@ from app.plans.load import (
 )
 from app.plans.lock import acquire_lock, check_version
 from app.plans.models import Plan, PlanGrid
+from app.plans.names import new_grid_names
+from app.plans.workflow import require_state
 from gis import editing
 
 # A pure edit: (geometries by plan-grid id, community, grids) -> new geometries; negative keys are
@@ -41,23 +45,16 @@ def apply_edit(
     version: int,
     scope: AreaScope,
     edit: EditFn,
+    kind: str,
     lock_minutes: int,
 ) -> Plan:
     """The common frame of every edit: lock the row, check status, version and edit lock, apply the
-    pure geometry change, write it back, re-assign buildings, bump the version."""
-    principal = scope.principal
-    plan = get_plan(session, plan_id, scope=scope, for_update=True)
-    if plan.status != "draft":
-        raise Conflict(f"方案状态为 {plan.status}，只有草稿可以编辑")
-    check_version(plan, version)
-    acquire_lock(plan, principal, minutes=lock_minutes)
+    pure geometry change, write it back, re-assign buildings, record it in the plan's history
+    (undo/redo), bump the version."""
+    plan, grids, before = _begin(session, plan_id, version, scope, lock_minutes)
     community = community_geom(session, plan.community_code)
-    grids = plan_grids(session, plan)
     by_id = {g.id: g for g in grids}
-    try:
-        geoms = edit({g.id: to_shape(g.geom) for g in grids}, community, grids)
-    except editing.EditRefused as exc:
-        raise InvalidInput(str(exc)) from exc
+    geoms = run_edit(edit, {g.id: to_shape(g.geom) for g in grids}, community, grids)
     for gid, grid in list(by_id.items()):
         if gid not in geoms or geoms[gid].is_empty:
             session.delete(grid)
@@ -67,11 +64,12 @@ def apply_edit(
         if gid in by_id:
             by_id[gid].geom = from_shape(editing.as_multi(geom), srid=SRID)
     added: list[PlanGrid] = []
-    for i, (_, geom) in enumerate(new_rows, start=1):
+    names = new_grid_names([g.name for g in grids], len(new_rows))
+    for name, (_, geom) in zip(names, new_rows, strict=True):
         grid = PlanGrid(
             plan_id=plan.id,
             code=None,
-            name=f"新网格{i}",
+            name=name,
             type="comprehensive",
             geom=from_shape(editing.as_multi(geom), srid=SRID),
         )
@@ -80,9 +78,64 @@ def apply_edit(
     session.flush()
     buildings = community_buildings(session, plan.community_code, community)
     assign_buildings([*by_id.values(), *added], buildings)
+    _finish(session, plan, kind, before, scope)
+    return plan
+
+
+def rename_grid(
+    session: Session,
+    *,
+    plan_id: int,
+    version: int,
+    scope: AreaScope,
+    grid_id: int,
+    name: str,
+    lock_minutes: int,
+) -> Plan:
+    """Give a grid of the plan its name: the one it keeps everywhere, after approval too."""
+    plan, grids, before = _begin(session, plan_id, version, scope, lock_minutes)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("网格名称不能为空")
+    grid = next((g for g in grids if g.id == grid_id), None)
+    if grid is None:
+        raise NotFound(f"方案中没有网格 {grid_id}")
+    if any(g.name == name and g.id != grid_id for g in grids):
+        raise InvalidInput(f"方案中已有名为「{name}」的网格，请换一个名称")
+    grid.name = name
+    session.flush()
+    _finish(session, plan, "rename", before, scope)
+    return plan
+
+
+def _begin(
+    session: Session, plan_id: int, version: int, scope: AreaScope, lock_minutes: int
+) -> tuple[Plan, list[PlanGrid], list[dict[str, Any]]]:
+    plan = get_plan(session, plan_id, scope=scope, for_update=True)
+    require_state(plan, "edit")
+    check_version(plan, version)
+    acquire_lock(plan, scope.principal, minutes=lock_minutes)
+    grids = plan_grids(session, plan)
+    return plan, grids, history.snapshot(grids)
+
+
+def _finish(
+    session: Session, plan: Plan, kind: str, before: list[dict[str, Any]], scope: AreaScope
+) -> None:
+    after = history.snapshot(plan_grids(session, plan))
+    history.record(session, plan, kind, before, after, user=scope.principal.username)
     plan.version += 1
     session.flush()
-    return plan
+
+
+def run_edit(
+    edit: EditFn, geoms: dict[int, BaseGeometry], community: BaseGeometry, grids: list[PlanGrid]
+) -> dict[int, BaseGeometry]:
+    """Apply a pure edit; a refusal of the geometry (gis.editing) is a 422 saying why."""
+    try:
+        return edit(geoms, community, grids)
+    except editing.EditRefused as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 def _grid(geoms: dict[int, BaseGeometry], gid: int) -> BaseGeometry:

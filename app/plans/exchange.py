@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.auth.scope import AreaScope
 from app.base import SRID
 from app.errors import InvalidInput
+from app.grids.service import active_names
 from app.imports.kinds import feature_rows, field_text
 from app.imports.readers import read_any
 from app.plans.create import add_grids, new_plan
@@ -105,6 +106,10 @@ def import_plan(
         )
     if not rows:
         raise InvalidInput("文件中没有可用的网格面", notes=notes)
+    # A live grid named by its code alone keeps its live name (one name per grid).
+    live = active_names(session, [r["code"] for r in rows if r["code"] and not r["name"]])
+    for r in rows:
+        r["name"] = r["name"] or live.get(r["code"] or "")
     plan = new_plan(
         session,
         community_code=community_code,

@@ -43,7 +43,8 @@ def impact(session: Session, *, plan_id: int, scope: AreaScope) -> ImpactPublic:
     plan = get_plan(session, plan_id, scope=scope)
     grids = plan_grids(session, plan)
     swap = plan_swap(session, plan, grids)
-    new_label = {pg.id: label(pg) for pg in grids}
+    # Live grids by code (what they are compared with), new ones by the name the plan gave them.
+    new_label = {pg.id: pg.code or label(pg) for pg in grids}
     plan_geoms = [(new_label[pg.id], to_shape(pg.geom)) for pg in grids]
     building_items: list[MoveItem] = []
     moved_ids: dict[int, tuple[str | None, str | None]] = {}

@@ -133,19 +133,29 @@ def current_dedicated(session: Session, community_code: str) -> gpd.GeoDataFrame
 
 def assign_buildings(grids: list[PlanGrid], buildings: gpd.GeoDataFrame) -> None:
     """Each building goes to the grid containing its location (never split: one grid each); on a
-    shared edge, the grid routing would send it to (gis.pointindex.first_per_point: the smallest
-    code; grids without a code yet come after, in the order they were made)."""
-    order = sorted(range(len(grids)), key=lambda i: (not grids[i].code, grids[i].code or "", i))
+    shared edge, the grid routing would send it to (``held_by``)."""
+    held = held_by([(g.code, to_shape(g.geom)) for g in grids], buildings)
+    for grid, (bids, n) in zip(grids, held, strict=True):
+        grid.building_ids, grid.households = bids, n
+
+
+def held_by(
+    grids: list[tuple[str | None, BaseGeometry]], buildings: gpd.GeoDataFrame
+) -> list[tuple[list[int], int]]:
+    """(building ids, households) held by each of ``grids`` (code, shape): a building belongs to
+    the grid containing its location; on a shared edge, to the one routing would send it to
+    (gis.pointindex.first_per_point: the smallest code; grids without a code yet come after, in
+    the order given). Pure: the live balance while drawing uses it on shapes not yet saved."""
+    order = sorted(range(len(grids)), key=lambda i: (not grids[i][0], grids[i][0] or "", i))
     ids: list[list[int]] = [[] for _ in grids]
     counts = [0] * len(grids)
     if len(buildings) and grids:
         pts = buildings.geometry.to_numpy()
-        owner = assign_points(
-            [to_shape(grids[i].geom) for i in order], shapely.get_x(pts), shapely.get_y(pts)
-        )
+        owner = assign_points([grids[i][1] for i in order], shapely.get_x(pts), shapely.get_y(pts))
+        bid = buildings["id"].to_numpy()
+        hh = buildings["households"].to_numpy()
         for b, o in enumerate(owner.tolist()):
             if o >= 0:
-                ids[order[o]].append(int(buildings["id"].iloc[b]))
-                counts[order[o]] += int(buildings["households"].iloc[b])
-    for grid, bids, n in zip(grids, ids, counts, strict=True):
-        grid.building_ids, grid.households = sorted(bids), n
+                ids[order[o]].append(int(bid[b]))
+                counts[order[o]] += int(hh[b])
+    return [(sorted(i), n) for i, n in zip(ids, counts, strict=True)]

@@ -8,6 +8,7 @@ retires the changed grids and inserts their new versions in one transaction
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -19,18 +20,22 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import SRID, Base
 
-PLAN_STATUSES = ("draft", "submitted", "approved", "rejected")
-# What the planner shows for each (served by GET /api/v1/meta as plan_states).
+PLAN_STATUSES = ("draft", "submitted", "scheduled", "approved", "rejected")
+# What the planner shows for each (served by GET /api/v1/meta as plan_states). ``scheduled``: approved
+# with a future effective date, the live grids not yet swapped (app/plans/schedule.py).
 PLAN_STATUS_LABELS = {
     "draft": "草稿",
     "submitted": "待审批",
+    "scheduled": "已批准，待生效",
     "approved": "已批准",
     "rejected": "已退回",
 }
@@ -39,7 +44,9 @@ PLAN_STATUS_LABELS = {
 class Plan(Base):
     __tablename__ = "plans"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'submitted', 'approved', 'rejected')", name="status"),
+        CheckConstraint(
+            "status IN ('draft', 'submitted', 'scheduled', 'approved', 'rejected')", name="status"
+        ),
         CheckConstraint("community_code ~ '^[0-9]{12}$'", name="community_code_12_digits"),
     )
 
@@ -61,6 +68,16 @@ class Plan(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     effective_date: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
+    # The moment the approved grids take over (the effective date's first instant in Asia/Shanghai)
+    # and when the swap was done: once, by app/plans/schedule.py, at or after that moment.
+    effective_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # 退回: the approver's reason, shown to the planner until the plan is approved.
+    returned_by: Mapped[str | None] = mapped_column(String(64))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    return_reason: Mapped[str | None] = mapped_column(String(500))
+    # How many edits of the history (plan_edits) are applied: undo steps back, redo forward.
+    edit_seq: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class PlanGrid(Base):
@@ -83,3 +100,24 @@ class PlanGrid(Base):
     # Buildings (ids) assigned to this grid, recomputed from the geometry after each edit.
     building_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
     households: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The planner's reason for keeping a grid with no households, no buildings or fewer households
+    # than the band (given at submission, shown to the approver; app/plans/validate.py).
+    exception_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class PlanEdit(Base):
+    """One edit of a draft, with the plan's grids before and after it (id, code, name, type,
+    geometry as WKB hex, reason), so undo and redo survive a reload (app/plans/history.py)."""
+
+    __tablename__ = "plan_edits"
+    __table_args__ = (UniqueConstraint("plan_id", "seq", name="uq_plan_edits_plan_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(String(200))
+    before: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    after: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    made_by: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

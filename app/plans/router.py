@@ -5,23 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
 from app.auth.deps import SessionDep
 from app.auth.policy import Action, Resource, allowed_roles, roles_label
 from app.auth.scope import AreaScope, access, access_whole
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.imports.upload import receive_upload
 from app.params import Id
-from app.plans import approval, exchange
+from app.plans import approval, balance, exchange, history
 from app.plans.create import create_plan as create_draft
 from app.plans.edit import (
     EditFn,
     apply_edit,
     merge_edit,
     move_buildings_edit,
+    rename_grid,
     reshape_edit,
     split_edit,
 )
@@ -35,6 +36,7 @@ from app.plans.rules import PlanRules
 from app.plans.schemas import (
     ApprovalPublic,
     ApproveIn,
+    BalancePublic,
     Edit,
     GridAtPublic,
     ImpactPublic,
@@ -45,8 +47,12 @@ from app.plans.schemas import (
     PlanPublic,
     PlansPublic,
     PlanSummary,
+    PreviewIn,
+    RenameEdit,
     ReshapeEdit,
+    ReturnIn,
     SplitEdit,
+    SubmitIn,
     ValidationPublic,
 )
 from app.plans.validate import submit as submit_plan
@@ -89,6 +95,7 @@ def list_plans(
             name=p.name,
             status=p.status,
             version=p.version,
+            effective_date=p.effective_date,
         )
         for p in plans
     ]
@@ -106,7 +113,7 @@ def create_plan(session: SessionDep, who: Creator, rules: Rules, body: PlanCreat
         source=body.source,
         name=body.name,
     )
-    return plan_public(session, plan, band=rules.band, notes=notes)
+    return plan_public(session, plan, band=rules.band, principal=who.principal, notes=notes)
 
 
 @router.post(f"{P}/upload", response_model=PlanPublic, status_code=201)
@@ -132,12 +139,13 @@ async def upload_plan(
             layer=layer,
             name=name,
         )
-    return plan_public(session, plan, band=rules.band, notes=notes)
+    return plan_public(session, plan, band=rules.band, principal=who.principal, notes=notes)
 
 
 @router.get(f"{P}/{{plan_id}}", response_model=PlanPublic)
 def read_plan(session: SessionDep, who: Reader, rules: Rules, plan_id: Id) -> PlanPublic:
-    return plan_public(session, _readable(session, plan_id, who), band=rules.band)
+    plan = _readable(session, plan_id, who)
+    return plan_public(session, plan, band=rules.band, principal=who.principal)
 
 
 @router.get(f"{P}/{{plan_id}}/validation", response_model=ValidationPublic)
@@ -182,13 +190,19 @@ def release_lock(session: SessionDep, who: Planner, plan_id: Id, force: bool = F
 
 # --------------------------------------------------------------------------- edits
 def _edited(
-    session: SessionDep, who: AreaScope, rules: PlanRules, plan_id: Id, version: int, fn: EditFn
+    session: SessionDep,
+    who: AreaScope,
+    rules: PlanRules,
+    plan_id: Id,
+    version: int,
+    fn: EditFn,
+    kind: str,
 ) -> PlanPublic:
     plan = apply_edit(
-        session, plan_id=plan_id, version=version, scope=who, edit=fn,
+        session, plan_id=plan_id, version=version, scope=who, edit=fn, kind=kind,
         lock_minutes=rules.lock_minutes,
     )  # fmt: skip
-    return plan_public(session, plan, band=rules.band)
+    return plan_public(session, plan, band=rules.band, principal=who.principal)
 
 
 @router.post(f"{P}/{{plan_id}}/reshape", response_model=PlanPublic)
@@ -196,7 +210,7 @@ def reshape(
     session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: ReshapeEdit
 ) -> PlanPublic:
     fn = reshape_edit(body.grid_id, body.geometry)
-    return _edited(session, who, rules, plan_id, body.version, fn)
+    return _edited(session, who, rules, plan_id, body.version, fn, "reshape")
 
 
 @router.post(f"{P}/{{plan_id}}/split", response_model=PlanPublic)
@@ -204,7 +218,7 @@ def split(
     session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: SplitEdit
 ) -> PlanPublic:
     fn = split_edit(body.grid_id, body.line)
-    return _edited(session, who, rules, plan_id, body.version, fn)
+    return _edited(session, who, rules, plan_id, body.version, fn, "split")
 
 
 @router.post(f"{P}/{{plan_id}}/merge", response_model=PlanPublic)
@@ -212,7 +226,7 @@ def merge(
     session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: MergeEdit
 ) -> PlanPublic:
     fn = merge_edit(body.grid_id, body.other_grid_id)
-    return _edited(session, who, rules, plan_id, body.version, fn)
+    return _edited(session, who, rules, plan_id, body.version, fn, "merge")
 
 
 @router.post(f"{P}/{{plan_id}}/move-buildings", response_model=PlanPublic)
@@ -220,15 +234,91 @@ def move_buildings(
     session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: MoveBuildingsEdit
 ) -> PlanPublic:
     fn = move_buildings_edit(session, body.building_ids, body.to_grid_id)
-    return _edited(session, who, rules, plan_id, body.version, fn)
+    return _edited(session, who, rules, plan_id, body.version, fn, "move-buildings")
+
+
+@router.post(f"{P}/{{plan_id}}/rename", response_model=PlanPublic)
+def rename(
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: RenameEdit
+) -> PlanPublic:
+    """Name a grid of the plan: the name it keeps on the map, in lists, exports and once live."""
+    plan = rename_grid(
+        session, plan_id=plan_id, version=body.version, scope=who, grid_id=body.grid_id,
+        name=body.name, lock_minutes=rules.lock_minutes,
+    )  # fmt: skip
+    return plan_public(session, plan, band=rules.band, principal=who.principal)
+
+
+@router.post(f"{P}/{{plan_id}}/undo", response_model=PlanPublic)
+def undo(session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: Edit) -> PlanPublic:
+    """Take back the last edit (the history is the plan's: it survives a reload)."""
+    plan = history.step(
+        session, plan_id=plan_id, version=body.version, scope=who,
+        lock_minutes=rules.lock_minutes, forward=False,
+    )  # fmt: skip
+    return plan_public(session, plan, band=rules.band, principal=who.principal)
+
+
+@router.post(f"{P}/{{plan_id}}/redo", response_model=PlanPublic)
+def redo(session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: Edit) -> PlanPublic:
+    """Make the last undone edit again."""
+    plan = history.step(
+        session, plan_id=plan_id, version=body.version, scope=who,
+        lock_minutes=rules.lock_minutes, forward=True,
+    )  # fmt: skip
+    return plan_public(session, plan, band=rules.band, principal=who.principal)
+
+
+@router.post(f"{P}/{{plan_id}}/preview", response_model=BalancePublic)
+def preview(
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: PreviewIn
+) -> BalancePublic:
+    """The live balance while drawing: households, buildings and band per grid if this edit were
+    made now. Nothing is written, no lock is taken."""
+    fn = _preview_edit(session, body)
+    return balance.preview(session, plan_id=plan_id, scope=who, edit=fn, band=rules.band)
+
+
+def _preview_edit(session: SessionDep, body: PreviewIn) -> EditFn:
+    def need(value: Any, what: str) -> Any:
+        if value is None or value == []:
+            raise InvalidInput(f"预览{_KINDS[body.kind]}需要 {what}")
+        return value
+
+    if body.kind == "reshape":
+        return reshape_edit(need(body.grid_id, "grid_id"), need(body.geometry, "geometry"))
+    if body.kind == "split":
+        return split_edit(need(body.grid_id, "grid_id"), need(body.line, "line"))
+    if body.kind == "merge":
+        return merge_edit(need(body.grid_id, "grid_id"), need(body.other_grid_id, "other_grid_id"))
+    return move_buildings_edit(
+        session, need(body.building_ids, "building_ids"), need(body.to_grid_id, "to_grid_id")
+    )
+
+
+_KINDS = {"reshape": "调整边界", "split": "拆分", "merge": "合并", "move-buildings": "移动楼栋"}
 
 
 # --------------------------------------------------------------------------- workflow
 @router.post(f"{P}/{{plan_id}}/submit", response_model=ValidationPublic)
 def submit(
-    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: Edit
+    session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: SubmitIn
 ) -> ValidationPublic:
-    return submit_plan(session, plan_id=plan_id, version=body.version, scope=who, band=rules.band)
+    """Submit for approval, with a reason for each grid that needs one (no households, no
+    buildings, fewer households than the band); refused while anything is wrong."""
+    return submit_plan(
+        session, plan_id=plan_id, version=body.version, scope=who, band=rules.band,
+        reasons=body.reasons,
+    )  # fmt: skip
+
+
+@router.post(f"{P}/{{plan_id}}/return", response_model=PlanPublic)
+def return_plan(
+    session: SessionDep, who: Approver, rules: Rules, plan_id: Id, body: ReturnIn
+) -> PlanPublic:
+    """退回: send a submitted plan back to its planner, with the reason."""
+    plan = approval.return_plan(session, plan_id=plan_id, scope=who, reason=body.reason)
+    return plan_public(session, plan, band=rules.band, principal=who.principal)
 
 
 @router.get(f"{P}/{{plan_id}}/impact", response_model=ImpactPublic)
@@ -248,7 +338,8 @@ def approve(
         reason=body.reason,
         band=rules.band,
     )
-    request.app.state.registry.invalidate()
+    if result.status == "approved":  # swapped now; a scheduled plan is swapped at its date
+        request.app.state.registry.invalidate()
     return result
 
 

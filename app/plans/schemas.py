@@ -48,6 +48,35 @@ class MoveBuildingsEdit(Edit):
     to_grid_id: IdField
 
 
+class RenameEdit(Edit):
+    grid_id: IdField
+    name: str = Field(min_length=1, max_length=100)
+
+
+class SubmitIn(Edit):
+    reasons: dict[int, str] = Field(
+        default_factory=dict,
+        description="grid id -> the planner's reason for submitting a grid with no households, no "
+        "buildings or fewer households than the band (shown to the approver)",
+    )
+
+
+class PreviewIn(BaseModel):
+    """An edit not yet made, for the live balance while drawing: the fields of that edit."""
+
+    kind: Literal["reshape", "split", "merge", "move-buildings"]
+    grid_id: IdField | None = None
+    geometry: dict[str, Any] | None = None
+    line: dict[str, Any] | None = None
+    other_grid_id: IdField | None = None
+    building_ids: list[IdField] = []
+    to_grid_id: IdField | None = None
+
+
+class ReturnIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why the plan goes back (退回)")
+
+
 class ApproveIn(BaseModel):
     effective_date: dt.date
     reason: str = Field(min_length=1, max_length=500)
@@ -58,6 +87,8 @@ class FindingPublic(BaseModel):
     severity: Literal["error", "warning"]
     message: str
     objects: list[str] = []
+    grid_id: int | None = None  # the plan grid it is about, where it is about one
+    reason: str | None = None  # the planner's reason, for a grid that needs one
     area_m2: float | None = None
     geometry: dict[str, Any] | None = None
 
@@ -77,8 +108,29 @@ class PlanGridPublic(BaseModel):
     households: int
     buildings: int
     in_band: bool | None
+    band: str  # below | within | above | exempt (app/grids/service.py band_of; labels in /meta)
+    exception_reason: str | None = None
     contiguous: bool
     geometry: dict[str, Any]
+
+
+class GridBalance(BaseModel):
+    id: int  # negative: a grid the edit would make
+    name: str
+    households: int
+    buildings: int
+    band: str
+
+
+class BalancePublic(BaseModel):
+    """Households and buildings per grid for an edit not yet made (nothing is written)."""
+
+    plan_id: int
+    version: int
+    band: tuple[int, int]
+    grids: list[GridBalance]
+    households: int
+    outside: int = Field(description="households of the community in no grid of the plan")
 
 
 class LockPublic(BaseModel):
@@ -96,7 +148,15 @@ class PlanPublic(BaseModel):
     created_by: str
     lock: LockPublic
     effective_date: dt.date | None
+    effective_at: dt.datetime | None
+    applied_at: dt.datetime | None
     reason: str | None
+    returned_by: str | None
+    returned_at: dt.datetime | None
+    return_reason: str | None
+    actions: list[str] = Field(description="what the caller may do now (app/plans/workflow.py)")
+    undo: str | None = Field(description="the edit undo would take back, or null")
+    redo: str | None = Field(description="the edit redo would make again, or null")
     notes: list[str] = []
     grids: list[PlanGridPublic]
     validation: ValidationPublic
@@ -108,6 +168,7 @@ class PlanSummary(BaseModel):
     name: str
     status: str
     version: int
+    effective_date: dt.date | None = None
 
 
 class PlansPublic(BaseModel):
@@ -145,7 +206,9 @@ class ImpactPublic(BaseModel):
 
 class ApprovalPublic(BaseModel):
     plan_id: int
+    status: str  # approved (swapped now) or scheduled (swapped at effective_at)
     effective_date: dt.date
+    effective_at: dt.datetime
     kept: list[str]
     new_versions: list[str]
     new_codes: list[str]

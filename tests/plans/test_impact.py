@@ -41,16 +41,17 @@ def _building(db, code: str, x: float, y: float, rooms: list[tuple[str, list[str
 
 
 def _split_plan(client, h) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    """A draft of C1 from the current grids with G12 cut at 113.008; the new grid's label."""
+    """A draft of C1 from the current grids with G12 cut at 113.008; the new grid's name."""
     plan = client.post(P, json={"community_code": C1}, headers=h).json()
     g12 = next(g["id"] for g in plan["grids"] if g["code"] == G12)
     split = client.post(
         f"{P}/{plan['id']}/split", json={"version": 1, "grid_id": g12, "line": CUT}, headers=h
     )
     assert split.status_code == 200, split.text
-    new = [g["id"] for g in split.json()["grids"] if g["code"] is None]
-    assert len(new) == 1
-    return plan["id"], f"新网格#{new[0]}"
+    new = [g["name"] for g in split.json()["grids"] if g["code"] is None]
+    # The new grid is named once, when made: the first new grid of the plan.
+    assert new == ["新网格1"]
+    return plan["id"], "新网格1"
 
 
 def test_impact_lists_every_building_household_and_duty_that_moves(db, client, token_for) -> None:  # type: ignore[no-untyped-def]

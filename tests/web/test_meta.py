@@ -67,6 +67,7 @@ def test_meta_names_plan_states_and_household_bands(client) -> None:  # type: ig
     assert meta["plan_states"] == {
         "draft": "草稿",
         "submitted": "待审批",
+        "scheduled": "已批准，待生效",
         "approved": "已批准",
         "rejected": "已退回",
     }
