@@ -41,6 +41,7 @@ from app.incidents.stream import close_case_stream
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
 from app.meta.router import router as meta_router
+from app.microgrids.router import router as microgrids_router
 from app.ogc.router import router as ogc_router
 from app.plans.router import router as plans_router
 from app.settings import Settings
@@ -61,6 +62,7 @@ logger = logging.getLogger(__name__)
 ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, households_router]
 ROUTERS += [visits_router, audits_router, plans_router, imports_router, areas_router, ogc_router]
 ROUTERS += [audittrail_router, health_router, meta_router, units_router]
+ROUTERS += [microgrids_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
 

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Boundary plans: a planner's edit lock lapses after this long without an edit.
     plan_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
+    # Micro-grids (微网格) inside a grid: their own band (docs/domain.md#micro-grids).
+    micro_household_band_min: int = Field(default=50, ge=0)
+    micro_household_band_max: int = Field(default=80, ge=1)
     # Locate
     edge_distance_m: float = Field(
         default=20.0, description="flag points this close to a grid edge"
@@ -121,3 +124,13 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+        if self.micro_household_band_min > self.micro_household_band_max:
+            raise ValueError("micro_household_band_min must not exceed micro_household_band_max")
+    @property
+    def household_bands(self) -> dict[str, tuple[int, int]]:
+        """The household band of each level that has one: ``grid`` and ``micro_grid``."""
+        return {
+            "grid": self.household_band,
+            "micro_grid": (self.micro_household_band_min, self.micro_household_band_max),
+        }
+

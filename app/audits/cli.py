@@ -51,7 +51,10 @@ def cmd_audit(args: argparse.Namespace, settings: Any) -> int:
                 audit = run_audit(
                     session,
                     scope=operator,
-                    tolerances=CoverageTolerances(band=settings.household_band),
+                    tolerances=CoverageTolerances(
+                        band=settings.household_band,
+                        micro_band=settings.household_bands["micro_grid"],
+                    ),
                     coverage_target=settings.visits.coverage_target,
                 )
                 if args.format == "html":

@@ -48,6 +48,18 @@ def load_grids(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
     return _frame(rows, ["code", "name", "community_code", "type"])
 
 
+def load_micro_grids(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
+    """The active micro-grids (微网格) of the area's grids."""
+    rows = session.execute(
+        text(
+            "SELECT code, grid_code, ST_AsBinary(geom) FROM micro_grids "
+            f"WHERE status = 'active' AND {scope.sql('code')} ORDER BY code"
+        ),
+        scope.params(),
+    ).all()
+    return _frame(rows, ["code", "grid_code"])
+
+
 def load_buildings(session: Session, scope: AreaScope) -> gpd.GeoDataFrame:
     """Buildings of the area's communities, and any other building standing inside the area
     (the scope's area, ``scope.prefix``)."""

@@ -63,7 +63,9 @@ def audit_area(
     audit = run_audit(
         session,
         scope=scope,
-        tolerances=CoverageTolerances(band=settings.household_band),
+        tolerances=CoverageTolerances(
+            band=settings.household_band, micro_band=settings.household_bands["micro_grid"]
+        ),
         coverage_target=settings.visits.coverage_target,
     )
     response = _respond(audit, f, session, scope)

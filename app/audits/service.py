@@ -68,6 +68,7 @@ def collect_findings(
         loaders.load_grids(session, scope),
         buildings=loaders.load_buildings(session, scope),
         households=loaders.load_households(session, scope),
+        micro_grids=loaders.load_micro_grids(session, scope),
         tolerances=tolerances,
     )
     rows: list[Row] = found.to_dict("records")
@@ -79,6 +80,11 @@ def collect_findings(
             check="geometry", label="边界几何（缝隙、重叠、碎片、越界、无效图形）", status="ok"
         ),
         CheckStatus(check="households", label="住户与楼栋归属、网格户数", status="ok"),
+        CheckStatus(
+            check="micro_grids",
+            label="微网格（越出网格、相互重叠、网格内缝隙、住户未入微网格、户数）",
+            status="ok",
+        ),
         CheckStatus(check="leaders", label="网格长配备", status="ok"),
         CheckStatus(
             check="visits",

@@ -83,6 +83,8 @@ class Resource(StrEnum):
     STAFF_DIRECTORY = "staff_directory"  # grid staff names (phones per UNMASKED)
     # Responsible units, their members and the routing table (category × area → unit)
     UNIT = "unit"
+    # Micro-grids (微网格) inside grids and their stewards (docs/domain.md#micro-grids)
+    MICRO_GRID = "micro_grid"
 
 
 class Action(StrEnum):
@@ -152,6 +154,10 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR, Role.UNIT_HANDLER}
     ),
     (Resource.UNIT, Action.UPDATE): _ADMIN,
+    # Micro-grids: read with the registry; drawn and staffed by planners and the county admin.
+    (Resource.MICRO_GRID, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
+    (Resource.MICRO_GRID, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.MICRO_GRID, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
 }
 
 # Roles that see only the cases of their own unit inside their jurisdiction (the unit's staff

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from gis.codes import BadAreaCode, canonical, level_of
+from gis.codes import AREA_LEVELS, BadAreaCode, canonical, level_of
 
 USERNAME = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
@@ -14,7 +14,7 @@ def _jurisdiction(code: str) -> str:
         short = canonical(code)
     except BadAreaCode as exc:
         raise ValueError(str(exc)) from exc
-    if level_of(short) == "grid":
+    if level_of(short) not in AREA_LEVELS:  # a grid or a micro-grid
         raise ValueError(f"辖区应为区划编码（省、市、县、乡镇或村/社区），{code} 是网格编码")
     return short
 

@@ -28,13 +28,21 @@ BAND_LABELS = {
 }
 
 
+# The kinds held to a household band, each against its level's band (Settings.household_bands:
+# ``grid`` for a comprehensive grid, ``micro_grid`` for a micro-grid, 50–80 by default).
+BANDED = ("comprehensive", "micro_grid")
+
+
 def band_of(grid_type: str, households: int, band: tuple[int, int]) -> str:
     """``below``, ``within`` or ``above`` the household ``band`` (inclusive), or ``exempt``.
+    ``grid_type`` is a grid's type, or ``micro_grid`` for a micro-grid (with its own band).
 
     >>> band_of("comprehensive", 250, (250, 500)), band_of("dedicated", 0, (250, 500))
     ('within', 'exempt')
+    >>> band_of("micro_grid", 81, (50, 80))
+    'above'
     """
-    if grid_type != "comprehensive":
+    if grid_type not in BANDED:
         return "exempt"
     low, high = band
     return "below" if households < low else "above" if households > high else "within"

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from app.areas.lookup import load_area_index
 from app.locate.shared import IndexStore, touch
+from app.microgrids.index import load_micro_index
 from gis.pointindex import PolygonIndex
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -100,6 +101,9 @@ class RegistrySnapshot:
     # in no grid, and the province and prefecture of a grid. Loaded with the grids: an area change
     # loads everything again.
     areas: Any = None
+    # The active micro-grids (app.microgrids.index.MicroIndex, None when there are none); loaded
+    # with the grids: a micro-grid change loads everything again.
+    micro: Any = None
 
     def __post_init__(self) -> None:
         self.by_code = {g.code: i for i, g in enumerate(self.grids)}
@@ -113,7 +117,7 @@ def today() -> dt.date:
 class Change:
     seq: int
     txid: int
-    kind: str  # grid | area | staff | assignment | building
+    kind: str  # grid | area | staff | assignment | building | micro_grid
     key: str | None
 
 
@@ -244,7 +248,12 @@ def load_snapshot(
     store = store or IndexStore()
     index = store.index(shapes, edge_distance_m=edge_distance_m) if shapes else None
     return RegistrySnapshot(
-        position=position, day=day, grids=grids, index=index, areas=load_area_index(session)
+        position=position,
+        day=day,
+        grids=grids,
+        index=index,
+        areas=load_area_index(session),
+        micro=load_micro_index(session),
     )
 
 
@@ -270,6 +279,7 @@ def patch_staff(
         gazetteer=snapshot.gazetteer,
         fragments=fragments,
         areas=snapshot.areas,
+        micro=snapshot.micro,
     )
 
 
@@ -320,7 +330,7 @@ def apply_changes(
             return snapshot
         return dataclasses.replace(snapshot, position=position)
     kinds = {c.kind for c in changes}
-    if "area" in kinds:
+    if "area" in kinds or "micro_grid" in kinds:
         return load_snapshot(session, edge_distance_m=edge_distance_m, store=store)
     if "grid" in kinds:
         grid_codes = {c.key for c in changes if c.kind == "grid" and c.key}

@@ -18,6 +18,13 @@ class GridOut(BaseModel):
     type: str
 
 
+class MicroGridOut(BaseModel):
+    code: str = Field(description="17 digits: the grid's 15 + a serial")
+    name: str
+    grid_code: str
+    steward: str | None = Field(description="单元管家/楼栋长 (name)")
+
+
 class NearestOut(BaseModel):
     grid: GridOut
     distance_m: float
@@ -48,4 +55,7 @@ class LocatePublic(BaseModel):
     near_edge: bool = False
     edge_distance_m: float | None = None
     nearest: NearestOut | None = None
+    micro_grid: MicroGridOut | None = Field(
+        default=None, description="the micro-grid (微网格) holding the point, if any"
+    )
     message: str

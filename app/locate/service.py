@@ -140,7 +140,7 @@ def locate_point_dict(
                   "input_lat": lat, "input_crs": system},
         "found": False, "grid": None, "leader": None, "workers": [], "community": None,
         "township": None, "county": None, "prefecture": None, "province": None,
-        "near_edge": False, "edge_distance_m": None, "nearest": None,
+        "near_edge": False, "edge_distance_m": None, "nearest": None, "micro_grid": None,
     }  # fmt: skip
     index = snapshot.index
     if index is None:
@@ -173,6 +173,8 @@ def locate_point_dict(
         if d <= index.edge_distance_threshold_m:
             edge_m = round(d, 1)
     show = int(principal.sees(Field.STAFF_PHONE, frag.grid["code"]))
+    if snapshot.micro is not None:
+        answer["micro_grid"] = snapshot.micro.at(x, y)
     answer.update(frag.areas)
     answer.update(
         found=True, grid=frag.grid, leader=frag.leader[show], workers=frag.workers[show],

@@ -298,6 +298,8 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/api/v1/layers/grids"): _listing(
         "/api/v1/layers/grids", sees(STAFF, "grid"), registry=True
     ),
+    # Micro-grids: the matrix world has none, so only B must stay out.
+    (GET, "/api/v1/micro-grids"): _listing("/api/v1/micro-grids", {}, registry=True),
     # Household and visit points carry no name nor code of their own (tests/app/): no inside marker.
     (GET, "/api/v1/layers/households"): _listing("/api/v1/layers/households", {}, **PERIOD),
     (GET, "/api/v1/layers/names"): _listing(

@@ -1,0 +1,178 @@
+"""Micro-grids (微网格) through the API on the tiny county (tests/factories.py): drawn inside grid
+G11 = box(113.000, 34.000, 113.005, 34.010), about 460 m × 1.1 km. Answers known by looking.
+
+    M1 = box(113.000, 34.000, 113.0025, 34.006): holds building B1 (113.002, 34.005, 2 households)
+    near 34°N one metre is about 1.0835e-5° of longitude and 9.017e-6° of latitude.
+"""
+
+from __future__ import annotations
+
+import pytest
+from shapely.geometry import box, mapping
+from sqlalchemy import text
+
+from app.grids.models import Grid
+from app.staff.models import Staff
+from tests.factories import G11, G12, G21, add_building, mp, tiny_county
+
+M1 = box(113.0, 34.0, 113.0025, 34.006)
+URL = "/api/v1/micro-grids"
+
+
+def geo(geom):  # type: ignore[no-untyped-def]
+    return mapping(geom)
+
+
+@pytest.fixture
+def county(db):
+    tiny_county(db)
+    steward = Staff(code="S9", name="王芳", phone="13700002222", employment="part_time")
+    db.add(steward)
+    db.flush()
+    db.commit()
+    return steward.id
+
+
+@pytest.fixture
+def planner(token_for):
+    return token_for("planner", "419901")
+
+
+def _create(client, headers, geom, **extra):  # type: ignore[no-untyped-def]
+    body = {"grid_code": G11, "name": "1号微网格", "geometry": geo(geom), **extra}
+    return client.post(URL, json=body, headers=headers)
+
+
+def test_draw_list_steward_households_and_band(client, county, planner, token_for):
+    r = _create(client, planner, M1, steward_staff_id=county)
+    assert r.status_code == 201, r.text
+    props = r.json()["properties"]
+    assert props["code"] == "41990100100100101"
+    assert props["grid_code"] == G11
+    assert props["households"] == 2  # the two households of B1
+    assert props["band"] == "below"  # 2 < 50
+    assert props["steward"]["name"] == "王芳"
+    assert props["steward"]["phone"] == "137****2222"  # planners see staff names only
+    listing = client.get(
+        URL, params={"area": "419901001001"}, headers=token_for("dispatcher", "419901")
+    )
+    assert listing.status_code == 200, listing.text
+    body = listing.json()
+    assert body["band"] == [50, 80]
+    [feature] = body["features"]
+    assert feature["properties"]["steward"]["phone"] == "13700002222"
+    csv = client.get(URL, params={"f": "csv"}, headers=planner)
+    assert csv.status_code == 200 and "王芳" in csv.text and "41990100100100101" in csv.text
+
+
+def test_outside_the_grid_is_refused_naming_the_micro_grid(client, county, planner):
+    # Reaches ~92 m east of G11 over ~220 m: far more than a sliver.
+    r = _create(client, planner, box(113.004, 34.0, 113.006, 34.002))
+    assert r.status_code == 422, r.text
+    assert "微网格 41990100100100101 超出所属网格 419901001001001 边界" in r.json()["detail"]
+
+
+def test_a_sliver_outside_the_grid_is_cut_off(client, county, planner, db):
+    # 2 m past G11's east edge (113.005) along 222 m: a 1:110 strip, a sliver by the one rule.
+    r = _create(client, planner, box(113.0025, 34.0, 113.005 + 2 * 1.0835e-5, 34.002))
+    assert r.status_code == 201, r.text
+    east = db.scalar(text("SELECT ST_XMax(geom) FROM micro_grids WHERE code = '41990100100100101'"))
+    assert east == pytest.approx(113.005, abs=1e-9)
+
+
+def test_overlapping_another_micro_grid_is_refused(client, county, planner):
+    assert _create(client, planner, M1).status_code == 201
+    r = _create(client, planner, box(113.002, 34.0, 113.004, 34.006))
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "微网格 41990100100100102 与同一网格内的微网格重叠：41990100100100101" in detail
+
+
+def test_error_paths(client, county, planner, db, token_for):
+    db.execute(text("UPDATE grids SET type = 'dedicated' WHERE code = :c"), {"c": G12})
+    db.commit()
+    dedicated = client.post(
+        URL, json={"grid_code": G12, "name": "x", "geometry": geo(box(113.006, 34.0, 113.007, 34.001))},
+        headers=planner,
+    )  # fmt: skip
+    assert dedicated.status_code == 422 and "不是综合网格" in dedicated.json()["detail"]
+    unknown = client.post(
+        URL,
+        json={"grid_code": "419901001001009", "name": "x", "geometry": geo(M1)},
+        headers=planner,
+    )
+    assert unknown.status_code == 404 and "419901001001009" in unknown.json()["detail"]
+    other_town = token_for("planner", "419901002")
+    assert _create(client, other_town, M1).status_code == 404
+    assert _create(client, token_for("dispatcher", "419901"), M1).status_code == 403
+    assert _create(client, {}, M1).status_code == 401
+    line = {"type": "LineString", "coordinates": [[113.0, 34.0], [113.001, 34.001]]}
+    bad = client.post(URL, json={"grid_code": G11, "name": "x", "geometry": line}, headers=planner)
+    assert bad.status_code == 422 and "面" in bad.json()["detail"]
+    junk = client.post(
+        URL, json={"grid_code": G11, "name": "x", "geometry": {"type": "Polygon"}}, headers=planner
+    )
+    assert junk.status_code == 422 and "GeoJSON" in junk.json()["detail"]
+    far = _create(client, planner, box(13.0, 34.0, 13.001, 34.001))
+    assert far.status_code == 422 and "中国范围" in far.json()["detail"]
+    nobody = _create(client, planner, M1, steward_staff_id=999999)
+    assert nobody.status_code == 422 and "工作人员 999999 不存在" in nobody.json()["detail"]
+    wrong_code = _create(client, planner, M1, code=G21 + "01")
+    assert wrong_code.status_code == 422 and "应以所属网格编码" in wrong_code.json()["detail"]
+    missing = client.patch(URL + "/41990100100100177", json={"name": "y"}, headers=planner)
+    assert missing.status_code == 404 and "41990100100100177" in missing.json()["detail"]
+
+
+def test_edit_steward_retire_and_serials_never_reused(client, county, planner):
+    code = _create(client, planner, M1).json()["properties"]["code"]
+    r = client.patch(
+        f"{URL}/{code}", json={"steward_staff_id": county, "name": "阳光1单元"}, headers=planner
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["properties"]["steward"]["name"] == "王芳"
+    assert r.json()["properties"]["name"] == "阳光1单元"
+    cleared = client.patch(f"{URL}/{code}", json={"steward_staff_id": None}, headers=planner)
+    assert cleared.json()["properties"]["steward"] is None
+    outside = client.patch(
+        f"{URL}/{code}", json={"geometry": geo(box(113.0, 34.0, 113.008, 34.006))}, headers=planner
+    )
+    assert outside.status_code == 422 and f"微网格 {code} 超出所属网格" in outside.json()["detail"]
+    assert client.delete(f"{URL}/{code}", headers=planner).status_code == 204
+    assert client.get(URL, headers=planner).json()["features"] == []
+    again = _create(client, planner, M1)
+    assert again.json()["properties"]["code"] == "41990100100100102"
+
+
+def test_locate_answers_the_micro_grid(client, county, planner):
+    assert _create(client, planner, M1, steward_staff_id=county).status_code == 201
+    inside = client.get("/api/v1/locate", params={"lng": 113.001, "lat": 34.001}).json()
+    assert inside["grid"]["code"] == G11
+    assert inside["micro_grid"] == {
+        "code": "41990100100100101", "name": "1号微网格", "grid_code": G11, "steward": "王芳",
+    }  # fmt: skip
+    elsewhere = client.get("/api/v1/locate", params={"lng": 113.004, "lat": 34.008}).json()
+    assert elsewhere["grid"]["code"] == G11 and elsewhere["micro_grid"] is None
+    outside = client.get("/api/v1/locate", params={"lng": 113.5, "lat": 34.5}).json()
+    assert outside["found"] is False and outside["micro_grid"] is None
+
+
+def test_audit_finds_gap_households_in_none_band_and_micro_grid_outside_its_grid(
+    client, county, planner, db, token_for
+):
+    assert _create(client, planner, M1).status_code == 201
+    add_building(db, "B7", "419901001001", 113.004, 34.008, 3)  # in G11, in no micro-grid
+    # G11 redrawn smaller since: M1 now sticks out of it (the write check cannot see this).
+    grid = db.query(Grid).filter_by(code=G11, status="active").one()
+    grid.geom = mp(box(113.0, 34.001, 113.005, 34.01))
+    db.commit()
+    r = client.post("/api/v1/audits?area=419901001001", headers=token_for("auditor", "419901"))
+    assert r.status_code == 201, r.text
+    found = {
+        (f["kind"], tuple(f["objects"]))
+        for f in r.json()["findings"]
+        if f["kind"].startswith(("micro", "household_no"))
+    }
+    assert ("micro_outside_grid", ("41990100100100101", G11)) in found
+    assert ("micro_band", ("41990100100100101",)) in found
+    assert ("micro_gap", (G11, "41990100100100101")) in found
+    assert any(k == "household_no_micro" and objs[1] == G11 for k, objs in found)
