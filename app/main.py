@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import apidocs
+from app.admission.router import router as admission_router
 from app.areas.router import router as areas_router
 from app.audits.router import router as audits_router
 from app.audittrail.middleware import AuditWritesMiddleware
@@ -43,6 +44,7 @@ from app.locate.router import router as locate_router
 from app.meta.router import router as meta_router
 from app.microgrids.router import router as microgrids_router
 from app.ogc.router import router as ogc_router
+from app.party.router import router as party_router
 from app.plans.router import router as plans_router
 from app.settings import Settings
 from app.units.router import router as units_router
@@ -65,6 +67,7 @@ ROUTERS += [audittrail_router, health_router, meta_router, units_router]
 ROUTERS += [microgrids_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
+ROUTERS += [party_router, admission_router]
 
 
 def create_app(

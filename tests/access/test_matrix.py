@@ -416,6 +416,17 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/wall"): _page("/wall"),
     (GET, "/m/"): _page("/m/", area=False),
     (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data
+    # ---- party-building and task admission (docs/party.md): A's area, and B named as the area
+    (GET, "/api/v1/party/orgs"): _listing("/api/v1/party/orgs", {}),
+    (GET, "/api/v1/party/orgs/{org_id}/members"): _static("/api/v1/party/orgs/999999/members"),
+    (GET, "/api/v1/party/grids"): _listing("/api/v1/party/grids", {}),
+    (GET, "/api/v1/party/figures"): _listing("/api/v1/party/figures", {}),
+    (GET, "/api/v1/party/dual"): _listing("/api/v1/party/dual", {}),
+    (GET, "/api/v1/party/dual/{reg_id}/hours"): _static("/api/v1/party/dual/999999/hours"),
+    (GET, "/api/v1/task-kinds"): _listing("/api/v1/task-kinds", {}),
+    (GET, "/api/v1/grid-tasks"): _listing("/api/v1/grid-tasks", {}),
+    (GET, "/api/v1/grid-tasks/mine"): _static("/api/v1/grid-tasks/mine"),
+    (GET, "/api/v1/grid-tasks/load"): _listing("/api/v1/grid-tasks/load", {}),
 }
 
 
