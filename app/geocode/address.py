@@ -38,7 +38,7 @@ _CN = "零〇一二两三四五六七八九十百千"
 _NUM = rf"(?:[0-9]+|[{_CN}]+)"
 _BNUM = rf"(?:[0-9]+|[{_CN}]+|[A-Z])"
 _NOT_COMPOUND = r"(?!院|花园|小区|公寓|大厦|家园|广场)"
-_BMARK = rf"(?:号楼|#楼|栋|幢|座|号{_NOT_COMPOUND}|#|楼)"
+_BMARK = rf"(?:号楼|#楼|栋|幢|座|排|号{_NOT_COMPOUND}|#|楼)"  # 排: a village's row of houses
 
 # Markers of the compound (小区) level, longest first so "花园" wins over "园".
 _COMPOUND_MARK = re.compile(
@@ -112,7 +112,7 @@ _JUNK_NUMBER = re.compile(r"[0-9]+")
 # A road, street or lane (街路巷) and its door number (门牌号): "人民路15号", "解放街十二号",
 # "文化巷3-1号", "人民路15号院"; the 号 may be left off only at the end ("人民路15").
 _ROAD = re.compile(
-    rf"(.{{1,12}}?(?:大道|大街|胡同|路|街|巷|弄))({_NUM})(?:(?:-|之|附)([0-9]+))?"
+    rf"(.{{1,12}}?(?:大道|大街|胡同|路|街|巷|弄))({_NUM})(?:号?(?:-|之|附)([0-9]+))?"
     rf"(?:号(?![楼])院?|$)"
 )
 _COUNTRY = re.compile(r"^(?:中华人民共和国|中国)")
@@ -223,6 +223,7 @@ def _number(token: str) -> str:
     return token if value is None else str(value)
 
 
+@functools.lru_cache(maxsize=65536)
 def area_key(name: str) -> str:
     """Comparison key for a township or community name ("幸福社区居委会" -> "幸福社区")."""
     key = normalize(name)
@@ -232,6 +233,7 @@ def area_key(name: str) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=65536)
 def compound_key(name: str) -> str:
     """Comparison key for a compound name.
 
@@ -245,6 +247,7 @@ def compound_key(name: str) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=65536)
 def building_key(name: str) -> str:
     """Comparison key for a building name: its number ("三号楼", "3栋" -> "3") or the name."""
     number = parse_address(name).building

@@ -323,7 +323,25 @@ class Gazetteer:
         """
         parsed = parse_address(text)
         found = _rank(self._collect(normalize(text), parsed, cutoff=ACCEPT), limit)
+        if not found and parsed.compound and not parsed.road:
+            found = self._misspelt_road(normalize(text), parsed.compound, limit)
         return _result(found, parsed)
+
+    def _misspelt_road(self, s: str, written: str, limit: int) -> list[Candidate]:
+        """A road whose last character was mistyped ("人民璐309号", "光明衔91号") reads as a
+        compound; when no compound answers, read it as the nearest road name instead. Whatever
+        this finds is fuzzy, so never certain."""
+        roads = self._roads_for(written)
+        if not roads:
+            return []
+        fixed = parse_address(s.replace(normalize(written), roads[0][0].name, 1))
+        if not (fixed.road and fixed.door):
+            return []
+        found = [
+            Candidate(c.entry, c.level, _clamp(min(c.score, _ROAD_FUZZY)), "fuzzy", c.door, c.area)
+            for c in self._road_candidates(fixed)
+        ]
+        return _rank([c for c in found if c.score >= ACCEPT], limit)
 
     def _roads_for(self, written: str) -> list[tuple[RoadEntry, float, MatchedOn]]:
         """Roads the written name may mean, with the score of that reading."""
@@ -642,6 +660,8 @@ def _certain(candidates: list[Candidate], parsed: ParsedAddress, ambiguous: bool
         return False
     best = candidates[0]
     if best.matched_on == "fuzzy" or best.score < CERTAIN or best.level == "road":
+        return False
+    if best.level == "compound" and parsed.remainder:  # something below the compound went unread
         return False
     if parsed.building and best.level not in ("building", "room"):
         return False
