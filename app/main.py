@@ -109,7 +109,6 @@ def create_app(
             system_factory(factory),
             refresh_seconds=settings.locate_refresh_seconds,
             edge_distance_m=settings.edge_distance_m,
-            index_dir=settings.locate_index_dir or None,
         )
         if own_engine:
             # Build this worker's locate index before it takes traffic, so no request pays for it.

@@ -65,9 +65,6 @@ class Settings(BaseSettings):
     locate_batch_max: int = 1_000_000
     # Batches waiting for this process's batch thread before new ones get 503 (app/locate/batch.py).
     locate_batch_queue: int = Field(default=4, ge=1, le=100)
-    # Where the machine's locate indexes are published for every worker to map
-    # (app/locate/shared.py); empty: a directory under /dev/shm (or the temporary directory).
-    locate_index_dir: str = ""
 
     upload_max_bytes: int = 200 * 1024 * 1024
 
