@@ -148,6 +148,14 @@ def _static(*paths: str) -> Rule:
     return lambda w: [Probe(p) for p in paths]
 
 
+# The register: read by those who work with residents (names in full) and auditors (masked).
+REGISTER_READERS = HOUSEHOLD_READERS
+REGISTER_SPECIAL = {
+    **sees(REGISTER_READERS - {"auditor"}, "special_head"),
+    "auditor": ("special_masked",),
+}
+REGISTER_PLAIN = {**sees(REGISTER_READERS - {"auditor"}, "head"), "auditor": ("head_masked",)}
+
 GET = "GET"
 RULES: dict[tuple[str, str], Rule] = {
     # ---- households, access log, audit trail
@@ -175,6 +183,38 @@ RULES: dict[tuple[str, str], Rule] = {
         "/api/v1/households/{id}",
         lambda w: w.special,
         {**sees(HOUSEHOLD_READERS - {"auditor"}, "special_head"), "auditor": ("special_masked",)},
+    ),
+    # ---- the register (tests/register/matrix_world.py): persons carry the special-group head's
+    # name, houses and organisations the plain head's (as landlord and contact)
+    (GET, "/api/v1/register/codes"): _static("/api/v1/register/codes"),
+    (GET, "/api/v1/register/persons"): _listing("/api/v1/register/persons", REGISTER_SPECIAL),
+    (GET, "/api/v1/register/persons/{person_id}"): _detail(
+        "/api/v1/register/persons/{id}", lambda w: w.register["person"], REGISTER_SPECIAL
+    ),
+    (GET, "/api/v1/register/persons/{record_id}/history"): _detail(
+        "/api/v1/register/persons/{id}/history", lambda w: w.register["person"], REGISTER_SPECIAL
+    ),
+    (GET, "/api/v1/register/houses"): _listing("/api/v1/register/houses", REGISTER_PLAIN),
+    (GET, "/api/v1/register/houses/{house_id}"): _detail(
+        "/api/v1/register/houses/{id}", lambda w: w.register["house"], REGISTER_PLAIN
+    ),
+    (GET, "/api/v1/register/houses/{record_id}/history"): _detail(
+        "/api/v1/register/houses/{id}/history", lambda w: w.register["house"], REGISTER_PLAIN
+    ),
+    (GET, "/api/v1/register/organisations"): _listing(
+        "/api/v1/register/organisations", REGISTER_PLAIN
+    ),
+    (GET, "/api/v1/register/organisations/{org_id}"): _detail(
+        "/api/v1/register/organisations/{id}", lambda w: w.register["organisation"], REGISTER_PLAIN
+    ),
+    (GET, "/api/v1/register/organisations/{record_id}/history"): _detail(
+        "/api/v1/register/organisations/{id}/history",
+        lambda w: w.register["organisation"],
+        REGISTER_PLAIN,
+    ),
+    (GET, "/api/v1/register/proposals"): _listing("/api/v1/register/proposals", REGISTER_SPECIAL),
+    (GET, "/api/v1/register/proposals/{proposal_id}"): _detail(
+        "/api/v1/register/proposals/{id}", lambda w: w.register["proposal"], REGISTER_SPECIAL
     ),
     # ---- audits
     (GET, "/api/v1/audits"): _listing("/api/v1/audits", sees(AUDIT_READERS, "township")),
