@@ -6,17 +6,23 @@ suffix)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import geopandas as gpd
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from app.addresses.models import DoorBuilding, DoorNumber, Road
-from app.addresses.rules import MAX_NUMBER, door_label, odd_side_of, parse_door, place_door
+from app.addresses.rules import (
+    MAX_NUMBER,
+    door_label,
+    odd_side_of,
+    parse_door,
+    place_door,
+    road_line,
+)
 from app.imports.kinds import feature_rows, field_text
 from app.imports.report import ImportReport
 from gis.repair import in_china
@@ -29,23 +35,6 @@ _COMMUNITY = re.compile(r"^[0-9]{12}$")
 
 def _whole(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else None
-
-
-def _line(geom: Any) -> tuple[LineString | None, str | None]:
-    """The road's centre line as one LineString (pieces that join are merged), or a reason."""
-    if geom is None or geom.is_empty:
-        return None, None
-    parts = [shapely.force_2d(g) for g in shapely.get_parts(geom)]
-    if not all(p.geom_type == "LineString" and p.length > 0 for p in parts):
-        return None, "道路几何需为线（中心线 LineString）"
-    merged = shapely.line_merge(shapely.MultiLineString(parts)) if len(parts) > 1 else parts[0]
-    if merged.geom_type != "LineString":
-        return None, "道路的几段线不相连：请合并为一条连续的中心线，或拆成不同名称的道路"
-    if not merged.is_valid:
-        return None, "道路中心线无效（自相交或重复点）"
-    if not in_china(merged):
-        return None, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒"
-    return merged, None
 
 
 def _counties(session: Session) -> set[str]:
@@ -86,7 +75,7 @@ def import_roads(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
         if odd_side is None:
             report.reject(i, name, "单号一侧应为 left/right（左/右）")
             continue
-        line, reason = _line(geom)
+        line, reason = road_line(geom)
         if reason:
             report.reject(i, name, reason)
             continue

@@ -5,11 +5,14 @@ door number without a surveyed point stands."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import shapely
 from shapely.geometry import LineString, Point
 
 from app.geocode.address import cn_to_int, normalize
 from gis.addressing import interpolate_door
+from gis.repair import in_china
 
 MAX_NUMBER = 99_999
 _DOOR = re.compile(
@@ -62,3 +65,21 @@ def place_door(
     if line is None or line.is_empty or first is None or last is None or last <= first:
         return None
     return interpolate_door(line, number, first, last, odd_side=odd_side)
+
+
+def road_line(geom: Any) -> tuple[LineString | None, str | None]:
+    """A road's centre line as one LineString (pieces that join are merged), or why not; no
+    geometry is (None, None): a road may be registered before it is drawn."""
+    if geom is None or geom.is_empty:
+        return None, None
+    parts = [shapely.force_2d(g) for g in shapely.get_parts(geom)]
+    if not all(p.geom_type == "LineString" and p.length > 0 for p in parts):
+        return None, "道路几何需为线（中心线 LineString）"
+    merged = shapely.line_merge(shapely.MultiLineString(parts)) if len(parts) > 1 else parts[0]
+    if merged.geom_type != "LineString":
+        return None, "道路的几段线不相连：请合并为一条连续的中心线，或拆成不同名称的道路"
+    if not merged.is_valid:
+        return None, "道路中心线无效（自相交或重复点）"
+    if not in_china(merged):
+        return None, "坐标不在中国范围内：请检查坐标系（--crs）或经纬度是否颠倒"
+    return merged, None

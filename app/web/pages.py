@@ -173,7 +173,6 @@ def _map_page(
     ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
     ctx["cfg"]["may_approve"] = bool(extra.get("may_approve"))
     ctx["cfg"]["may_run"] = bool(extra.get("may_run"))
-    ctx["cfg"]["may_edit_micro"] = bool(extra.get("may_edit_micro"))
     return render(request, name, ctx)
 
 
@@ -188,16 +187,7 @@ def console(
 def coverage_map(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    may_edit_micro = principal.may(Resource.MICRO_GRID, Action.UPDATE)
-    return _map_page(
-        request,
-        session,
-        principal,
-        area,
-        "/maps/coverage",
-        "coverage.html",
-        may_edit_micro=may_edit_micro,
-    )
+    return _map_page(request, session, principal, area, "/maps/coverage", "coverage.html")
 
 
 @router.get("/maps/visits")

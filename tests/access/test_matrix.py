@@ -340,6 +340,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # Micro-grids: the matrix world has none, so only B must stay out.
     (GET, "/api/v1/micro-grids"): _listing("/api/v1/micro-grids", {}, registry=True),
+    # Standard addresses: the matrix world has no roads nor door numbers; only B must stay out.
+    (GET, "/api/v1/roads"): _listing("/api/v1/roads", {}, registry=True),
+    (GET, "/api/v1/door-numbers"): _listing("/api/v1/door-numbers", {}, registry=True),
     # Household and visit points carry no name nor code of their own (tests/app/): no inside marker.
     (GET, "/api/v1/layers/households"): _listing("/api/v1/layers/households", {}, **PERIOD),
     (GET, "/api/v1/layers/names"): _listing(
