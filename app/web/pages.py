@@ -173,6 +173,7 @@ def _map_page(
     ctx["cfg"]["readonly"] = bool(extra.get("readonly"))
     ctx["cfg"]["may_approve"] = bool(extra.get("may_approve"))
     ctx["cfg"]["may_run"] = bool(extra.get("may_run"))
+    ctx["cfg"]["may_edit_micro"] = bool(extra.get("may_edit_micro"))
     return render(request, name, ctx)
 
 
@@ -187,7 +188,16 @@ def console(
 def coverage_map(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    return _map_page(request, session, principal, area, "/maps/coverage", "coverage.html")
+    may_edit_micro = principal.may(Resource.MICRO_GRID, Action.UPDATE)
+    return _map_page(
+        request,
+        session,
+        principal,
+        area,
+        "/maps/coverage",
+        "coverage.html",
+        may_edit_micro=may_edit_micro,
+    )
 
 
 @router.get("/maps/visits")
@@ -212,8 +222,9 @@ def planner(
 ) -> Response:
     may_approve = principal.may(Resource.PLAN, Action.APPROVE)
     return _map_page(
-        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve
-    )
+        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve,
+        may_create_plan=principal.may(Resource.PLAN, Action.CREATE),
+    )  # fmt: skip
 
 
 @router.get("/dashboard")
