@@ -20,6 +20,8 @@ from app.visits.settings import VisitSettings
 
 # Environment ``test`` without GRIDGOV_SECRET_KEY: one random key for this process (never in code).
 _TEST_PROCESS_KEY = secrets.token_urlsafe(48)
+# And the register's two keys (app/register/keys.py), likewise random per test process.
+_TEST_REGISTER_KEYS = (secrets.token_urlsafe(48), secrets.token_urlsafe(48))
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     # The key that signs tokens: no default. `gridgov run` generates one into
     # <data_dir>/secret_key; any other start needs GRIDGOV_SECRET_KEY (app/auth/keys.py).
     secret_key: str | None = Field(default=None, min_length=32)
+    # The register's keys (docs/register.md#id-numbers): one seals ID numbers (AES-256-GCM), the
+    # other finds them (HMAC-SHA256). No default: `gridgov run` keeps them in <data_dir>, any other
+    # start needs GRIDGOV_REGISTER_KEY and GRIDGOV_REGISTER_HASH_KEY (app/register/keys.py).
+    register_key: str | None = Field(default=None, min_length=32)
+    register_hash_key: str | None = Field(default=None, min_length=32)
 
     # Test switch: False turns the application's jurisdiction filters off (app/auth/scope.py) so the
     # tests can prove that row-level security alone keeps every caller inside their area.
@@ -54,9 +61,6 @@ class Settings(BaseSettings):
     # Boundary plans: a planner's edit lock lapses after this long without an edit.
     plan_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
-    # Micro-grids (微网格) inside a grid: their own band (docs/domain.md#micro-grids).
-    micro_household_band_min: int = Field(default=50, ge=0)
-    micro_household_band_max: int = Field(default=80, ge=1)
     # Locate
     edge_distance_m: float = Field(
         default=20.0, description="flag points this close to a grid edge"
@@ -112,6 +116,9 @@ class Settings(BaseSettings):
     def _checks(self) -> Settings:
         if not self.secret_key and self.environment == "test":
             self.secret_key = _TEST_PROCESS_KEY
+        if self.environment == "test":
+            self.register_key = self.register_key or _TEST_REGISTER_KEYS[0]
+            self.register_hash_key = self.register_hash_key or _TEST_REGISTER_KEYS[1]
         if not self.household_band_min <= self.household_target <= self.household_band_max:
             raise ValueError("household_target must lie inside the household band")
         return self
@@ -124,13 +131,3 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-        if self.micro_household_band_min > self.micro_household_band_max:
-            raise ValueError("micro_household_band_min must not exceed micro_household_band_max")
-    @property
-    def household_bands(self) -> dict[str, tuple[int, int]]:
-        """The household band of each level that has one: ``grid`` and ``micro_grid``."""
-        return {
-            "grid": self.household_band,
-            "micro_grid": (self.micro_household_band_min, self.micro_household_band_max),
-        }
-

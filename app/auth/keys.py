@@ -32,13 +32,14 @@ def signing_key(settings: Settings) -> str:
     return settings.secret_key
 
 
-def ensure_key_file(data_dir: Path) -> tuple[str, Path, bool]:
-    """The key kept in ``data_dir/secret_key``: read it, or create it (0600) if absent.
+def ensure_key_file(data_dir: Path, name: str = KEY_FILE) -> tuple[str, Path, bool]:
+    """The key kept in ``data_dir/<name>`` (``secret_key`` by default; the register keeps its two
+    keys the same way): read it, or create it (0600) if absent.
 
     Returns (key, path, created). A key file others can read is refused: a leaked key lets anyone
     sign tokens."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = data_dir.resolve() / KEY_FILE
+    path = data_dir.resolve() / name
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:

@@ -83,15 +83,13 @@ class Resource(StrEnum):
     STAFF_DIRECTORY = "staff_directory"  # grid staff names (phones per UNMASKED)
     # Responsible units, their members and the routing table (category × area → unit)
     UNIT = "unit"
-    # Party organisations in the grid, their members and the grids they cover (docs/party.md)
-    PARTY = "party"
-    # 双报到: in-service party members registered with a community, and the hours they serve
-    DUAL_SERVICE = "dual_service"
-    # The county's task admission list (网格事务准入清单) and the tasks given to grid workers
-    TASK_KIND = "task_kind"
-    GRID_TASK = "grid_task"
-    # Micro-grids (微网格) inside grids and their stewards (docs/domain.md#micro-grids)
-    MICRO_GRID = "micro_grid"
+    # The register (一标三实, docs/register.md): persons, houses, organisations and their history
+    REGISTER = "register"
+    # Changes to the register: proposed in the field, confirmed by a building leader, reviewed
+    # (approved or returned) by the community
+    REGISTER_PROPOSAL = "register_proposal"
+    # The register's import and export files (GB/T 31000-shaped)
+    REGISTER_EXCHANGE = "register_exchange"
     # Standard addresses: roads, door numbers and the buildings behind them (docs/addresses.md)
     ADDRESS = "address"
 
@@ -163,35 +161,24 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR, Role.UNIT_HANDLER}
     ),
     (Resource.UNIT, Action.UPDATE): _ADMIN,
-    # Party organisations: staff read them (the coverage map shows which grids have one); the
-    # county office and the community/township command centres keep them (docs/party.md).
-    (Resource.PARTY, Action.READ): _ALL_STAFF,
-    (Resource.PARTY, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
-    # 双报到: the community registers members; a unit's member (a unit handler) reads and logs
-    # their own hours only (PERSONAL_ONLY), the community logs hours for anyone it registered.
-    (Resource.DUAL_SERVICE, Action.READ): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR, Role.UNIT_HANDLER}
+    # The register: read (masked per UNMASKED) by those who work with residents and by auditors;
+    # changed only through proposals, which grid workers file in the grids they serve
+    # (EDITS_SERVED_GRIDS_ONLY) and the community's staff review (docs/register.md).
+    (Resource.REGISTER, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
     ),
-    (Resource.DUAL_SERVICE, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
-    (Resource.DUAL_SERVICE, Action.UPDATE): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
+    (Resource.REGISTER_PROPOSAL, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
     ),
-    # The admission list: read by everyone who gives or takes tasks, kept by the county admin.
-    (Resource.TASK_KIND, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
-    (Resource.TASK_KIND, Action.UPDATE): _ADMIN,
-    # Tasks for grid workers: given by departments and the county/township office, done by the
-    # worker they were given to; read by them and by those who oversee the workload.
-    (Resource.GRID_TASK, Action.READ): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR, Role.GRID_WORKER, Role.UNIT_HANDLER}
+    (Resource.REGISTER_PROPOSAL, Action.CREATE): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}
     ),
-    (Resource.GRID_TASK, Action.CREATE): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
-    ),
-    (Resource.GRID_TASK, Action.UPDATE): frozenset({Role.GRID_WORKER}),
-    # Micro-grids: read with the registry; drawn and staffed by planners and the county admin.
-    (Resource.MICRO_GRID, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
-    (Resource.MICRO_GRID, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
-    (Resource.MICRO_GRID, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    # Confirming a resident's change before it goes to the community: the building's own people
+    # (the building leader and unit steward roles join this row when they exist).
+    (Resource.REGISTER_PROPOSAL, Action.UPDATE): frozenset(),
+    (Resource.REGISTER_PROPOSAL, Action.APPROVE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
+    (Resource.REGISTER_EXCHANGE, Action.READ): _ADMIN,
+    (Resource.REGISTER_EXCHANGE, Action.CREATE): _ADMIN,
     # Standard addresses are part of the county's map: read by the staff who read the registry,
     # kept by those who keep the map (planners, administrators), as buildings and grids are.
     (Resource.ADDRESS, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
@@ -203,18 +190,6 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
 # answer for what is dispatched to them, not for the whole area).
 UNIT_BOUND: frozenset[Role] = frozenset({Role.UNIT_HANDLER})
 
-# Roles that read only their own records of some resources: a grid worker the tasks given to
-# them, a unit's member their own 双报到 registration (docs/party.md).
-PERSONAL_ONLY: dict[Resource, frozenset[Role]] = {
-    Resource.GRID_TASK: frozenset({Role.GRID_WORKER}),
-    Resource.DUAL_SERVICE: frozenset({Role.UNIT_HANDLER}),
-}
-
-
-def personal_only(principal: Principal, resource: Resource) -> bool:
-    """``principal`` reads only their own records of ``resource`` (``PERSONAL_ONLY``)."""
-    return principal.role in PERSONAL_ONLY.get(resource, frozenset())
-
 
 class Field(StrEnum):
     """Personal fields shown in full only to some roles (and only inside the jurisdiction)."""
@@ -223,7 +198,7 @@ class Field(StrEnum):
     RESIDENT_CONTACT = "resident_contact"  # household head's name and phone
     SPECIAL_GROUPS = "special_groups"  # which special group a household belongs to
     REPORTER_CONTACT = "reporter_contact"  # the name and phone of whoever reported a case
-    PARTY_CONTACT = "party_contact"  # party members' and 双报到 members' phones
+    ID_NUMBER = "id_number"  # a person's ID number in the register (docs/register.md)
 
 
 UNMASKED: dict[Field, frozenset[Role]] = {
@@ -236,11 +211,18 @@ UNMASKED: dict[Field, frozenset[Role]] = {
     # Auditors check the special-group visits, so they see the groups, masked names.
     Field.SPECIAL_GROUPS: frozenset({Role.COUNTY_ADMIN, Role.GRID_WORKER, Role.AUDITOR}),
     Field.REPORTER_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}),
-    Field.PARTY_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
+    # The full ID number: the county office, and a grid worker in the grids they serve (they
+    # collect it); reviewers see it masked (a change of it shows as changed).
+    Field.ID_NUMBER: frozenset({Role.COUNTY_ADMIN, Role.GRID_WORKER}),
 }
 
 # A grid worker's personal-data rights reach only the grids they serve, not their whole township.
-SERVED_GRIDS_ONLY: frozenset[Field] = frozenset({Field.RESIDENT_CONTACT, Field.SPECIAL_GROUPS})
+SERVED_GRIDS_ONLY: frozenset[Field] = frozenset(
+    {Field.RESIDENT_CONTACT, Field.SPECIAL_GROUPS, Field.ID_NUMBER}
+)
+
+# Roles whose changes to the register reach only the grids they serve (not their whole area).
+EDITS_SERVED_GRIDS_ONLY: frozenset[Role] = frozenset({Role.GRID_WORKER})
 
 
 def allowed(role: str, resource: Resource, action: Action) -> bool:
@@ -325,6 +307,15 @@ class Principal:
 
     def sees_phone_of(self, grid_code: str) -> bool:
         return self.sees(Field.STAFF_PHONE, grid_code)
+
+    def edits_in(self, grid_code: str | None) -> bool:
+        """Whether this principal may propose changes to the register's records in ``grid_code``:
+        inside the jurisdiction and, for a grid worker, in a grid they serve."""
+        if not self.covers(grid_code):
+            return False
+        if self.role in EDITS_SERVED_GRIDS_ONLY:
+            return grid_code in self.served_grids
+        return True
 
 
 ANONYMOUS = Principal(username="anonymous", role=Role.PUBLIC, jurisdiction_code="")

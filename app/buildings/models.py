@@ -17,16 +17,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import SRID, Base
+from app.register.codes import SPECIAL_GROUPS as CODE_TABLE_GROUPS
 
-SPECIAL_GROUPS = (
-    "hardship",  # 困难家庭
-    "critically_ill",  # 危重病人家庭
-    "empty_nest_elderly",  # 空巢老人
-    "left_behind_child",  # 留守儿童
-    "petitioner",  # 信访户
-    "disabled",  # 残疾人
-    "community_correction",  # 社区矫正人员
-)
+# The special-group codes a household may carry: one code table with the register's
+# (app/register/codes.py: ours and the national comprehensive-governance categories).
+SPECIAL_GROUPS = CODE_TABLE_GROUPS
 
 
 class Building(Base):

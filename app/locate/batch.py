@@ -82,14 +82,19 @@ class BatchRunner:
         if self._waiting >= self._max_waiting:
             raise ServiceUnavailable(f"批量定位任务繁忙（{self._waiting} 个在排队），请稍后重试")
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in the batch process; a dead process is a 503 that says so."""
-        pool = _get_pool()
-        try:
-            return await asyncio.wrap_future(pool.submit(fn, *args))
-        except BrokenProcessPool as exc:
-            _discard_pool(pool)
-            raise ServiceUnavailable(PROCESS_DIED) from exc
+    async def call(self, fn: Callable[..., T], *args: Any, retry: bool = False) -> T:
+        """``fn(*args)`` in the batch process; a dead process is a 503 that says so. With
+        ``retry`` (a call that holds nothing yet, such as a batch's first), a process found dead
+        is replaced and the call made once more."""
+        for attempt in (1, 2):
+            pool = _get_pool()
+            try:
+                return await asyncio.wrap_future(pool.submit(fn, *args))
+            except BrokenProcessPool as exc:
+                _discard_pool(pool)
+                if not retry or attempt == 2:
+                    raise ServiceUnavailable(PROCESS_DIED) from exc
+        raise AssertionError("unreachable")
 
     def enter(self) -> None:
         self._waiting += 1
@@ -124,7 +129,7 @@ class Batch:
         """Send the body to the batch process, which parses it (4xx errors come back as such);
         the crs named in the body, if any."""
         self.rows, crs_in_body = await self.runner.call(
-            _start, self.id, content_type, raw, crs_in_form, limit
+            _start, self.id, content_type, raw, crs_in_form, limit, retry=True
         )
         return crs_in_body
 

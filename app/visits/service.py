@@ -19,6 +19,7 @@ from app.buildings.queries import community_filter
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from app.grids.service import grid_of_point_sql, holds_point_sql
 from app.locate.service import check_coordinates, coord_system, to_storage
+from app.register.codes import GROUP_LABELS as CODE_TABLE_LABELS
 from app.staff.models import Staff
 from app.staff.service import worker_grids
 from app.visits.cadence import CadenceRule, interval_sql, load_rules, rule_for
@@ -29,15 +30,7 @@ from app.visits.settings import VisitSettings
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 MASKED_RULE = "按规定周期走访"  # the rule's label names the group (e.g. 信访户每两周走访)
-GROUP_LABELS = {
-    "hardship": "困难家庭",
-    "critically_ill": "危重病人家庭",
-    "empty_nest_elderly": "空巢老人",
-    "left_behind_child": "留守儿童",
-    "petitioner": "信访户",
-    "disabled": "残疾人",
-    "community_correction": "社区矫正人员",
-}
+GROUP_LABELS = CODE_TABLE_LABELS  # one code table (app/register/codes.py)
 
 
 def aware(moment: dt.datetime) -> dt.datetime:

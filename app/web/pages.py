@@ -222,9 +222,8 @@ def planner(
 ) -> Response:
     may_approve = principal.may(Resource.PLAN, Action.APPROVE)
     return _map_page(
-        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve,
-        may_create_plan=principal.may(Resource.PLAN, Action.CREATE),
-    )  # fmt: skip
+        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve
+    )
 
 
 @router.get("/dashboard")

@@ -94,6 +94,8 @@ class World:
     point: dict[str, tuple[float, float]] = field(default_factory=dict)
     address: dict[str, str] = field(default_factory=dict)
     unit: dict[str, str] = field(default_factory=dict)  # a responsible unit of each township
+    # The register's records of each township (tests/register/matrix_world.py)
+    register: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +183,9 @@ def _build(db: Session) -> World:
         special.head_name, special.phone = m["special_head"], m["special_phone"]
         world.household[t], world.special[t] = plain.id, special.id
     db.flush()
+    from tests.register.matrix_world import add_register
+
+    world.register = add_register(db, MARKERS, {t: buildings[t].id for t in ("A", "B")})
 
     worker = db.query(Staff).filter_by(code="S2").one()  # serves G11 and G12 in township A
     world.staff_worker = worker.id

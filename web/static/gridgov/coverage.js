@@ -4,6 +4,7 @@
 import { api, isMissing, label, meta } from "./api.js";
 import { firstOfMonth, number, percent, today } from "./format.js";
 import { placeLabels, roadLabels } from "./labels.js";
+import { microGrids } from "./microgrids.js";
 import { addBase, fitTo, legend, makeMap } from "./map.js";
 import { BAND, NO_DATA, OUTLINE, STAFFING, VISIT_STEPS } from "./palette.js";
 import { cfg, empty, esc, toast } from "./page.js";
@@ -127,6 +128,7 @@ async function load() {
   else if (gridLayer) fitTo(map, gridLayer);
   else if (fc) fitTo(map, L.geoJSON(fc));
   summarise();
+  microGrids(map, area, grids);
   if (area.length < 12) {
     const kids = await api("/api/v1/layers/areas?parent=" + area);
     document.getElementById("children").innerHTML = kids.features.length

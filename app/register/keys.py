@@ -1,0 +1,69 @@
+"""The register's two keys, never in code nor in the database (docs/register.md#id-numbers).
+
+- ``GRIDGOV_REGISTER_KEY`` seals ID numbers (AES-256-GCM; the 32-byte key is derived from the
+  configured secret with HKDF-SHA256, so any secret of 32+ characters will do);
+- ``GRIDGOV_REGISTER_HASH_KEY`` finds them (HMAC-SHA256 of the normalised number), for lookup and
+  for refusing the same person twice. It is a separate key: the lookup index gives nothing away
+  to someone who has the database and the sealing key's ciphertexts but not this key.
+
+As with the signing key (app/auth/keys.py): ``gridgov run`` keeps both in the data directory
+(0600, made on first start); any other start must be given them, and without them the register
+refuses to work (503 on its routes, an error from its commands). The environment ``test`` gets
+random keys per process (app/settings.py). Losing the sealing key loses the ID numbers: back it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.errors import ServiceUnavailable
+from app.settings import Settings
+
+KEY_ENV = "GRIDGOV_REGISTER_KEY"
+HASH_KEY_ENV = "GRIDGOV_REGISTER_HASH_KEY"
+KEY_FILES = {KEY_ENV: "register_key", HASH_KEY_ENV: "register_hash_key"}
+
+
+class MissingRegisterKey(ServiceUnavailable):
+    """The register cannot work: a key is not configured."""
+
+
+@dataclass(frozen=True)
+class RegisterKeys:
+    seal: bytes  # 32 bytes, AES-256-GCM
+    lookup: bytes  # HMAC-SHA256 key
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        secret.encode("utf-8")
+    )
+
+
+def register_keys(settings: Settings) -> RegisterKeys:
+    """The configured keys, or a refusal saying what to set."""
+    missing = [
+        env
+        for env, value in (
+            (KEY_ENV, settings.register_key),
+            (HASH_KEY_ENV, settings.register_hash_key),
+        )
+        if not value
+    ]
+    if missing or not settings.register_key or not settings.register_hash_key:
+        raise MissingRegisterKey(
+            f"实有人口登记簿未配置密钥 {'、'.join(missing)}，拒绝处理身份证号。请设置这两个环境变量"
+            "（各至少 32 个字符，两者不同，例如 `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`），"
+            "或用 `gridgov run` 启动（它在数据目录生成并保存密钥）。"
+        )
+    if settings.register_key == settings.register_hash_key:
+        raise MissingRegisterKey(
+            f"{KEY_ENV} 与 {HASH_KEY_ENV} 相同；两把密钥必须不同（一把加密，一把用于查找）"
+        )
+    return RegisterKeys(
+        seal=_derive(settings.register_key, b"gridgov register id seal"),
+        lookup=_derive(settings.register_hash_key, b"gridgov register id lookup"),
+    )
