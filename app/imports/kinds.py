@@ -21,13 +21,15 @@ from sqlalchemy.orm import Session
 from app.areas.models import AREA_KINDS, AREA_LEVELS, Area
 from app.barriers.models import BARRIER_CLASSES, Barrier
 from app.buildings.models import SPECIAL_GROUPS, Building, Household
-from app.errors import database_error_to_domain
+from app.errors import GridgovError, database_error_to_domain
 from app.grids.models import Grid
 from app.imports.fields import field_label
 from app.imports.report import ImportReport
 from app.locate.registry import today
+from app.microgrids.models import MicroGrid
+from app.microgrids.service import import_micro_grid
 from app.staff.models import STAFF_ROLES, Staff
-from gis.codes import BadAreaCode, ancestors, canonical, level_of, parent_of
+from gis.codes import MICRO_GRID_LENGTH, BadAreaCode, ancestors, canonical, level_of, parent_of
 from gis.projection import same_shape
 from gis.repair import in_china, polygonal
 
@@ -331,13 +333,18 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
     day = today()
     pending: list[tuple[int, str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
+    micro: list[tuple[int, str, dict[str, Any], Any]] = []
     for i, r, geom in feature_rows(frame):
         code = field_text(r, "code")
+        if len(code) == MICRO_GRID_LENGTH and _DIGITS.match(code) and code.isascii():
+            micro.append((i, code, r, geom))  # a micro-grid: written after the grids
+            continue
         if not _DIGITS.match(code) or len(code) != 15 or not code.isascii():
             report.reject(
                 i,
                 code[:30] or None,
-                f"{field_label('grids', 'code')}应为15位数字（12位社区/村编码 + 3位序号）",
+                f"{field_label('grids', 'code')}应为15位数字（12位社区/村编码 + 3位序号），"
+                "微网格为17位（网格编码 + 2位序号）",
             )
             continue
         if code in seen:
@@ -418,6 +425,42 @@ def import_grids(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
             report.inserted += 1
         else:
             report.updated += 1
+    _import_micro_grids(session, micro, seen, report)
+
+
+def _import_micro_grids(
+    session: Session,
+    rows: list[tuple[int, str, dict[str, Any], Any]],
+    seen: dict[str, int],
+    report: ImportReport,
+) -> None:
+    """The 17-digit rows of a grids file: micro-grids inside the grids just written or already
+    active (docs/domain.md#micro-grids), each checked like one drawn by hand."""
+    for i, code, r, raw in rows:
+        if code in seen:
+            report.reject(i, code, f"文件中微网格编码 {code} 重复（第{seen[code]}条已有）")
+            continue
+        seen[code] = i
+        geom = _checked_polygon(report, i, code, raw)
+        if geom is None:
+            continue
+        name = field_text(r, "name") or f"微网格{code[-2:]}"
+        too_long = _overlong(MicroGrid, {"name": name})
+        if too_long:
+            report.reject(i, code, too_long)
+            continue
+        try:
+            with session.begin_nested():
+                done = import_micro_grid(session, code=code, name=name, geom=geom)
+        except GridgovError as exc:
+            report.reject(i, code, exc.message)
+            continue
+        if done == "inserted":
+            report.inserted += 1
+        elif done == "updated":
+            report.updated += 1
+        else:
+            report.unchanged += 1
 
 
 # --------------------------------------------------------------------------- buildings

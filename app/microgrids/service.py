@@ -91,7 +91,9 @@ def list_micro_grids(
     return out
 
 
-def _geometry(raw: dict[str, Any]) -> BaseGeometry:
+def _geometry(raw: dict[str, Any] | BaseGeometry) -> BaseGeometry:
+    if isinstance(raw, BaseGeometry):
+        return raw
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several kinds for a malformed GeoJSON geometry
@@ -111,9 +113,10 @@ def _geometry(raw: dict[str, Any]) -> BaseGeometry:
     return multi
 
 
-def _parent(session: Session, scope: AreaScope, grid_code: str) -> Grid:
+def _parent(session: Session, scope: AreaScope | None, grid_code: str) -> Grid:
     missing = f"网格 {grid_code} 不存在或不在您的辖区内"
-    scope.require(grid_code, missing=missing)
+    if scope is not None:
+        scope.require(grid_code, missing=missing)
     grid = session.scalar(select(Grid).where(Grid.code == grid_code, Grid.status == "active"))
     if grid is None:
         raise NotFound(missing, grid_code=grid_code)
@@ -244,3 +247,29 @@ def retire_micro_grid(session: Session, *, scope: AreaScope, code: str, day: dt.
     row.status = "retired"
     row.valid_to = max(day, row.valid_from)
     session.flush()
+
+
+def import_micro_grid(session: Session, *, code: str, name: str, geom: BaseGeometry) -> str:
+    """One micro-grid row of a grid import (a 17-digit code; docs/imports.md): inserted, or its
+    active version updated in place. Returns ``inserted``, ``updated`` or ``unchanged``; a row
+    that cannot be written raises InvalidInput or NotFound naming the micro-grid."""
+    try:
+        grid_code = micro_grid_parent(code)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="code") from exc
+    parent = _parent(session, None, grid_code)
+    fitted = _fit(code, geom, parent, _siblings(session, grid_code, code))
+    row = session.scalar(select(MicroGrid).where(MicroGrid.code == code))
+    if row is None:
+        session.add(MicroGrid(code=code, grid_code=grid_code, name=name, geom=fitted))
+        session.flush()
+        return "inserted"
+    if row.status != "active":
+        raise InvalidInput(f"微网格编码 {code} 已撤销，编码不再启用", field="code")
+    same = row.name == name and to_shape(row.geom).equals(to_shape(fitted))
+    if same:
+        return "unchanged"
+    row.name, row.geom = name, fitted
+    row.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return "updated"

@@ -176,3 +176,41 @@ def test_audit_finds_gap_households_in_none_band_and_micro_grid_outside_its_grid
     assert ("micro_band", ("41990100100100101",)) in found
     assert ("micro_gap", (G11, "41990100100100101")) in found
     assert any(k == "household_no_micro" and objs[1] == G11 for k, objs in found)
+
+
+def test_grid_import_takes_micro_grids_by_code_length(client, county, planner):
+    import json
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": G11 + "01", "name": "导入1单元"},
+            "geometry": geo(M1),
+        },
+        {  # reaches ~92 m out of G11: refused, named
+            "type": "Feature",
+            "properties": {"code": G11 + "02", "name": "越界"},
+            "geometry": geo(box(113.004, 34.0, 113.006, 34.002)),
+        },
+        {  # a 16-digit code is neither a grid nor a micro-grid
+            "type": "Feature",
+            "properties": {"code": G11 + "9", "name": "错码"},
+            "geometry": geo(box(113.0, 34.007, 113.001, 34.008)),
+        },
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    r = client.post(
+        "/api/v1/imports/grids",
+        files={"file": ("m.geojson", data)},
+        data={"commit": "true"},
+        headers=planner,
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["inserted"] == 1
+    reasons = {row["feature"]: row["reason"] for row in report["rejected"]}
+    assert "微网格 41990100100100102 超出所属网格 419901001001001 边界" in reasons[2]
+    assert "微网格为17位" in reasons[3]
+    [feature] = client.get(URL, headers=planner).json()["features"]
+    assert feature["properties"]["name"] == "导入1单元"
+    assert feature["properties"]["households"] == 2
