@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import apidocs
 from app.addresses.router import router as addresses_router
+from app.admission.router import router as admission_router
 from app.areas.router import router as areas_router
 from app.audits.router import router as audits_router
 from app.audittrail.middleware import AuditWritesMiddleware
@@ -42,7 +43,9 @@ from app.incidents.stream import close_case_stream
 from app.locate.registry import GridRegistry
 from app.locate.router import router as locate_router
 from app.meta.router import router as meta_router
+from app.microgrids.router import router as microgrids_router
 from app.ogc.router import router as ogc_router
+from app.party.router import router as party_router
 from app.plans.router import router as plans_router
 from app.register.router import router as register_router
 from app.settings import Settings
@@ -63,10 +66,12 @@ logger = logging.getLogger(__name__)
 ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, households_router]
 ROUTERS += [visits_router, audits_router, plans_router, imports_router, areas_router, ogc_router]
 ROUTERS += [audittrail_router, health_router, meta_router, units_router]
+ROUTERS += [microgrids_router]
 ROUTERS += [register_router]
 ROUTERS += [addresses_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
+ROUTERS += [party_router, admission_router]
 
 
 def create_app(
@@ -108,6 +113,7 @@ def create_app(
             system_factory(factory),
             refresh_seconds=settings.locate_refresh_seconds,
             edge_distance_m=settings.edge_distance_m,
+            index_dir=settings.locate_index_dir or None,
         )
         if own_engine:
             # Build this worker's locate index before it takes traffic, so no request pays for it.

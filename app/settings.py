@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     household_target: int = 300
     household_band_min: int = 250
     household_band_max: int = 500
+    # Micro-grids (微网格) inside a grid: their own band (docs/domain.md#micro-grids).
+    micro_household_band_min: int = Field(default=50, ge=0)
+    micro_household_band_max: int = Field(default=80, ge=1)
     # Topology tolerances enforced by the database (copied into registry_config at start-up).
     overlap_tolerance_m2: float = 1.0
     containment_tolerance_m2: float = 1.0
@@ -69,6 +72,9 @@ class Settings(BaseSettings):
     locate_batch_max: int = 1_000_000
     # Batches waiting for this process's batch thread before new ones get 503 (app/locate/batch.py).
     locate_batch_queue: int = Field(default=4, ge=1, le=100)
+    # Where the machine's locate indexes are published for every worker to map
+    # (app/locate/shared.py); empty: a directory under /dev/shm (or the temporary directory).
+    locate_index_dir: str = ""
 
     upload_max_bytes: int = 200 * 1024 * 1024
 
@@ -121,11 +127,21 @@ class Settings(BaseSettings):
             self.register_hash_key = self.register_hash_key or _TEST_REGISTER_KEYS[1]
         if not self.household_band_min <= self.household_target <= self.household_band_max:
             raise ValueError("household_target must lie inside the household band")
+        if self.micro_household_band_min > self.micro_household_band_max:
+            raise ValueError("micro_household_band_min must not exceed micro_household_band_max")
         return self
 
     @property
     def household_band(self) -> tuple[int, int]:
         return (self.household_band_min, self.household_band_max)
+
+    @property
+    def household_bands(self) -> dict[str, tuple[int, int]]:
+        """The household band of each level that has one: ``grid`` and ``micro_grid``."""
+        return {
+            "grid": self.household_band,
+            "micro_grid": (self.micro_household_band_min, self.micro_household_band_max),
+        }
 
 
 @lru_cache

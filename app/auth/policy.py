@@ -90,6 +90,15 @@ class Resource(StrEnum):
     REGISTER_PROPOSAL = "register_proposal"
     # The register's import and export files (GB/T 31000-shaped)
     REGISTER_EXCHANGE = "register_exchange"
+    # Party organisations in the grid, their members and the grids they cover (docs/party.md)
+    PARTY = "party"
+    # 双报到: in-service party members registered with a community, and the hours they serve
+    DUAL_SERVICE = "dual_service"
+    # The county's task admission list (网格事务准入清单) and the tasks given to grid workers
+    TASK_KIND = "task_kind"
+    GRID_TASK = "grid_task"
+    # Micro-grids (微网格) inside grids and their stewards (docs/domain.md#micro-grids)
+    MICRO_GRID = "micro_grid"
     # Standard addresses: roads, door numbers and the buildings behind them (docs/addresses.md)
     ADDRESS = "address"
 
@@ -179,6 +188,35 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.REGISTER_PROPOSAL, Action.APPROVE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
     (Resource.REGISTER_EXCHANGE, Action.READ): _ADMIN,
     (Resource.REGISTER_EXCHANGE, Action.CREATE): _ADMIN,
+    # Party organisations: staff read them (the coverage map shows which grids have one); the
+    # county office and the community/township command centres keep them (docs/party.md).
+    (Resource.PARTY, Action.READ): _ALL_STAFF,
+    (Resource.PARTY, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
+    # 双报到: the community registers members; a unit's member (a unit handler) reads and logs
+    # their own hours only (PERSONAL_ONLY), the community logs hours for anyone it registered.
+    (Resource.DUAL_SERVICE, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR, Role.UNIT_HANDLER}
+    ),
+    (Resource.DUAL_SERVICE, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
+    (Resource.DUAL_SERVICE, Action.UPDATE): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
+    ),
+    # The admission list: read by everyone who gives or takes tasks, kept by the county admin.
+    (Resource.TASK_KIND, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
+    (Resource.TASK_KIND, Action.UPDATE): _ADMIN,
+    # Tasks for grid workers: given by departments and the county/township office, done by the
+    # worker they were given to; read by them and by those who oversee the workload.
+    (Resource.GRID_TASK, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR, Role.GRID_WORKER, Role.UNIT_HANDLER}
+    ),
+    (Resource.GRID_TASK, Action.CREATE): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
+    ),
+    (Resource.GRID_TASK, Action.UPDATE): frozenset({Role.GRID_WORKER}),
+    # Micro-grids: read with the registry; drawn and staffed by planners and the county admin.
+    (Resource.MICRO_GRID, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
+    (Resource.MICRO_GRID, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.MICRO_GRID, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
     # Standard addresses are part of the county's map: read by the staff who read the registry,
     # kept by those who keep the map (planners, administrators), as buildings and grids are.
     (Resource.ADDRESS, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
@@ -190,6 +228,18 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
 # answer for what is dispatched to them, not for the whole area).
 UNIT_BOUND: frozenset[Role] = frozenset({Role.UNIT_HANDLER})
 
+# Roles that read only their own records of some resources: a grid worker the tasks given to
+# them, a unit's member their own 双报到 registration (docs/party.md).
+PERSONAL_ONLY: dict[Resource, frozenset[Role]] = {
+    Resource.GRID_TASK: frozenset({Role.GRID_WORKER}),
+    Resource.DUAL_SERVICE: frozenset({Role.UNIT_HANDLER}),
+}
+
+
+def personal_only(principal: Principal, resource: Resource) -> bool:
+    """``principal`` reads only their own records of ``resource`` (``PERSONAL_ONLY``)."""
+    return principal.role in PERSONAL_ONLY.get(resource, frozenset())
+
 
 class Field(StrEnum):
     """Personal fields shown in full only to some roles (and only inside the jurisdiction)."""
@@ -199,6 +249,7 @@ class Field(StrEnum):
     SPECIAL_GROUPS = "special_groups"  # which special group a household belongs to
     REPORTER_CONTACT = "reporter_contact"  # the name and phone of whoever reported a case
     ID_NUMBER = "id_number"  # a person's ID number in the register (docs/register.md)
+    PARTY_CONTACT = "party_contact"  # party members' and 双报到 members' phones
 
 
 UNMASKED: dict[Field, frozenset[Role]] = {
@@ -214,6 +265,7 @@ UNMASKED: dict[Field, frozenset[Role]] = {
     # The full ID number: the county office, and a grid worker in the grids they serve (they
     # collect it); reviewers see it masked (a change of it shows as changed).
     Field.ID_NUMBER: frozenset({Role.COUNTY_ADMIN, Role.GRID_WORKER}),
+    Field.PARTY_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
 }
 
 # A grid worker's personal-data rights reach only the grids they serve, not their whole township.

@@ -222,8 +222,9 @@ def planner(
 ) -> Response:
     may_approve = principal.may(Resource.PLAN, Action.APPROVE)
     return _map_page(
-        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve
-    )
+        request, session, principal, area, "/planner", "planner.html", may_approve=may_approve,
+        may_create_plan=principal.may(Resource.PLAN, Action.CREATE),
+    )  # fmt: skip
 
 
 @router.get("/dashboard")

@@ -59,6 +59,7 @@ _MADE = (
     ("incident_outbox", "incident_id IN (SELECT id FROM incidents WHERE grid_code LIKE '419901%')"),
     ("incidents", "grid_code LIKE '419901%'"),
     ("visits", "grid_code LIKE '419901%'"),
+    ("plan_edits", "plan_id IN (SELECT id FROM plans WHERE community_code LIKE '419901%')"),
     ("plan_grids", "plan_id IN (SELECT id FROM plans WHERE community_code LIKE '419901%')"),
     ("plans", "community_code LIKE '419901%'"),
     ("audit_findings", "run_id IN (SELECT id FROM audit_runs WHERE area_code LIKE '419901%')"),
