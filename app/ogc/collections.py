@@ -9,8 +9,8 @@ the queries as bound parameters.
 Who sees which collection is the policy table's answer (``app.auth.policy``): the outline map
 (areas of every level, grids, buildings: ``Resource.PUBLIC_MAP``) and the public projection of
 open cases (``public-incidents``: the ``public_incidents`` view, docs/public.md) for anyone; the
-barriers for the roles that read the registry; open incidents (``INCIDENT``) and plans (``PLAN``)
-for the roles that read them, limited to the caller's ``AreaScope`` (and again by row-level
+barriers for the roles that read the registry; micro-grids (``MICRO_GRID``), open incidents
+(``INCIDENT``) and plans (``PLAN``) for the roles that read them, limited to the caller's ``AreaScope`` (and again by row-level
 security), so a case outside it is missing, by list and by id alike.
 """
 
@@ -35,6 +35,7 @@ from app.incidents.models import Incident
 from app.incidents.public import PUBLIC_INCIDENTS
 from app.incidents.service import case_filters
 from app.incidents.statemachine import IN_PROGRESS_STATES
+from app.microgrids.models import MicroGrid
 from app.ogc.cql import Queryable
 from app.ogc.crs import DEFAULT, Crs
 from app.plans.models import Plan, PlanGrid
@@ -199,6 +200,25 @@ def _barriers() -> Collection:
     )
 
 
+def _micro_grids(scope: AreaScope) -> Collection:
+    """The active micro-grids (微网格) in the caller's area (docs/domain.md#micro-grids); their
+    stewards are people, so they are listed by the API, not here."""
+    return Collection(
+        id="micro-grids",
+        title="微网格",
+        description="Micro-grids inside grids: 17-digit code (the grid's 15 + a serial)",
+        id_col=MicroGrid.id,
+        geom=MicroGrid.geom,
+        props={
+            "code": MicroGrid.code,
+            "name": MicroGrid.name,
+            "grid_code": MicroGrid.grid_code,
+            "valid_from": MicroGrid.valid_from,
+        },
+        where=[MicroGrid.status == "active", scope.clause(MicroGrid.code)],
+    )
+
+
 def _plan(plan: Plan) -> Collection:
     return Collection(
         id=f"plan-{plan.id}",
@@ -277,6 +297,8 @@ def available(session: Session, scope: AreaScope) -> list[Collection]:
         out += [*_areas(_area_levels(session)), _grids(), _buildings()]
     if who.may(Resource.REGISTRY, Action.READ):
         out.append(_barriers())
+    if who.may(Resource.MICRO_GRID, Action.READ):
+        out.append(_micro_grids(scope))
     if who.may(Resource.INCIDENT, Action.READ):
         out.append(_incidents(scope))
     out.append(_public_incidents())

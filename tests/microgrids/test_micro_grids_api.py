@@ -214,3 +214,17 @@ def test_grid_import_takes_micro_grids_by_code_length(client, county, planner):
     [feature] = client.get(URL, headers=planner).json()["features"]
     assert feature["properties"]["name"] == "导入1单元"
     assert feature["properties"]["households"] == 2
+
+
+def test_ogc_collection_of_micro_grids(client, county, planner, token_for):
+    assert _create(client, planner, M1, steward_staff_id=county).status_code == 201
+    ogc = "/ogc/collections/micro-grids/items"
+    r = client.get(ogc, headers=token_for("dispatcher", "419901"))
+    assert r.status_code == 200, r.text
+    [feature] = r.json()["features"]
+    assert feature["properties"]["code"] == "41990100100100101"
+    assert feature["properties"]["grid_code"] == G11
+    assert "王芳" not in r.text  # no person on the OGC map
+    assert client.get(ogc).status_code == 404  # the public has no such collection
+    other = client.get(ogc, headers=token_for("dispatcher", "419901002"))
+    assert other.status_code == 200 and other.json()["features"] == []

@@ -89,10 +89,11 @@ def test_collections_by_role(db, client, token_for) -> None:  # type: ignore[no-
     plan_id = r.json()["id"]
     staff = client.get(f"{OGC}/collections", headers=token_for("planner")).json()["collections"]
     # Planners draw boundaries: plans and barriers yes, cases no (the policy table).
-    assert {c["id"] for c in staff} == PUBLIC | {"barriers", f"plan-{plan_id}"}
+    assert {c["id"] for c in staff} == PUBLIC | {"barriers", "micro-grids", f"plan-{plan_id}"}
     dispatcher = client.get(f"{OGC}/collections", headers=token_for("dispatcher")).json()
     assert {c["id"] for c in dispatcher["collections"]} == PUBLIC | {
         "barriers",
+        "micro-grids",
         "incidents",
         f"plan-{plan_id}",
     }
