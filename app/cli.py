@@ -44,7 +44,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.db import unit_of_work
     from app.demo import demo_loaded, load_demo
+    from app.register.keys import provide_keys
 
+    for line in provide_keys(settings, create=True):  # the register's keys, like the signing key
+        print(line)
     with database(settings) as engine:
         if not args.no_demo:
             with unit_of_work(engine) as session:

@@ -13,6 +13,7 @@ from app.audits.cli import add_audit_parser
 from app.audittrail.cli import add_audit_log_parser
 from app.incidents.cli import add_incident_commands
 from app.plans.cli import add_plan_commands
+from app.register.cli import add_register_commands
 from app.scale.cli import add_scale_commands
 from app.units.cli import add_units_commands
 
@@ -27,4 +28,5 @@ DOMAIN_COMMANDS: list[tuple[str, AddCommands]] = [
     ("plans", add_plan_commands),  # partition
     ("units", add_units_commands),  # units derive
     ("scale", add_scale_commands),  # export
+    ("register", add_register_commands),  # register import, register export
 ]

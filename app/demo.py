@@ -20,6 +20,7 @@ from app.auth.service import create_user
 from app.imports.report import ImportReport
 from app.imports.service import run_import
 from app.incidents.demo import demo_incidents_step
+from app.register.demo import demo_register_step
 from app.units.demo import demo_units_step
 from app.visits.demo import demo_visits_step
 
@@ -108,6 +109,8 @@ DEMO_STEPS.append(demo_visits_step)
 # demo cases past dispatch are with the unit of their tier
 DEMO_STEPS.append(demo_units_step)
 DEMO_STEPS.append(demo_incidents_step)
+# the register (实有人口、房屋、单位), synthetic and labelled (docs/register.md#demo)
+DEMO_STEPS.append(demo_register_step)
 
 
 def load_demo(session: Session) -> list[str]:

@@ -67,3 +67,31 @@ def register_keys(settings: Settings) -> RegisterKeys:
         seal=_derive(settings.register_key, b"gridgov register id seal"),
         lookup=_derive(settings.register_hash_key, b"gridgov register id lookup"),
     )
+
+
+def provide_keys(settings: Settings, *, create: bool) -> list[str]:
+    """Fill the settings' register keys from ``<data_dir>`` where the environment gives none:
+    created there (0600) on first start by ``gridgov run`` (``create``), only read by the other
+    commands. Sets the environment too, for the processes ``run`` starts. Returns what it did."""
+    import os
+
+    from app.auth.keys import ensure_key_file
+    from app.settings import get_settings
+
+    lines = []
+    for env, attribute in ((KEY_ENV, "register_key"), (HASH_KEY_ENV, "register_hash_key")):
+        if getattr(settings, attribute):
+            lines.append(f"登记簿密钥 {env}：来自环境变量")
+            continue
+        path = settings.data_dir.resolve() / KEY_FILES[env]
+        if not create and not path.exists():
+            continue
+        key, path, created = ensure_key_file(settings.data_dir, KEY_FILES[env])
+        setattr(settings, attribute, key)
+        os.environ[env] = key
+        lines.append(
+            f"登记簿密钥 {env}：{path}（{'首次启动，已生成' if created else '沿用'}；权限 0600，"
+            "丢失则已登记的身份证号无法解密，请备份）"
+        )
+    get_settings.cache_clear()
+    return lines

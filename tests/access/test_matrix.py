@@ -213,6 +213,10 @@ RULES: dict[tuple[str, str], Rule] = {
         REGISTER_PLAIN,
     ),
     (GET, "/api/v1/register/proposals"): _listing("/api/v1/register/proposals", REGISTER_SPECIAL),
+    # The exchange file: the county office's only (full ID numbers).
+    (GET, "/api/v1/register/export"): _listing(
+        "/api/v1/register/export", sees(frozenset({"county_admin"}), "special_head"), kind="person"
+    ),
     (GET, "/api/v1/register/proposals/{proposal_id}"): _detail(
         "/api/v1/register/proposals/{id}", lambda w: w.register["proposal"], REGISTER_SPECIAL
     ),
