@@ -54,6 +54,7 @@ from app.visits.router import router as visits_router
 from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
+from app.web import party as web_party
 from app.web import visits_layer as web_visits
 from app.web import wall as web_wall
 from app.web.deps import LoginRequired, to_login
@@ -71,7 +72,7 @@ ROUTERS += [register_router]
 ROUTERS += [addresses_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
-ROUTERS += [party_router, admission_router]
+ROUTERS += [party_router, admission_router, web_party.router]
 
 
 def create_app(

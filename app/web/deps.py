@@ -44,6 +44,8 @@ NAV: list[tuple[str, str, Resource, Action]] = [
     ("/m/", "网格员", Resource.VISIT, Action.CREATE),
     ("/admin/units", "承办单位", Resource.UNIT, Action.UPDATE),
     ("/wall", "指挥大屏", Resource.INCIDENT, Action.READ),
+    ("/party", "党建引领", Resource.DUAL_SERVICE, Action.READ),
+    ("/admission", "事务准入", Resource.GRID_TASK, Action.READ),
 ]
 _PAGES = {href: (resource, action) for href, _, resource, action in NAV}
 # Pages that show more than their own resource: each of these must be open to the role as well

@@ -464,6 +464,8 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/m/"): _page("/m/", area=False),
     (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data
     # ---- party-building and task admission (docs/party.md): A's area, and B named as the area
+    (GET, "/party"): _page("/party"),
+    (GET, "/admission"): _page("/admission"),
     (GET, "/api/v1/party/orgs"): _listing("/api/v1/party/orgs", {}),
     (GET, "/api/v1/party/orgs/{org_id}/members"): _static("/api/v1/party/orgs/999999/members"),
     (GET, "/api/v1/party/grids"): _listing("/api/v1/party/grids", {}),

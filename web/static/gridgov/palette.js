@@ -50,3 +50,8 @@ export const OUTLINE = { grid: "#0b4f8a", grid_edge: "#344054", area: "#5b6b7c",
 
 /** Audit findings by severity, and the finding picked from the list (the audits page). */
 export const AUDIT = { error: RED, warning: AMBER, picked: "#0b63b0" };
+
+/** Party-building on the coverage map (grids with / without a party organisation), and one colour
+    per kind of task in the load per worker (admission page, dashboard). */
+export const PARTY = { with_org: "#c01c28", without: "#d0d5dd", edge: "#7a271a" };
+export const TASK_KINDS = ["#0b63b0", "#f79009", "#12b76a", "#7a5af8", "#ee46bc", "#06aed4", "#667085", "#b54708"];
