@@ -83,13 +83,6 @@ class Resource(StrEnum):
     STAFF_DIRECTORY = "staff_directory"  # grid staff names (phones per UNMASKED)
     # Responsible units, their members and the routing table (category × area → unit)
     UNIT = "unit"
-    # Party organisations in the grid, their members and the grids they cover (docs/party.md)
-    PARTY = "party"
-    # 双报到: in-service party members registered with a community, and the hours they serve
-    DUAL_SERVICE = "dual_service"
-    # The county's task admission list (网格事务准入清单) and the tasks given to grid workers
-    TASK_KIND = "task_kind"
-    GRID_TASK = "grid_task"
     # The register (一标三实, docs/register.md): persons, houses, organisations and their history
     REGISTER = "register"
     # Changes to the register: proposed in the field, confirmed by a building leader, reviewed
@@ -177,31 +170,6 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR, Role.UNIT_HANDLER}
     ),
     (Resource.UNIT, Action.UPDATE): _ADMIN,
-    # Party organisations: staff read them (the coverage map shows which grids have one); the
-    # county office and the community/township command centres keep them (docs/party.md).
-    (Resource.PARTY, Action.READ): _ALL_STAFF,
-    (Resource.PARTY, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
-    # 双报到: the community registers members; a unit's member (a unit handler) reads and logs
-    # their own hours only (PERSONAL_ONLY), the community logs hours for anyone it registered.
-    (Resource.DUAL_SERVICE, Action.READ): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR, Role.UNIT_HANDLER}
-    ),
-    (Resource.DUAL_SERVICE, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
-    (Resource.DUAL_SERVICE, Action.UPDATE): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
-    ),
-    # The admission list: read by everyone who gives or takes tasks, kept by the county admin.
-    (Resource.TASK_KIND, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
-    (Resource.TASK_KIND, Action.UPDATE): _ADMIN,
-    # Tasks for grid workers: given by departments and the county/township office, done by the
-    # worker they were given to; read by them and by those who oversee the workload.
-    (Resource.GRID_TASK, Action.READ): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.AUDITOR, Role.GRID_WORKER, Role.UNIT_HANDLER}
-    ),
-    (Resource.GRID_TASK, Action.CREATE): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
-    ),
-    (Resource.GRID_TASK, Action.UPDATE): frozenset({Role.GRID_WORKER}),
     # The register: read (masked per UNMASKED) by those who work with residents and by auditors;
     # changed only through proposals, which grid workers file in the grids they serve
     # (EDITS_SERVED_GRIDS_ONLY) and the community's staff review (docs/register.md).
@@ -280,7 +248,6 @@ class Field(StrEnum):
     RESIDENT_CONTACT = "resident_contact"  # household head's name and phone
     SPECIAL_GROUPS = "special_groups"  # which special group a household belongs to
     REPORTER_CONTACT = "reporter_contact"  # the name and phone of whoever reported a case
-    PARTY_CONTACT = "party_contact"  # party members' and 双报到 members' phones
     ID_NUMBER = "id_number"  # a person's ID number in the register (docs/register.md)
     PARTY_CONTACT = "party_contact"  # party members' and 双报到 members' phones
 
@@ -295,7 +262,6 @@ UNMASKED: dict[Field, frozenset[Role]] = {
     # Auditors check the special-group visits, so they see the groups, masked names.
     Field.SPECIAL_GROUPS: frozenset({Role.COUNTY_ADMIN, Role.GRID_WORKER, Role.AUDITOR}),
     Field.REPORTER_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}),
-    Field.PARTY_CONTACT: frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
     # The full ID number: the county office, and a grid worker in the grids they serve (they
     # collect it); reviewers see it masked (a change of it shows as changed).
     Field.ID_NUMBER: frozenset({Role.COUNTY_ADMIN, Role.GRID_WORKER}),
