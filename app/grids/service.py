@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.scope import AreaScope
 from app.grids.models import Grid
+from app.register.codes import LOAD_KINDS
 from gis.pointindex import assign_points
 
 # A comprehensive grid's households against the band (docs/domain.md, grids); a dedicated grid
@@ -123,8 +124,13 @@ _EXTENT = (
     "(SELECT ST_SetSRID(ST_Extent(g.geom)::geometry, 4490) FROM grids g "
     "WHERE g.status = 'active' AND {scope})"
 )
+# A grid's load is its households and its shops (商业门点: the seeds' "300户左右（含商业门点）"):
+# the register's active organisations of the kinds in app/register/codes.py LOAD_KINDS.
 _HOUSEHOLD_POINTS_SQL = (
-    "SELECT ST_X(h.location), ST_Y(h.location) FROM households h WHERE h.location && {extent}"
+    "SELECT ST_X(h.location), ST_Y(h.location) FROM households h WHERE h.location && {extent} "
+    "UNION ALL SELECT ST_X(o.location), ST_Y(o.location) FROM organisations o "
+    f"WHERE o.kind IN ({', '.join(repr(k) for k in LOAD_KINDS)}) AND o.status = 'active' "
+    "AND o.location && {extent}"
 )
 _EXTENT_GRIDS_SQL = (
     "SELECT code, ST_AsBinary(geom) FROM grids WHERE status = 'active' AND geom && {extent} "
@@ -135,7 +141,7 @@ _EXTENT_GRIDS_SQL = (
 def households_per_grid(session: Session, scope: AreaScope) -> Counter[str]:
     """Households per active grid code, each counted once, in the grid routing sends its point to
     (gis.pointindex.assign_points: on a shared edge, the smallest code), over the household rows
-    the session may read."""
+    the session may read; the register's shops count as households (a grid's load)."""
     extent = _EXTENT.format(scope=scope.sql("g.code"))
     points = session.execute(
         text(_HOUSEHOLD_POINTS_SQL.format(extent=extent)), scope.params()

@@ -193,3 +193,18 @@ def test_the_import_route_is_for_administrators_and_dry_runs_by_default(client, 
     assert csv_out.status_code == 200
     assert ID_A in csv_out.text
     assert client.get("/api/v1/register/export", headers=world.dispatcher).status_code == 403
+
+
+def test_shops_count_toward_the_grid_load_beside_households(db):
+    from app.grids.service import households_per_grid
+    from tests.factories import tiny_county
+
+    tiny_county(db)
+    assert households_per_grid(db, SYSTEM)[G11] == 2  # the two households of B1
+    shops = (
+        "单位名称,统一社会信用代码,单位类别,单位地址,楼栋编码,经度,纬度,联系人,联系方式,从业人数,单位状态,所属网格编码\n"
+        "阳光便利店,,商业门点,,B1,,,,,,,\n"
+        "阳光物业公司,,企业,,B1,,,,,,,\n"
+    ).encode()
+    assert _import(db, shops, dry_run=False, kind="organisation").added == 2
+    assert households_per_grid(db, SYSTEM)[G11] == 3  # the shop counts, the company does not
