@@ -20,6 +20,7 @@ from app.auth.service import create_user
 from app.imports.report import ImportReport
 from app.imports.service import run_import
 from app.incidents.demo import demo_incidents_step
+from app.microgrids.demo import demo_micro_grids_step
 from app.register.demo import demo_register_step
 from app.units.demo import demo_units_step
 from app.visits.demo import demo_visits_step
@@ -102,6 +103,8 @@ def _users_step(session: Session) -> str:
 
 
 DEMO_STEPS: list[DemoStep] = [_files_step, _users_step]
+# micro-grids (微网格) in one grid, synthetic and labelled (docs/domain.md#micro-grids)
+DEMO_STEPS.append(demo_micro_grids_step)
 # visits: a year with realistic gaps (docs/domain.md#visits)
 DEMO_STEPS.append(demo_visits_step)
 # incidents: 90 days in every state (docs/domain.md#incident-lifecycle)
