@@ -54,14 +54,15 @@ def apply_edit(
     plan, grids, before = _begin(session, plan_id, version, scope, lock_minutes)
     community = community_geom(session, plan.community_code)
     by_id = {g.id: g for g in grids}
-    geoms = run_edit(edit, {g.id: to_shape(g.geom) for g in grids}, community, grids)
+    old = {g.id: to_shape(g.geom) for g in grids}
+    geoms = run_edit(edit, dict(old), community, grids)
     for gid, grid in list(by_id.items()):
         if gid not in geoms or geoms[gid].is_empty:
             session.delete(grid)
             del by_id[gid]
     new_rows = [(k, g) for k, g in geoms.items() if k < 0 and not g.is_empty]
     for gid, geom in geoms.items():
-        if gid in by_id:
+        if gid in by_id and geom is not old[gid]:  # only the grids the edit changed are written
             by_id[gid].geom = from_shape(editing.as_multi(geom), srid=SRID)
     added: list[PlanGrid] = []
     names = new_grid_names([g.name for g in grids], len(new_rows))
@@ -78,7 +79,7 @@ def apply_edit(
     session.flush()
     buildings = community_buildings(session, plan.community_code, community)
     assign_buildings([*by_id.values(), *added], buildings)
-    _finish(session, plan, kind, before, scope)
+    _finish(session, plan, kind, before, [*by_id.values(), *added], scope)
     return plan
 
 
@@ -103,8 +104,7 @@ def rename_grid(
     if any(g.name == name and g.id != grid_id for g in grids):
         raise InvalidInput(f"方案中已有名为「{name}」的网格，请换一个名称")
     grid.name = name
-    session.flush()
-    _finish(session, plan, "rename", before, scope)
+    _finish(session, plan, "rename", before, grids, scope)
     return plan
 
 
@@ -120,9 +120,14 @@ def _begin(
 
 
 def _finish(
-    session: Session, plan: Plan, kind: str, before: list[dict[str, Any]], scope: AreaScope
+    session: Session,
+    plan: Plan,
+    kind: str,
+    before: list[dict[str, Any]],
+    grids: list[PlanGrid],
+    scope: AreaScope,
 ) -> None:
-    after = history.snapshot(plan_grids(session, plan))
+    after = history.snapshot(sorted(grids, key=lambda g: g.id))
     history.record(session, plan, kind, before, after, user=scope.principal.username)
     plan.version += 1
     session.flush()

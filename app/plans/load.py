@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
@@ -86,14 +87,17 @@ def community_buildings(session: Session, code: str, geom: BaseGeometry) -> gpd.
             | func.ST_Intersects(Building.location, func.ST_GeomFromEWKB(from_shape(geom, SRID)))
         )
     ).all()
+    # One vectorised WKB parse per column: the live balance reads these on every preview.
+    footprints = np.array([bytes(r[4]) if r[4] else None for r in rows], dtype=object)
+    points = np.array([bytes(r[3]) for r in rows], dtype=object)
     return gpd.GeoDataFrame(
         {
-            "id": [r[0] for r in rows],
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
             "code": [r[1] for r in rows],
-            "households": [int(r[2] or 0) for r in rows],
-            "footprint": [shapely.from_wkb(bytes(r[4])) if r[4] else None for r in rows],
+            "households": np.array([int(r[2] or 0) for r in rows], dtype=np.int64),
+            "footprint": shapely.from_wkb(footprints),
         },
-        geometry=[shapely.from_wkb(bytes(r[3])) for r in rows],
+        geometry=shapely.from_wkb(points),
         crs=SRID,
     )
 
