@@ -31,6 +31,7 @@ from app.db import (
     system_factory,
     unit_of_work,
 )
+from app.duties.router import router as duties_router
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
 from app.health.router import router as health_router
@@ -74,6 +75,8 @@ ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.ro
 ROUTERS += [web_wall.router, web_wall.pages]
 ROUTERS += [party_router, admission_router, web_party.router]
 
+ROUTERS += [web_addresses.router]
+ROUTERS += [duties_router]
 
 def create_app(
     settings: Settings,

@@ -12,6 +12,7 @@ from app.auth.models import User
 from app.barriers.models import Barrier
 from app.base import Base
 from app.buildings.models import Building, Household
+from app.duties.models import DutyArrival  # noqa: F401
 from app.grids.models import Grid
 from app.health.models import WorkerHeartbeat  # noqa: F401
 from app.households.models import AccessLog

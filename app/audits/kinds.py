@@ -19,4 +19,9 @@ KIND_LABELS = {
     "low_visit_coverage": "走访覆盖率低于目标",
     "special_group_overdue": "特殊群体住户走访超期",
     "case_overdue": "案件超期",
+    # Workforce duties (app/duties, docs/duties.md)
+    "arrival_overdue": "四必到未到场",
+    "field_days_short": "网格员月入户天数不足",
+    "no_full_time_worker": "网格无专职网格员",
+    "cadre_visit_missing": "联系干部未走访全部住户",
 }

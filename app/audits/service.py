@@ -27,6 +27,8 @@ from app.audits.schemas import (
     FixedFinding,
 )
 from app.auth.scope import AreaScope, scope_of
+from app.duties.rules import load_book
+from app.duties.service import duty_findings
 from app.errors import NotFound
 from app.visits.cadence import load_rules
 from app.visits.coverage import AreaInfo, resolve_area
@@ -106,6 +108,15 @@ def collect_findings(
     else:
         rows += cases
         checks.append(CheckStatus(check="cases", label="超期案件", status="ok"))
+    rows += duty_findings(session, scope, now, load_book())
+    checks.append(
+        CheckStatus(
+            check="duties",
+            label="履职规则（四必到、月入户天数、专职网格员、联系干部走访）",
+            status="ok",
+            note="规则见 app/duties/rules.json（可按县设定）",
+        )
+    )
     if area.level == "grid":
         rows = _within_grid(session, rows, area.code)
     return rows, checks

@@ -29,6 +29,8 @@ ROLES = (
     "auditor",
     "unit_handler",
     "public",
+    "building_leader",
+    "unit_steward",
 )
 
 
@@ -37,7 +39,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(
             "role IN ('county_admin', 'planner', 'dispatcher', 'grid_worker', 'auditor', "
-            "'unit_handler', 'public')",
+            "'unit_handler', 'public', 'building_leader', 'unit_steward')",
             name="role",
         ),
     )
@@ -47,7 +49,8 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(64), server_default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
-    jurisdiction_code: Mapped[str] = mapped_column(String(12))
+    # An area code; for a building leader or unit steward, their grid's code (15 digits).
+    jurisdiction_code: Mapped[str] = mapped_column(String(15))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[dt.datetime] = mapped_column(

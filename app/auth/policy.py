@@ -31,6 +31,10 @@ class Role(StrEnum):
     # they see and act on the cases dispatched to their unit (docs/domain.md#responsible-units).
     UNIT_HANDLER = "unit_handler"
     PUBLIC = "public"
+    # 楼栋长 and 单元管家: residents who look after one building (or one unit of it); their
+    # jurisdiction is their grid, their desk their building or unit (docs/duties.md).
+    BUILDING_LEADER = "building_leader"
+    UNIT_STEWARD = "unit_steward"
 
     @property
     def label(self) -> str:
@@ -45,6 +49,8 @@ ROLE_LABELS: dict[str, str] = {
     Role.AUDITOR: "督查审计员",
     Role.UNIT_HANDLER: "承办单位",
     Role.PUBLIC: "公众",
+    Role.BUILDING_LEADER: "楼栋长",
+    Role.UNIT_STEWARD: "单元管家",
 }
 
 
@@ -90,6 +96,14 @@ class Resource(StrEnum):
     REGISTER_PROPOSAL = "register_proposal"
     # The register's import and export files (GB/T 31000-shaped)
     REGISTER_EXCHANGE = "register_exchange"
+    # Micro-grids (微网格) inside grids and their stewards (docs/domain.md#micro-grids)
+    MICRO_GRID = "micro_grid"
+    # Standard addresses: roads, door numbers and the buildings behind them (docs/addresses.md)
+    ADDRESS = "address"
+    # Workforce duties (docs/duties.md): arrivals (四必到) and the duties each person owes
+    DUTY = "duty"
+    # A building leader's or unit steward's desk: the cases open at their building or unit
+    BUILDING_DESK = "building_desk"
     # Party organisations in the grid, their members and the grids they cover (docs/party.md)
     PARTY = "party"
     # 双报到: in-service party members registered with a community, and the hours they serve
@@ -110,6 +124,7 @@ class Action(StrEnum):
     APPROVE = "approve"
 
 
+_BUILDING_STAFF = frozenset({Role.BUILDING_LEADER, Role.UNIT_STEWARD})
 _ALL_STAFF = frozenset(
     {Role.COUNTY_ADMIN, Role.PLANNER, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
 )
@@ -180,8 +195,30 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
     ),
     (Resource.REGISTER_PROPOSAL, Action.CREATE): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER}
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER} | _BUILDING_STAFF
     ),
+    # Confirming a resident's change before it goes to the community: the building's own people.
+    (Resource.REGISTER_PROPOSAL, Action.UPDATE): frozenset(
+        {Role.BUILDING_LEADER, Role.UNIT_STEWARD}
+    ),
+    # Micro-grids: read with the registry; drawn and staffed by planners and the county admin.
+    (Resource.MICRO_GRID, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
+    (Resource.MICRO_GRID, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.MICRO_GRID, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    # Standard addresses are part of the county's map: read by the staff who read the registry,
+    # kept by those who keep the map (planners, administrators), as buildings and grids are.
+    (Resource.ADDRESS, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
+    (Resource.ADDRESS, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    (Resource.ADDRESS, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
+    # Duties: each worker reads their own and records arrivals; those who oversee the grids
+    # read everyone's findings in their jurisdiction (docs/duties.md).
+    (Resource.DUTY, Action.READ): frozenset(
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+    ),
+    (Resource.DUTY, Action.CREATE): frozenset({Role.GRID_WORKER}),
+    # Building leaders and unit stewards see their own building or unit, nothing more.
+    (Resource.BUILDING_DESK, Action.READ): _BUILDING_STAFF,
+    (Resource.BUILDING_DESK, Action.UPDATE): _BUILDING_STAFF,
     # Confirming a resident's change before it goes to the community: the building's own people
     # (the building leader and unit steward roles join this row when they exist).
     (Resource.REGISTER_PROPOSAL, Action.UPDATE): frozenset(),

@@ -54,5 +54,7 @@ class StaffAssignment(Base):
     grid_code: Mapped[str] = mapped_column(String(15))
     role: Mapped[str] = mapped_column(String(20))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    # The unit (单元) of the building a unit steward looks after.
+    unit: Mapped[str | None] = mapped_column(String(16))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)

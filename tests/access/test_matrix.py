@@ -395,6 +395,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # ---- OGC API – Features
     (GET, "/ogc"): _static("/ogc"),
     (GET, "/ogc/"): _static("/ogc/"),
+    # ---- duties (docs/duties.md): the caller's own list; findings of the caller's area
+    (GET, "/api/v1/duties/mine"): _static("/api/v1/duties/mine"),
+    # Grids without a full-time worker are named from the registry (public map codes).
+    (GET, "/api/v1/duties/findings"): _listing("/api/v1/duties/findings", {}, registry=True),
     (GET, "/ogc/conformance"): _static("/ogc/conformance"),
     (GET, "/ogc/collections"): lambda w: [
         Probe("/ogc/collections", inside=sees(PLAN_READERS, "plan"))

@@ -35,6 +35,10 @@ def test_finds_exactly_the_planted_problems(db, messy):
         ("building_split", ["B2", G2, G3]),
         ("no_leader", [G3]),
         ("special_group_overdue", [str(hardship)]),
+        # The fixture gives its grids leaders only: none has a full-time grid worker (duties).
+        ("no_full_time_worker", [G1]),
+        ("no_full_time_worker", [G2]),
+        ("no_full_time_worker", [G3]),
     ]
     by_kind = {f.kind: f for f in audit.findings}
     assert by_kind["gap"].area_m2 == pytest.approx(100, abs=0.05)
@@ -76,7 +80,12 @@ def test_low_visit_coverage_is_a_finding(db, messy):
 
 def test_grid_audit_keeps_what_touches_the_grid(db, messy):
     audit = run_audit(db, scope=scope_of(ADMIN).narrow(G3), tolerances=LOOSE, now=NOW)
-    assert {f.kind for f in audit.findings} == {"sliver", "building_split", "no_leader"}
+    assert {f.kind for f in audit.findings} == {
+        "sliver",
+        "building_split",
+        "no_leader",
+        "no_full_time_worker",
+    }
 
 
 def test_broken_geometry_is_a_finding_not_a_failure(db, messy):
