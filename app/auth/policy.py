@@ -111,10 +111,6 @@ class Resource(StrEnum):
     # The county's task admission list (网格事务准入清单) and the tasks given to grid workers
     TASK_KIND = "task_kind"
     GRID_TASK = "grid_task"
-    # Micro-grids (微网格) inside grids and their stewards (docs/domain.md#micro-grids)
-    MICRO_GRID = "micro_grid"
-    # Standard addresses: roads, door numbers and the buildings behind them (docs/addresses.md)
-    ADDRESS = "address"
 
 
 class Action(StrEnum):
