@@ -75,7 +75,6 @@ ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.ro
 ROUTERS += [web_wall.router, web_wall.pages]
 ROUTERS += [party_router, admission_router, web_party.router]
 
-ROUTERS += [web_addresses.router]
 ROUTERS += [duties_router]
 
 def create_app(
