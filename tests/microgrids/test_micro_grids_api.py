@@ -228,3 +228,57 @@ def test_ogc_collection_of_micro_grids(client, county, planner, token_for):
     assert client.get(ogc).status_code == 404  # the public has no such collection
     other = client.get(ogc, headers=token_for("dispatcher", "419901002"))
     assert other.status_code == 200 and other.json()["features"] == []
+
+
+def _as_app(db, scope: str) -> int:  # type: ignore[no-untyped-def]
+    with db.begin_nested():
+        db.execute(
+            text(
+                "SELECT set_config('role', 'gridgov_app', true), set_config('gridgov.scope', :s, true)"
+            ),
+            {"s": scope},
+        )
+        n = db.execute(text("SELECT count(*) FROM micro_grids")).scalar_one()
+        db.execute(text("RESET ROLE"))
+    return int(n)
+
+
+def test_row_level_security_keeps_micro_grids_in_scope(client, county, planner, db):
+    assert _create(client, planner, M1).status_code == 201
+    body = {"grid_code": G21, "name": "和平1", "geometry": geo(box(113.01, 34.0, 113.012, 34.002))}
+    assert client.post(URL, json=body, headers=planner).status_code == 201
+    assert _as_app(db, "419901001001") == 1
+    assert _as_app(db, "419901001002") == 1
+    assert _as_app(db, "419901001") == 2
+    assert _as_app(db, "") == 0
+    with pytest.raises(Exception, match="row-level security"), db.begin_nested():
+        db.execute(
+            text(
+                "SELECT set_config('role', 'gridgov_app', true), set_config('gridgov.scope', :s, true)"
+            ),
+            {"s": "419901001002"},
+        )
+        db.execute(
+            text(
+                "INSERT INTO micro_grids (code, grid_code, name, geom) VALUES (:c, :g, 'x', "
+                "ST_Multi(ST_MakeEnvelope(113.0, 34.0, 113.001, 34.001, 4490)))"
+            ),
+            {"c": G11 + "09", "g": G11},
+        )
+
+
+def test_writes_need_a_planner_or_admin_and_a_live_code(client, county, planner, token_for):
+    code = _create(client, planner, M1).json()["properties"]["code"]
+    dispatcher = token_for("dispatcher", "419901")
+    assert client.patch(f"{URL}/{code}", json={"name": "y"}, headers=dispatcher).status_code == 403
+    assert client.delete(f"{URL}/{code}", headers=dispatcher).status_code == 403
+    assert (
+        client.delete(f"{URL}/{code}", headers=token_for("planner", "419901002")).status_code == 404
+    )
+    assert client.delete(f"{URL}/{code}", headers=planner).status_code == 204
+    gone = client.delete(f"{URL}/{code}", headers=planner)
+    assert gone.status_code == 404 and code in gone.json()["detail"]
+    bad = client.patch(f"{URL}/4199", json={"name": "y"}, headers=planner)
+    assert bad.status_code in (404, 422)
+    unknown_field = client.patch(f"{URL}/{G11}02", json={"colour": "red"}, headers=planner)
+    assert unknown_field.status_code == 422
