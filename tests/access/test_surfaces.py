@@ -380,7 +380,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
     [
         (
             "planner",
-            ["/maps/coverage", "/planner", "/audits"],
+            ["/maps/coverage", "/planner", "/addresses", "/audits"],
             [
                 "/console",
                 "/maps/cases",
@@ -407,7 +407,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/party",
                 "/admission",
             ],
-            ["/planner", "/admin/units"],
+            ["/planner", "/admin/units", "/addresses"],
         ),
         (
             "admin",
@@ -417,6 +417,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/maps/visits",
                 "/maps/cases",
                 "/planner",
+                "/addresses",
                 "/dashboard",
                 "/audits",
                 "/admin/units",
