@@ -52,7 +52,6 @@ from app.register.router import router as register_router
 from app.settings import Settings
 from app.units.router import router as units_router
 from app.visits.router import router as visits_router
-from app.web import addresses as web_addresses
 from app.web import cases as web_cases
 from app.web import layers as web_layers
 from app.web import pages as web_pages
@@ -74,10 +73,9 @@ ROUTERS += [register_router]
 ROUTERS += [addresses_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
-ROUTERS += [web_addresses.router]
 ROUTERS += [party_router, admission_router, web_party.router]
-
 ROUTERS += [duties_router]
+
 
 def create_app(
     settings: Settings,

@@ -120,11 +120,11 @@ class Action(StrEnum):
     APPROVE = "approve"
 
 
-_BUILDING_STAFF = frozenset({Role.BUILDING_LEADER, Role.UNIT_STEWARD})
 _ALL_STAFF = frozenset(
     {Role.COUNTY_ADMIN, Role.PLANNER, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
 )
 _ADMIN = frozenset({Role.COUNTY_ADMIN})
+_BUILDING_STAFF = frozenset({Role.BUILDING_LEADER, Role.UNIT_STEWARD})
 
 # The policy (docs/security.md#access). Absent = refused. Jurisdiction always applies on top.
 POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
@@ -190,6 +190,7 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.REGISTER_PROPOSAL, Action.READ): frozenset(
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
     ),
+    # (a building leader's or steward's own report counts as confirmed: it goes to the community)
     (Resource.REGISTER_PROPOSAL, Action.CREATE): frozenset(
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER} | _BUILDING_STAFF
     ),
@@ -197,6 +198,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.REGISTER_PROPOSAL, Action.UPDATE): frozenset(
         {Role.BUILDING_LEADER, Role.UNIT_STEWARD}
     ),
+    (Resource.REGISTER_PROPOSAL, Action.APPROVE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
+    (Resource.REGISTER_EXCHANGE, Action.READ): _ADMIN,
+    (Resource.REGISTER_EXCHANGE, Action.CREATE): _ADMIN,
     # Micro-grids: read with the registry; drawn and staffed by planners and the county admin.
     (Resource.MICRO_GRID, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
     (Resource.MICRO_GRID, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
@@ -215,12 +219,6 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # Building leaders and unit stewards see their own building or unit, nothing more.
     (Resource.BUILDING_DESK, Action.READ): _BUILDING_STAFF,
     (Resource.BUILDING_DESK, Action.UPDATE): _BUILDING_STAFF,
-    # Confirming a resident's change before it goes to the community: the building's own people
-    # (the building leader and unit steward roles join this row when they exist).
-    (Resource.REGISTER_PROPOSAL, Action.UPDATE): frozenset(),
-    (Resource.REGISTER_PROPOSAL, Action.APPROVE): frozenset({Role.COUNTY_ADMIN, Role.DISPATCHER}),
-    (Resource.REGISTER_EXCHANGE, Action.READ): _ADMIN,
-    (Resource.REGISTER_EXCHANGE, Action.CREATE): _ADMIN,
     # Party organisations: staff read them (the coverage map shows which grids have one); the
     # county office and the community/township command centres keep them (docs/party.md).
     (Resource.PARTY, Action.READ): _ALL_STAFF,
@@ -246,15 +244,6 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.UNIT_HANDLER}
     ),
     (Resource.GRID_TASK, Action.UPDATE): frozenset({Role.GRID_WORKER}),
-    # Micro-grids: read with the registry; drawn and staffed by planners and the county admin.
-    (Resource.MICRO_GRID, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
-    (Resource.MICRO_GRID, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
-    (Resource.MICRO_GRID, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
-    # Standard addresses are part of the county's map: read by the staff who read the registry,
-    # kept by those who keep the map (planners, administrators), as buildings and grids are.
-    (Resource.ADDRESS, Action.READ): _ALL_STAFF | {Role.UNIT_HANDLER},
-    (Resource.ADDRESS, Action.CREATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
-    (Resource.ADDRESS, Action.UPDATE): frozenset({Role.COUNTY_ADMIN, Role.PLANNER}),
 }
 
 # Roles that see only the cases of their own unit inside their jurisdiction (the unit's staff
