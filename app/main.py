@@ -48,6 +48,7 @@ from app.microgrids.router import router as microgrids_router
 from app.ogc.router import router as ogc_router
 from app.party.router import router as party_router
 from app.plans.router import router as plans_router
+from app.register.page import pages as register_pages
 from app.register.router import router as register_router
 from app.settings import Settings
 from app.units.router import router as units_router
@@ -69,13 +70,14 @@ ROUTERS = [locate_router, *INCIDENT_ROUTERS, geocode_router, auth_router, househ
 ROUTERS += [visits_router, audits_router, plans_router, imports_router, areas_router, ogc_router]
 ROUTERS += [audittrail_router, health_router, meta_router, units_router]
 ROUTERS += [microgrids_router]
-ROUTERS += [register_router]
+ROUTERS += [register_router, register_pages]
 ROUTERS += [addresses_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
 ROUTERS += [party_router, admission_router, web_party.router]
-ROUTERS += [duties_router]
 
+ROUTERS += [web_addresses.router]
+ROUTERS += [duties_router]
 
 def create_app(
     settings: Settings,

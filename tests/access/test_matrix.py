@@ -463,8 +463,8 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/planner"): _page("/planner"),
     (GET, "/dashboard"): _page("/dashboard"),
     (GET, "/audits"): _page("/audits"),
+    (GET, "/register"): _page("/register"),
     (GET, "/admin/units"): _page("/admin/units"),
-    (GET, "/addresses"): _page("/addresses"),
     (GET, "/wall"): _page("/wall"),
     (GET, "/m/"): _page("/m/", area=False),
     (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data

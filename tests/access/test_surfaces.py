@@ -380,7 +380,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
     [
         (
             "planner",
-            ["/maps/coverage", "/planner", "/addresses", "/audits"],
+            ["/maps/coverage", "/planner", "/audits"],
             [
                 "/console",
                 "/maps/cases",
@@ -391,6 +391,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/wall",
                 "/party",
                 "/admission",
+                "/register",
             ],
         ),
         (
@@ -402,12 +403,13 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/maps/cases",
                 "/dashboard",
                 "/audits",
+                "/register",
                 "/m/",
                 "/wall",
                 "/party",
                 "/admission",
             ],
-            ["/planner", "/admin/units", "/addresses"],
+            ["/planner", "/admin/units"],
         ),
         (
             "admin",
@@ -417,9 +419,9 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/maps/visits",
                 "/maps/cases",
                 "/planner",
-                "/addresses",
                 "/dashboard",
                 "/audits",
+                "/register",
                 "/admin/units",
                 "/wall",
                 "/party",
