@@ -252,19 +252,22 @@ def rename(
 @router.post(f"{P}/{{plan_id}}/undo", response_model=PlanPublic)
 def undo(session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: Edit) -> PlanPublic:
     """Take back the last edit (the history is the plan's: it survives a reload)."""
-    plan = history.step(
-        session, plan_id=plan_id, version=body.version, scope=who,
-        lock_minutes=rules.lock_minutes, forward=False,
-    )  # fmt: skip
-    return plan_public(session, plan, band=rules.band, principal=who.principal)
+    return _step(session, who, rules, plan_id, body.version, forward=False)
 
 
 @router.post(f"{P}/{{plan_id}}/redo", response_model=PlanPublic)
 def redo(session: SessionDep, who: Planner, rules: Rules, plan_id: Id, body: Edit) -> PlanPublic:
     """Make the last undone edit again."""
+    return _step(session, who, rules, plan_id, body.version, forward=True)
+
+
+def _step(
+    session: SessionDep, who: AreaScope, rules: PlanRules, plan_id: Id, version: int, *,
+    forward: bool,
+) -> PlanPublic:  # fmt: skip
     plan = history.step(
-        session, plan_id=plan_id, version=body.version, scope=who,
-        lock_minutes=rules.lock_minutes, forward=True,
+        session, plan_id=plan_id, version=version, scope=who, lock_minutes=rules.lock_minutes,
+        forward=forward,
     )  # fmt: skip
     return plan_public(session, plan, band=rules.band, principal=who.principal)
 
