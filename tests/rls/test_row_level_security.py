@@ -29,6 +29,7 @@ SCOPED_TABLES = (
     "staff_assignments",
     "plans",
     "plan_grids",
+    "plan_edits",
     "audit_runs",
     "audit_findings",
 )
@@ -121,6 +122,13 @@ def two_communities(db):  # type: ignore[no-untyped-def]
                 "FROM grids WHERE code = :g"
             ),
             {"p": plan, "g": grid},
+        )
+        db.execute(
+            text(
+                "INSERT INTO plan_edits (plan_id, seq, kind, summary, before, after, made_by) "
+                "VALUES (:p, 1, 'rename', '改名', '[]', '[]', 'tester')"
+            ),
+            {"p": plan},
         )
         run = db.execute(
             text(
