@@ -44,6 +44,11 @@ export const KPI = { closure: "#0b63b0", on_time: GREEN, overdue_trend: RED, axi
 /** A KPI's or a score's light against the county's thresholds (league tables): 红黄绿. */
 export const KPI_LIGHT = { green: GREEN, amber: AMBER, red: RED };
 
+/** The dashboard's map of a KPI without thresholds (counts, hours): light to dark = low to high,
+    one neutral hue so that it never reads as good or bad; the region picked on the map. */
+export const KPI_RAMP = ["#eff8ff", "#b2ddff", "#53b1fd", "#1570ef", "#194185"];
+export const KPI_PICKED = "#101828";
+
 /** Map outlines: the active grids (tiles), a coloured grid's edge, child areas to drill into, and the
     base layers from the database. */
 export const OUTLINE = { grid: "#0b4f8a", grid_edge: "#344054", area: "#5b6b7c", area_fill: "#f7f3ea", building: "#9aa5b1", building_fill: "#cbd2d9" };
