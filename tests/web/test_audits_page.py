@@ -26,6 +26,8 @@ def test_auditor_runs_filters_and_lands_on_a_finding(web) -> None:  # type: igno
     web.login("auditor", "/audits?area=419901")
     assert "覆盖审计" in page.inner_text("header nav")
     page.locator("#runs-empty .empty", has_text="尚无审计记录").wait_for()
+    # The choice of areas is filled from its own request, which may answer after the runs.
+    page.wait_for_function("() => document.getElementById('area-pick').options.length > 0")
     assert page.input_value("#area-pick") == "419901"
 
     # Hold the run's request so the progress can be seen while it runs.

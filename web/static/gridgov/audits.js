@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { cfg, el, esc, toast, empty } from "./page.js";
+import { placeLabels, roadLabels } from "./labels.js";
 import { makeMap, addBase, legend } from "./map.js";
 import { AUDIT } from "./palette.js";
 import { dateTime, number } from "./format.js";
@@ -17,6 +18,16 @@ let run = null; // the run shown: AuditPublic
 let layers = []; // finding index → its Leaflet layer (or null: no geometry)
 let picked = null;
 const map = makeMap("map");
+// Township, community and grid names by zoom, road names close in (labels.js), for the area of the
+// run shown.
+const names = placeLabels(map);
+roadLabels(map);
+let named = null;
+function nameArea(code) {
+  if (named === code) return;
+  named = code;
+  api("/api/v1/layers/grids?f=geojson&area=" + code).then((fc) => names.add(fc.features), () => null);
+}
 const findingsLayer = L.featureGroup().addTo(map);
 let baseLayer = null;
 legend(map, "审计问题", [[AUDIT.error, "严重"], [AUDIT.warning, "提醒"], [AUDIT.picked, "当前选中"]]);
@@ -142,25 +153,53 @@ function show(audit) {
   }
   el("kind-filter").innerHTML = '<option value="">全部类别</option>' + Object.entries(kinds).map(([k, l]) => '<option value="' + esc(k) + '">' + esc(l) + "</option>").join("");
   el("place-filter").innerHTML = '<option value="">全部</option>' + [...places].sort().map((p) => '<option value="' + p + '">' + (p.length === 12 ? "社区 " : "　网格 ") + p + "</option>").join("");
-  drawFindings();
+  // The list first (what the auditor reads), the map after it in slices, so that a county's run of
+  // ~10,000 findings shows its groups at once (bench/bench_audit_page.py).
   renderGroups();
-  if (!baseLayer) addBase(map, audit.area_code).then((fc) => { baseLayer = true; if (!findingsLayer.getLayers().length && fc) map.fitBounds(L.geoJSON(fc).getBounds()); });
+  drawFindings();
+  nameArea(audit.area_code);
+  if (!baseLayer) addBase(map, audit.area_code).then((fc) => { baseLayer = true; if (fc) names.add(fc.features); if (!findingsLayer.getLayers().length && fc) map.fitBounds(L.geoJSON(fc).getBounds()); });
 }
 
+const CHUNK = 1500; // findings made into map layers per slice of work
+let drawing = 0; // the drawing under way (a newer run shown stops an older one's slices)
+const tip = L.tooltip({ sticky: true });
+
+/** Each finding's layer, made in slices between frames; one tooltip and one click handler for all. */
 function drawFindings() {
   findingsLayer.clearLayers();
   picked = null;
-  layers = run.findings.map((f, i) => {
-    if (!f.geometry) return null;
-    const layer = L.geoJSON(f.geometry, { style: () => styleOf(f), pointToLayer: (_p, ll) => L.circleMarker(ll, styleOf(f)) });
-    layer.bindTooltip(esc(f.kind_label) + "：" + esc(f.message));
-    layer.on("click", () => pick(i, false));
-    layer.addTo(findingsLayer);
-    return layer;
-  });
-  const b = findingsLayer.getBounds();
-  if (b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: 17 });
+  layers = new Array(run.findings.length).fill(null);
+  const mine = ++drawing, findings = run.findings;
+  let next = 0;
+  function slice() {
+    if (mine !== drawing) return;
+    const end = Math.min(next + CHUNK, findings.length);
+    for (let i = next; i < end; i++) {
+      const f = findings[i];
+      if (!f.geometry) continue;
+      const layer = L.GeoJSON.geometryToLayer({ type: "Feature", geometry: f.geometry, properties: {} }, { pointToLayer: (_p, ll) => L.circleMarker(ll, styleOf(f)) });
+      if (layer.setStyle) layer.setStyle(styleOf(f));
+      layer.gg_i = i;
+      if (layer.eachLayer) layer.eachLayer((part) => { part.gg_i = i; });
+      layers[i] = layer;
+      if (matches(f)) findingsLayer.addLayer(layer);
+    }
+    next = end;
+    if (next < findings.length) { setTimeout(slice, 0); return; }
+    const b = findingsLayer.getBounds();
+    if (b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: 17 });
+  }
+  setTimeout(slice, 0);
 }
+
+const boundsOf = (layer) => (layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]));
+const indexOf = (e) => (e.propagatedFrom && e.propagatedFrom.gg_i != null ? e.propagatedFrom.gg_i : e.layer && e.layer.gg_i);
+const tipText = (i) => esc(run.findings[i].kind_label) + "：" + esc(run.findings[i].message);
+findingsLayer.on("click", (e) => { const i = indexOf(e); if (i != null) pick(i, false); });
+findingsLayer.on("mouseover", (e) => { const i = indexOf(e); if (i != null) tip.setLatLng(e.latlng).setContent(tipText(i)).addTo(map); });
+findingsLayer.on("mousemove", (e) => tip.setLatLng(e.latlng));
+findingsLayer.on("mouseout", () => tip.remove());
 
 function matches(f) {
   const kind = el("kind-filter").value, place = el("place-filter").value;
@@ -221,15 +260,15 @@ function pick(i, zoom) {
   if (b) b.classList.add("sel");
   picked = i;
   const layer = layers[i];
-  if (!layer) { toast("该问题没有图形，无法在地图上定位"); return; }
+  if (!layer) { toast(run.findings[i].geometry ? "地图仍在绘制，请稍候再点" : "该问题没有图形，无法在地图上定位"); return; }
   layer.setStyle({ color: AUDIT.picked, weight: 6, fillOpacity: 0.6 });
   layer.bringToFront();
   if (zoom) {
-    const bounds = layer.getBounds();
+    const bounds = boundsOf(layer);
     if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), 18);
     else map.fitBounds(bounds, { padding: [40, 40], maxZoom: 18 });
   }
-  layer.openTooltip();
+  tip.setLatLng(boundsOf(layer).getCenter()).setContent(tipText(i)).addTo(map);
 }
 
 areaChoices();

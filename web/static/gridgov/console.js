@@ -15,6 +15,7 @@
    Every label (states, moves, history events, urgency, lights, ratings) comes from GET /api/v1/meta. */
 import { api, isMissing, label, meta } from "./api.js";
 import { dateTime, number, timeOfDay } from "./format.js";
+import { placeLabels, roadLabels } from "./labels.js";
 import { addBase, addGridTiles, fitTo, legend, makeMap } from "./map.js";
 import { LIGHT, STATE_RING, STATE_RING_OTHER, URGENCY as COLORS } from "./palette.js";
 import { cfg, el, empty, esc, toast } from "./page.js";
@@ -57,8 +58,13 @@ const wrap = document.querySelector(".mapwrap");
 let fitted = false, selected = null, lastData = null, current = null;
 // The case just acted on: kept in the list (marked) while it no longer matches the filter.
 let kept = null;
-addBase(map, cfg.area).then((fc) => { if (fc && !fitted) fitTo(map, L.geoJSON(fc)); });
+// Township, community and grid names by zoom, road names close in (labels.js); a role that may
+// not read the registry's grids gets the area names only.
+const names = placeLabels(map);
+roadLabels(map);
+addBase(map, cfg.area).then((fc) => { if (fc) names.add(fc.features); if (fc && !fitted) fitTo(map, L.geoJSON(fc)); });
 addGridTiles(map, cfg.area, { maxNativeZoom: 18 });
+api("/api/v1/layers/grids?f=geojson&area=" + cfg.area).then((fc) => names.add(fc.features), () => null);
 
 const clusters = L.markerClusterGroup({
   chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
@@ -66,7 +72,7 @@ const clusters = L.markerClusterGroup({
     // A cluster takes the colour of its most urgent case.
     const kids = cluster.getAllChildMarkers();
     const worst = kids.reduce((w, m) => ((RANK[m.options.light] || 0) > (RANK[w] || 0) ? m.options.light : w), "green");
-    return L.divIcon({ html: '<div style="background:' + LIGHT[worst] + ';color:#fff;border-radius:50%;width:34px;height:34px;line-height:34px;text-align:center;font-weight:700;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.4)">' + kids.length + "</div>", className: "case-cluster", iconSize: [34, 34] });
+    return L.divIcon({ html: '<div style="background:' + LIGHT[worst] + ";color:" + (worst === "red" ? "#fff" : "#101828") + ';border-radius:50%;width:34px;height:34px;line-height:34px;text-align:center;font-weight:700;border:2px solid #fff;box-shadow:0 0 3px rgba(0,0,0,.4)">' + kids.length + "</div>", className: "case-cluster", iconSize: [34, 34] });
   },
 }).addTo(map);
 

@@ -29,6 +29,8 @@ let labels = { events: {}, transitions: {}, states: {}, categories: {}, lights: 
 const eventLabel = (a) => label(labels.events, a) !== a ? label(labels.events, a) : label(labels.transitions, a);
 const lightLabel = (l) => label(labels.lights, l);
 const colour = (p) => LIGHT[p.light] || URGENCY[p.urgency];
+// Text on a coloured tag: white only on red; near-black on green, amber and grey (AA contrast).
+const ink = (fill) => (fill === LIGHT.red ? "#fff" : "#101828");
 
 // The light dots in the table heads take the palette's colours (one meaning, one constant).
 for (const dot of document.querySelectorAll(".dot")) for (const l of Object.keys(LIGHT)) if (dot.classList.contains(l)) dot.style.background = LIGHT[l];
@@ -56,7 +58,7 @@ const map = makeMap("map", { zoomControl: false, attributionControl: false });
 const renderer = L.canvas({ padding: 0.2 });
 const cases = L.layerGroup().addTo(map);
 let framed = false;
-// Township (and, zoomed in, community) names from the shared label module: one label per place,
+// Township (and, zoomed in, community and grid) names from the shared label module: one label per place,
 // redrawn on zoom, so nothing accumulates.
 const names = placeLabels(map);
 addBase(map, area).then((fc) => {
@@ -64,6 +66,8 @@ addBase(map, area).then((fc) => {
   names.add(fc.features);
   if (!framed) { fitTo(map, L.geoJSON(fc)); framed = true; }
 });
+// Grid names (and communities through them) for a wall zoomed into a township or community.
+api("/api/v1/layers/grids?f=geojson&area=" + area).then((fc) => names.add(fc.features), () => null);
 
 function drawCases(fc) {
   cases.clearLayers(); // the old markers go with their layer: nothing else holds them
@@ -79,7 +83,7 @@ function drawDuban(fc) {
   const rows = fc.features.map((x) => x.properties).filter((p) => p.light === "red" || p.supervised).sort((a, b) => due(a) - due(b));
   el("duban-count").textContent = rows.length ? "共 " + number(rows.length) + " 件" + (rows.length > DUBAN_MAX ? "，显示超期最久的 " + DUBAN_MAX + " 件" : "") : "";
   el("duban").innerHTML = rows.length ? rows.slice(0, DUBAN_MAX).map((p) =>
-    '<li data-case="' + esc(p.case_no) + '"><span class="tag" style="background:' + colour(p) + '">' + esc(p.supervised ? "督办" : lightLabel(p.light)) + "</span><b>" + esc(p.case_no) + "</b> " +
+    '<li data-case="' + esc(p.case_no) + '"><span class="tag" style="background:' + colour(p) + ";color:" + ink(colour(p)) + '">' + esc(p.supervised ? "督办" : lightLabel(p.light)) + "</span><b>" + esc(p.case_no) + "</b> " +
     esc(p.category_name || p.category_code) + (Number.isFinite(due(p)) ? ' <b class="countdown" data-due="' + due(p) + '"></b>' : "") + "</li>").join("")
     : '<li class="muted">没有超期或督办案件</li>';
   tick();
@@ -155,7 +159,7 @@ function addToStream(e) {
   li.className = "fresh";
   li.dataset.case = e.case_no;
   const escalated = e.action === "escalate";
-  li.innerHTML = '<span class="when">' + esc(timeOfDay(e.at)) + '</span><span class="tag" style="background:' + (escalated || e.urgent ? LIGHT.red : LIGHT.green) + '">' + esc(eventLabel(e.action)) + "</span><b>" + esc(e.case_no) + "</b> " +
+  li.innerHTML = '<span class="when">' + esc(timeOfDay(e.at)) + '</span><span class="tag" style="background:' + (escalated || e.urgent ? LIGHT.red : LIGHT.green) + ";color:" + ink(escalated || e.urgent ? LIGHT.red : LIGHT.green) + '">' + esc(eventLabel(e.action)) + "</span><b>" + esc(e.case_no) + "</b> " +
     esc(label(labels.categories, e.category_code)) + (e.urgent ? " · 紧急" : "") + ' <span class="sub">' + esc(e.grid_code) + "</span>";
   list.prepend(li);
   while (list.children.length > STREAM_MAX) list.lastElementChild.remove();
