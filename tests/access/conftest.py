@@ -96,6 +96,8 @@ class World:
     unit: dict[str, str] = field(default_factory=dict)  # a responsible unit of each township
     # The register's records of each township (tests/register/matrix_world.py)
     register: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Party organisations, 双报到 and grid tasks of each township (tests/party/matrix_world.py)
+    party: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -283,6 +285,9 @@ def _build(db: Session) -> World:
         db.flush()
         world.plan[t] = plan.id
 
+    from tests.party.matrix_world import add_party
+
+    world.party = add_party(db, MARKERS, world.unit, TODAY)
     system = scope_of(system_principal("matrix"))
     for t in ("A", "B"):
         world.audit[t] = run_audit(db, scope=system.narrow(MARKERS[t]["township"])).id

@@ -61,6 +61,9 @@ KPI_READERS = frozenset({"county_admin", "dispatcher", "auditor"})
 LOG_READERS = frozenset({"county_admin", "auditor"})
 PLAN_READERS = frozenset({"county_admin", "planner", "dispatcher", "auditor"})
 AUDIT_READERS = PLAN_READERS
+PARTY_READERS = STAFF
+DUAL_READERS = KPI_READERS | {"unit_handler"}  # a unit's member: their own registration
+TASK_READERS = KPI_READERS | {"grid_worker", "unit_handler"}  # their own; their unit's
 PERIOD = {
     "start": (TODAY - dt.timedelta(days=7)).isoformat(),
     "end": (TODAY + dt.timedelta(days=7)).isoformat(),  # KPIs count cases due in the period
@@ -471,15 +474,21 @@ RULES: dict[tuple[str, str], Rule] = {
     # ---- party-building and task admission (docs/party.md): A's area, and B named as the area
     (GET, "/party"): _page("/party"),
     (GET, "/admission"): _page("/admission"),
-    (GET, "/api/v1/party/orgs"): _listing("/api/v1/party/orgs", {}),
-    (GET, "/api/v1/party/orgs/{org_id}/members"): _static("/api/v1/party/orgs/999999/members"),
-    (GET, "/api/v1/party/grids"): _listing("/api/v1/party/grids", {}),
+    (GET, "/api/v1/party/orgs"): _listing("/api/v1/party/orgs", sees(PARTY_READERS, "grid")),
+    (GET, "/api/v1/party/orgs/{org_id}/members"): _detail(
+        "/api/v1/party/orgs/{id}/members", lambda w: w.party["org"], sees(PARTY_READERS, "head")
+    ),
+    (GET, "/api/v1/party/grids"): _listing("/api/v1/party/grids", sees(PARTY_READERS, "grid")),
     (GET, "/api/v1/party/figures"): _listing("/api/v1/party/figures", {}),
-    (GET, "/api/v1/party/dual"): _listing("/api/v1/party/dual", {}),
-    (GET, "/api/v1/party/dual/{reg_id}/hours"): _static("/api/v1/party/dual/999999/hours"),
+    (GET, "/api/v1/party/dual"): _listing("/api/v1/party/dual", sees(DUAL_READERS, "special_head")),
+    (GET, "/api/v1/party/dual/{reg_id}/hours"): _detail(
+        "/api/v1/party/dual/{id}/hours", lambda w: w.party["dual"], sees(DUAL_READERS, "case_note")
+    ),
     (GET, "/api/v1/task-kinds"): _listing("/api/v1/task-kinds", {}),
-    (GET, "/api/v1/grid-tasks"): _listing("/api/v1/grid-tasks", {}),
-    (GET, "/api/v1/grid-tasks/mine"): _static("/api/v1/grid-tasks/mine"),
+    (GET, "/api/v1/grid-tasks"): _listing("/api/v1/grid-tasks", sees(TASK_READERS, "case_text")),
+    (GET, "/api/v1/grid-tasks/mine"): lambda w: [
+        Probe("/api/v1/grid-tasks/mine", inside=sees(frozenset({"grid_worker"}), "case_text"))
+    ],
     (GET, "/api/v1/grid-tasks/load"): _listing("/api/v1/grid-tasks/load", {}),
 }
 
