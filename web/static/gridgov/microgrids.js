@@ -24,6 +24,8 @@ function tooltip(p, band, bands) {
     grids layer's FeatureCollection (the parents a new micro-grid can be drawn in). */
 export async function microGrids(map, area, grids) {
   const box = document.getElementById("micro-grids");
+  // A county or township would be thousands of labels: micro-grids show from a community down.
+  if (area.length < 12) return;
   let layer = null, editing = null;
   const bands = (await meta()).bands || {};
 
