@@ -23,6 +23,7 @@ from app.addresses.rules import (
     place_door,
     road_line,
 )
+from app.addresses.service import community_at
 from app.imports.kinds import feature_rows, field_text
 from app.imports.report import ImportReport
 from gis.repair import in_china
@@ -112,12 +113,6 @@ def import_roads(session: Session, frame: gpd.GeoDataFrame, report: ImportReport
     session.flush()
 
 
-_COMMUNITY_AT = text(
-    "SELECT code FROM areas WHERE level = 'community' AND valid_to IS NULL "
-    "AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lng, :lat), 4490)) ORDER BY code LIMIT 1"
-)
-
-
 def import_door_numbers(session: Session, frame: gpd.GeoDataFrame, report: ImportReport) -> None:
     roads: dict[tuple[str, str], Road] = {}
     by_name: dict[str, list[Road]] = {}
@@ -187,7 +182,7 @@ def import_door_numbers(session: Session, frame: gpd.GeoDataFrame, report: Impor
             report.reject(i, label, f"社区编码 {community[:20]!r} 不存在")
             continue
         if not community:
-            community = session.scalar(_COMMUNITY_AT, {"lng": point.x, "lat": point.y}) or ""
+            community = community_at(session, point) or ""
             if not community:
                 report.reject(i, label, "门牌位置不在任何社区/村内：请检查坐标或给出社区编码")
                 continue

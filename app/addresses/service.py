@@ -202,6 +202,12 @@ _COMMUNITY_AT = text(
 )
 
 
+def community_at(session: Session, point: Point) -> str | None:
+    """The current community (or village) a point stands in; the smallest code on a shared edge."""
+    code: str | None = session.scalar(_COMMUNITY_AT, {"lng": point.x, "lat": point.y})
+    return code
+
+
 def _place(
     session: Session,
     scope: AreaScope,
@@ -226,7 +232,7 @@ def _place(
                 field="lng",
             )
         point, located = placed, "interpolated"
-    community = session.scalar(_COMMUNITY_AT, {"lng": point.x, "lat": point.y})
+    community = community_at(session, point)
     if not community:
         raise InvalidInput("lng: 门牌位置不在任何社区/村内", field="lng")
     if not scope.covers(community):
