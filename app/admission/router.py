@@ -64,34 +64,41 @@ def give_task(body: TaskIn, session: SessionDep, scope: TaskGiver) -> TaskOut:
     return _one(session, service.give_task(session, scope, body))
 
 
+State = Annotated[Literal["open", "done"] | None, Query()]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _tasks(
+    session: SessionDep, scope: AreaScope, state: str | None, mine: bool, limit: int, offset: int
+) -> TasksOut:
+    total, rows = service.list_tasks(
+        session, scope, state=state, mine=mine, limit=limit, offset=offset
+    )
+    return TasksOut(count=total, data=[TaskOut.model_validate(r) for r in rows])
+
+
 @router.get("/grid-tasks", response_model=TasksOut)
 def list_tasks(
     session: SessionDep,
     scope: TaskReaders,
-    state: Literal["open", "done"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    state: State = None,
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> TasksOut:
     """Tasks in the area: a unit's member sees those of their unit, a grid worker their own."""
-    total, rows = service.list_tasks(
-        session, scope, state=state, mine=False, limit=limit, offset=offset
-    )
-    return TasksOut(count=total, data=[TaskOut.model_validate(r) for r in rows])
+    return _tasks(session, scope, state, False, limit, offset)
 
 
 @router.get("/grid-tasks/mine", response_model=TasksOut)
 def my_tasks(
     session: SessionDep,
     scope: TaskReaders,
-    state: Literal["open", "done"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    state: State = None,
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> TasksOut:
     """The tasks given to the caller, open ones first by due date (the phone's list)."""
-    total, rows = service.list_tasks(
-        session, scope, state=state, mine=True, limit=limit, offset=offset
-    )
-    return TasksOut(count=total, data=[TaskOut.model_validate(r) for r in rows])
+    return _tasks(session, scope, state, True, limit, offset)
 
 
 @router.get("/grid-tasks/load", response_model=LoadOut)
