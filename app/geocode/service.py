@@ -54,7 +54,10 @@ _AREAS_SQL = text(
     SELECT a.code, a.name, a.level, COALESCE(t.name, '') AS township,
            ST_X(ST_PointOnSurface(a.geom)) AS lng, ST_Y(ST_PointOnSurface(a.geom)) AS lat,
            ARRAY(SELECT g.code FROM grids g WHERE g.status = 'active'
-                   AND g.community_code LIKE a.code || '%' ORDER BY g.code) AS grids
+                   AND (g.community_code = a.code OR g.community_code IN (
+                        SELECT c.code FROM areas c WHERE c.parent_code = a.code
+                           AND c.valid_to IS NULL))
+                 ORDER BY g.code) AS grids
       FROM areas a
       LEFT JOIN areas t ON t.code = a.parent_code AND t.valid_to IS NULL AND a.level = 'community'
      WHERE a.valid_to IS NULL AND a.level IN ('township', 'community')
