@@ -31,6 +31,7 @@ from app.db import (
     system_factory,
     unit_of_work,
 )
+from app.desk.router import router as desk_router
 from app.duties.router import router as duties_router
 from app.errors import install_error_handlers
 from app.geocode.router import router as geocode_router
@@ -53,7 +54,9 @@ from app.register.router import router as register_router
 from app.settings import Settings
 from app.units.router import router as units_router
 from app.visits.router import router as visits_router
+from app.web import addresses as web_addresses
 from app.web import cases as web_cases
+from app.web import desk as web_desk
 from app.web import layers as web_layers
 from app.web import pages as web_pages
 from app.web import party as web_party
@@ -75,9 +78,9 @@ ROUTERS += [addresses_router]
 ROUTERS += [web_layers.router, web_cases.router, web_visits.router, web_pages.router]
 ROUTERS += [web_wall.router, web_wall.pages]
 ROUTERS += [party_router, admission_router, web_party.router]
-
 ROUTERS += [web_addresses.router]
-ROUTERS += [duties_router]
+ROUTERS += [duties_router, desk_router, web_desk.router]
+
 
 def create_app(
     settings: Settings,

@@ -43,6 +43,7 @@ NAV: list[tuple[str, str, Resource, Action]] = [
     ("/audits", "覆盖审计", Resource.AUDIT, Action.READ),
     ("/register", "实有人口", Resource.REGISTER_PROPOSAL, Action.READ),
     ("/m/", "网格员", Resource.VISIT, Action.CREATE),
+    ("/b/", "楼栋", Resource.BUILDING_DESK, Action.READ),
     ("/admin/units", "承办单位", Resource.UNIT, Action.UPDATE),
     ("/wall", "指挥大屏", Resource.INCIDENT, Action.READ),
     ("/party", "党建引领", Resource.DUAL_SERVICE, Action.READ),

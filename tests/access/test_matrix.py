@@ -400,6 +400,8 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/ogc/"): _static("/ogc/"),
     # ---- duties (docs/duties.md): the caller's own list; findings of the caller's area
     (GET, "/api/v1/duties/mine"): _static("/api/v1/duties/mine"),
+    # A building leader's desk: refused to every other role (the matrix's roles have no building).
+    (GET, "/api/v1/desk"): _static("/api/v1/desk"),
     # Grids without a full-time worker are named from the registry (public map codes).
     (GET, "/api/v1/duties/findings"): _listing("/api/v1/duties/findings", {}, registry=True),
     (GET, "/ogc/conformance"): _static("/ogc/conformance"),
@@ -470,6 +472,7 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/admin/units"): _page("/admin/units"),
     (GET, "/wall"): _page("/wall"),
     (GET, "/m/"): _page("/m/", area=False),
+    (GET, "/b/"): _page("/b/", area=False),
     (GET, "/m/sw.js"): _static("/m/sw.js"),  # the phone page's service worker: a script, no data
     # ---- party-building and task admission (docs/party.md): A's area, and B named as the area
     (GET, "/party"): _page("/party"),

@@ -81,6 +81,11 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "\"role IN ('leader', 'worker', 'building_leader', 'unit_steward', 'cadre')\", name=\"role\"",
         "hand-written role set",
     ): "the staff roles' check constraint",
+    (
+        "app/desk/service.py",
+        "jurisdiction_code=grid",
+        "jurisdiction_code outside app/auth",
+    ): "a building leader's login is made with their assignment's grid as its jurisdiction",
 }
 
 

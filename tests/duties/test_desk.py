@@ -1,0 +1,111 @@
+"""Building leaders and unit stewards: the county gives them a login, their desk shows their own
+building and the cases open there, nothing of the rest of their grid (hand-made community in
+conftest.py: building DB1 at 113.002,34.005 in G1, DB2 at 113.007,34.005 in G2)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from app.staff.models import Staff, StaffAssignment
+from tests.duties.conftest import G1, G2, NOW, _incident
+
+STRONG = "Lou-dong-zhang-2026!"
+
+
+def _leader(db, code: str, role: str, grid: str, building: str, unit: str | None = None) -> int:  # type: ignore[no-untyped-def]
+    person = Staff(code=code, name="楼长" + code, employment="part_time")
+    db.add(person)
+    db.flush()
+    bid = db.scalar(text("SELECT id FROM buildings WHERE code = :c"), {"c": building})
+    db.add(
+        StaffAssignment(
+            staff_id=person.id, grid_code=grid, role=role, building_id=bid, unit=unit,
+            start_date="2026-01-01",
+        )
+    )  # fmt: skip
+    db.flush()
+    return person.id
+
+
+def test_the_county_gives_a_building_leader_a_login_for_their_grid(
+    client, token_for, db, duty_county
+):
+    _leader(db, "BL1", "building_leader", G1, "DB1")
+    admin = token_for("county_admin", "419902")
+    body = {"staff_code": "BL1", "username": "bl1", "password": STRONG}
+    r = client.post("/api/v1/desk/logins", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    assert (r.json()["role"], r.json()["role_label"], r.json()["jurisdiction_code"]) == (
+        "building_leader", "楼栋长", G1,
+    )  # fmt: skip
+    assert client.post("/api/v1/desk/logins", json=body, headers=admin).status_code == 409
+    # Not a building leader: W1 is a grid worker.
+    r = client.post(
+        "/api/v1/desk/logins", json={**body, "staff_code": "W1", "username": "x1"}, headers=admin
+    )
+    assert r.status_code == 422 and "不是本辖区内的楼栋长或单元管家" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/desk/logins", json={**body, "staff_code": "NOPE", "username": "x2"}, headers=admin
+    )
+    assert r.status_code == 404
+    r = client.post(
+        "/api/v1/desk/logins", json={**body, "username": "x3", "password": "123"}, headers=admin
+    )
+    assert r.status_code == 422
+    # Another county's administrator cannot give it; a dispatcher gives no logins.
+    other = token_for("county_admin", "419901")
+    r = client.post("/api/v1/desk/logins", json={**body, "username": "x4"}, headers=other)
+    assert r.status_code == 422
+    disp = token_for("dispatcher", "419902")
+    assert (
+        client.post(
+            "/api/v1/desk/logins", json={**body, "username": "x5"}, headers=disp
+        ).status_code
+        == 403
+    )
+
+
+def test_the_desk_shows_the_own_building_only(client, token_for, db, duty_county):
+    bl = _leader(db, "BL2", "building_leader", G1, "DB1")
+    st = _leader(db, "US1", "unit_steward", G2, "DB2", unit="1")
+    # A case at DB1 (within 30 m), one at DB2, and G1's dispute 46 m from DB1.
+    db.execute(
+        text(
+            "UPDATE incidents SET location = ST_SetSRID(ST_MakePoint(113.0021, 34.005), 4490) WHERE case_no = 'DUTYE'"
+        )
+    )
+    _incident(db, "DESK2", "0401", G2, NOW)
+    db.execute(
+        text(
+            "UPDATE incidents SET location = ST_SetSRID(ST_MakePoint(113.007, 34.0051), 4490) WHERE case_no = 'DESK2'"
+        )
+    )
+    leader = token_for("building_leader", G1, "bl2", staff_id=bl)
+    d = client.get("/api/v1/desk", headers=leader).json()
+    assert [(p["building_name"], p["unit"]) for p in d["posts"]] == [("1号楼", None)]
+    assert [c["case_no"] for c in d["cases"]] == ["DUTYE"]
+    steward = token_for("unit_steward", G2, "us1", staff_id=st)
+    d = client.get("/api/v1/desk", headers=steward).json()
+    assert d["role_label"] == "单元管家"
+    assert [(p["building_name"], p["unit"]) for p in d["posts"]] == [("2号楼", "1")]
+    assert [c["case_no"] for c in d["cases"]] == ["DESK2"]
+    # Least privilege: no case list, household list, duty list or audit for them.
+    for path in (
+        "/api/v1/incidents",
+        "/api/v1/duties/mine",
+        "/api/v1/audits",
+        "/api/v1/households",
+    ):
+        assert client.get(path, headers=leader).status_code == 403, path
+    # A grid worker has no desk.
+    w1 = token_for("grid_worker", "419902", staff_id=duty_county["staff"]["W1"])
+    assert client.get("/api/v1/desk", headers=w1).status_code == 403
+
+
+def test_the_desk_page_opens_for_a_building_leader(client, token_for, db, duty_county):
+    bl = _leader(db, "BL3", "building_leader", G1, "DB1")
+    leader = token_for("building_leader", G1, "bl3", staff_id=bl)
+    token = leader["Authorization"].split()[1]
+    client.cookies.set("gridgov_token", token)
+    r = client.get("/b/")
+    assert r.status_code == 200 and "我负责的楼栋" in r.text
