@@ -1,7 +1,8 @@
 """Party-building and task admission in the browser (docs/party.md): the county admin puts a kind of
 work on the admission list; a department's handler is refused a task off the list with the reason on
 the page, and a task on it reaches the grid worker's list (the admission page and the phone); the
-community registers a 双报到 member, who logs their service hours; the dashboard counts them."""
+community registers a 双报到 member, who logs their service hours, and a party branch that the
+coverage map's party layer shows; the dashboard counts them."""
 
 from __future__ import annotations
 
@@ -97,6 +98,16 @@ def test_dual_registration_hours_and_the_dashboard(web, clean_party) -> None:  #
     assert "城管执法局" in row.inner_text() and "幸福社区" in row.inner_text()
     web.assert_clean()
 
+    # A branch covering the first grid of 幸福社区, shown on the coverage map's party layer.
+    page.fill("#org-name", "幸福社区网格党支部")
+    page.fill("#org-grids", "419901001001001")
+    page.click("#org-form button[type=submit]")
+    page.locator("#orgs tbody tr", has_text="幸福社区网格党支部").wait_for()
+    page.goto(web.base + "/maps/coverage?area=419901001001&party=1")
+    page.locator(".legend", has_text="党组织覆盖（1/2 个网格）").wait_for()
+    web.shot("coverage_party")
+    web.assert_clean()
+
     page.context.clear_cookies()
     web.login("cg1", "/party")
     page.wait_for_selector("#hours-form:not([hidden])")
@@ -117,5 +128,5 @@ def test_dual_registration_hours_and_the_dashboard(web, clean_party) -> None:  #
     assert page.inner_text("#fig-dual b") == "1"
     assert page.inner_text("#fig-hours b") == "2.5"
     assert "幸福社区" in page.inner_text("#dual-by-community")
-    assert page.inner_text("#fig-grids b").startswith("0 / 3")
+    assert page.inner_text("#fig-grids b").startswith("1 / 3")
     web.shot("dashboard_party")
