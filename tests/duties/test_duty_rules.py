@@ -130,3 +130,22 @@ def test_bad_rules_are_refused_by_name(change, error):
     data["counties"] = {"419902": change}
     with pytest.raises(ValueError, match=error):
         parse_book(data)
+
+
+@pytest.mark.parametrize(
+    ("groups", "rule", "days"),
+    [
+        ([], "every_household", 365),
+        (["floating_population"], "floating_population", 90),
+        (["left_behind_woman"], "special_groups", 30),
+        (["left_behind_elderly"], "special_groups", 30),
+        (["severe_mental_disorder"], "key_persons", 30),
+        (["released_prisoner", "floating_population"], "key_persons", 30),
+        (["key_youth", "petitioner"], "petitioners", 14),
+    ],
+)
+def test_the_new_special_groups_have_their_cadence(groups, rule, days):
+    from app.visits.cadence import load_rules, rule_for
+
+    found = rule_for(groups, load_rules())
+    assert (found.name, found.interval_days) == (rule, days)
