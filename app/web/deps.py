@@ -163,6 +163,23 @@ def page_context(request: Request, principal: Principal, **extra: Any) -> dict[s
     }
 
 
+def signed_in(request: Request) -> dict[str, Any]:
+    """The navigation bar of the caller a page already identified in this request (the HTML error
+    page keeps it: a 403 leaves the user where they can go on); nothing for an anonymous one."""
+    cached = getattr(request.state, "principal_for", None)
+    principal = cached[1] if cached else None
+    if principal is None or principal.is_public or principal.is_anonymous:
+        return {}
+    return {
+        "user": principal,
+        "role_label": ROLE_LABELS.get(principal.role, principal.role),
+        "nav": nav_for(principal),
+    }
+
+
+templates.env.globals["signed_in"] = signed_in
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, status_code=status)
 
