@@ -97,18 +97,45 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             http = httpx.Client(base_url=base, timeout=30)
-            token = http.post(
-                "/api/v1/auth/token", data={"username": "bench", "password": PASSWORD}
-            ).json()["access_token"]
-            http.headers["Authorization"] = f"Bearer {token}"
+
+            refresh: dict[str, str] = {}
+
+            def sign_in() -> None:
+                # API tokens last 15 minutes (docs/security.md): the reporter renews its token with
+                # the refresh token it was given (each is spent once), as an API client does.
+                r = http.post("/api/v1/auth/refresh", json=refresh) if refresh else None
+                if r is None or r.status_code != 200:
+                    if r is not None:
+                        print(f"refresh refused: {r.status_code} {r.text}; signing in again")
+                    r = http.post(
+                        "/api/v1/auth/token", data={"username": "bench", "password": PASSWORD}
+                    )
+                if r.status_code != 200:
+                    raise SystemExit(f"sign-in refused: {r.status_code} {r.text}")
+                token = r.json()
+                refresh["refresh_token"] = token["refresh_token"]
+                http.headers["Authorization"] = f"Bearer {token['access_token']}"
+
+            def post(url: str, body: dict[str, Any]) -> httpx.Response:
+                r = http.post(url, json=body)
+                if r.status_code == 401:
+                    sign_in()
+                    r = http.post(url, json=body)
+                return r
+
+            sign_in()
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
                 )
                 ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-                ctx.add_cookies([{"name": "gridgov_token", "value": token, "url": base}])
                 page = ctx.new_page()
-                page.goto(base + "/wall")
+                # Signed in through the login form, as a command centre does: a page session lasts
+                # as long as the session may (an API token would end after 15 minutes).
+                page.goto(base + "/login?next=/wall")
+                page.fill("input[name=username]", "bench")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button[type=submit]")
                 page.wait_for_function(
                     "() => document.getElementById('wall-live').textContent.includes('已连接')",
                     timeout=60_000,
@@ -131,20 +158,20 @@ def main() -> None:
                         "lat": rng.uniform(miny, maxy),
                         "crs": "cgcs2000",
                     }
-                    r = http.post("/api/v1/incidents", json=body)
+                    r = post("/api/v1/incidents", body)
                     r.raise_for_status()
                     case = r.json()
                     reports += 1
-                    moved = http.post(
+                    moved = post(
                         f"/api/v1/incidents/{case['id']}/transitions",
-                        json={"action": "accept", "version": case["version"]},
+                        {"action": "accept", "version": case["version"]},
                     )
                     opened.append(moved.json() if moved.status_code == 200 else case)
                     if len(opened) > args.open:
                         old = opened.pop(0)
-                        http.post(
+                        post(
                             f"/api/v1/incidents/{old['id']}/transitions",
-                            json={"action": "void", "version": old["version"], "note": "基准"},
+                            {"action": "void", "version": old["version"], "note": "基准"},
                         )
                     time.sleep(args.gap)
                     if time.monotonic() >= next_sample:
