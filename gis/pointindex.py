@@ -118,8 +118,10 @@ class PolygonIndex:
         meta = json.loads((source / _META).read_text())
         if meta.pop("format", None) != FORMAT:
             raise ValueError(f"{source}: saved by another layout of the index")
+        # Plain ndarray views of the maps (np.memmap's own indexing is slower on the hot path).
         arrays = {
-            f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in source.glob("*.npy")
+            f.stem: np.asarray(np.load(f, mmap_mode="r", allow_pickle=False))
+            for f in source.glob("*.npy")
         }
         index = cls.__new__(cls)
         index._attach(arrays, meta)
@@ -317,10 +319,18 @@ class PolygonIndex:
                         x, y = t.transform(xy[:, 0], xy[:, 1])
                         return np.column_stack([x, y])
 
-                    geoms = self._geoms
-                    if geoms is None:  # a mapped index: do not keep the lon/lat polygons too
-                        geoms = shapely.from_wkb([self.wkb(i) for i in range(self.n)])
-                    tree = self._metric_tree = shapely.STRtree(shapely.transform(geoms, project))
+                    # In pieces, as the index is built: a serving process keeps its turn. A
+                    # mapped index does not keep the lon/lat polygons as well.
+                    metric = []
+                    for lo in range(0, self.n, _CHUNK_CELLS):
+                        hi = min(lo + _CHUNK_CELLS, self.n)
+                        part = (
+                            self._geoms[lo:hi]
+                            if self._geoms is not None
+                            else shapely.from_wkb([self.wkb(i) for i in range(lo, hi)])
+                        )
+                        metric.append(shapely.transform(part, project))
+                    tree = self._metric_tree = shapely.STRtree(np.concatenate(metric))
         return tree
 
     def nearest_many(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -247,6 +247,8 @@ def load_snapshot(
         shapes.append(bytes(row.wkb))
     store = store or IndexStore()
     index = store.index(shapes, edge_distance_m=edge_distance_m) if shapes else None
+    if index is not None:
+        index.prepare_nearest()  # here, so no request for a point outside every grid waits
     return RegistrySnapshot(
         position=position,
         day=day,
