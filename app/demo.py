@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.addresses.service import sync_rooms
+from app.admission.demo import demo_admission_step
 from app.auth.models import User
 from app.auth.passwords import DEMO_PASSWORD
 from app.auth.schemas import UserCreate
@@ -114,6 +115,10 @@ DEMO_STEPS.append(demo_units_step)
 DEMO_STEPS.append(demo_incidents_step)
 # the register (实有人口、房屋、单位), synthetic and labelled (docs/register.md#demo)
 DEMO_STEPS.append(demo_register_step)
+
+
+# the county's task admission list (docs/party.md#task-admission)
+DEMO_STEPS.append(demo_admission_step)
 
 
 def load_demo(session: Session) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import G11, G12, G21
 
@@ -202,3 +203,15 @@ def test_the_load_per_worker_by_kind(api, people, listed):
         "/api/v1/grid-tasks/load", params={"area": "419901002"}, headers=people["disp"]
     )
     assert outside.status_code == 403
+
+
+def test_the_demo_list_is_loaded_once(db, world):  # type: ignore[no-untyped-def]
+    from app.admission.demo import load_admission_list
+    from app.admission.models import TaskKind
+
+    assert load_admission_list(db, "419901") == 6
+    assert load_admission_list(db, "419901") == 0
+    names = sorted(db.scalars(select(TaskKind.name).where(TaskKind.county_code == "419901")))
+    assert names == sorted(
+        ["信息采集", "入户走访", "矛盾纠纷排查", "安全隐患巡查", "事件上报", "政策宣传"]
+    )
