@@ -7,6 +7,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import LineString, Point
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.addresses.models import DoorBuilding, DoorNumber, Road
 from app.addresses.rules import door_label, parse_door, place_door, road_line
@@ -319,13 +320,18 @@ def update_door(session: Session, scope: AreaScope, door_id: int, data: DoorPatc
         point, located, community = _place(session, scope, road, door.number, lng, lat)
         door.location = from_shape(point, srid=SRID)
         door.located, door.community_code = located, community
-    if data.building_codes is not None:
-        _link(session, door, _building_ids(session, data.building_codes))
-    session.flush()
+    try:
+        session.flush()  # row-level security may hide the row from the update: not the caller's
+        if data.building_codes is not None:
+            _link(session, door, _building_ids(session, data.building_codes))
+    except StaleDataError as exc:
+        raise NotFound(f"门牌 {door_id} 不存在") from exc
     return _door_out(session, door, road)
 
 
 def delete_door(session: Session, scope: AreaScope, door_id: int) -> None:
     door, _road_row = _door(session, scope, door_id)
-    session.delete(door)
-    session.flush()
+    gone = session.execute(delete(DoorNumber).where(DoorNumber.id == door.id))
+    if not getattr(gone, "rowcount", 0):  # row-level security kept it: not the caller's
+        raise NotFound(f"门牌 {door_id} 不存在")
+    session.expunge(door)

@@ -148,3 +148,32 @@ def test_only_the_map_keepers_edit_and_only_inside_their_area(client, county, to
     assert client.get("/api/v1/door-numbers", headers=east).json() == []
     r = client.delete(f"/api/v1/door-numbers/{west_door['id']}", headers=planner)
     assert r.status_code == 204
+
+
+def test_the_database_alone_keeps_door_numbers_in_their_community(
+    app_factory, county, token_for
+) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    planner = token_for("planner", COUNTY)
+    east = token_for("planner", C2)
+    with TestClient(app_factory(access_app_filters=False)) as bare:
+        road = bare.post("/api/v1/roads", json=ROAD, headers=planner).json()
+        west = bare.post(
+            "/api/v1/door-numbers", json={"road_id": road["id"], "number": "11"}, headers=planner
+        ).json()
+        # Row-level security refuses the east planner's door in 幸福社区: never a 500, never written.
+        r = bare.post(
+            "/api/v1/door-numbers", json={"road_id": road["id"], "number": "13"}, headers=east
+        )
+        assert r.status_code in (403, 404, 409, 422), r.text
+        r = bare.delete(f"/api/v1/door-numbers/{west['id']}", headers=east)
+        assert r.status_code == 404, r.text
+        r = bare.patch(
+            f"/api/v1/door-numbers/{west['id']}",
+            json={"lng": 113.003, "lat": 34.0051},
+            headers=east,
+        )
+        assert r.status_code in (403, 404), r.text
+        listed = bare.get("/api/v1/door-numbers", params={"road_id": road["id"]}, headers=planner)
+        assert [d["label"] for d in listed.json()] == ["幸福路11号"]
