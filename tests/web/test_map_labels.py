@@ -124,3 +124,39 @@ def test_road_names_when_zoomed_in(web: Watched, road: None) -> None:
     assert web.page.inner_text(".road-label span") == "人民路"
     web.shot("coverage-road-names")
     web.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "ready"),
+    [
+        ("disp", "/console?area=419901", "#count"),
+        ("auditor", "/audits?area=419901", "#run"),
+        ("disp", "/wall", "#wall-live"),
+        ("admin", "/dashboard?area=419901", "#league td"),
+    ],
+)
+def test_every_map_names_communities_then_grids(
+    web: Watched, user: str, path: str, ready: str
+) -> None:
+    """The console, audits, wall and dashboard maps use the same labels by zoom as the coverage map
+    (no base map: the names come from the registry's outlines)."""
+    if path.startswith("/wall"):
+        web.page.set_viewport_size({"width": 1920, "height": 1080})
+    web.login(user, path)
+    web.page.wait_for_selector(ready)
+    if path.startswith("/audits"):  # the audits map names the area of the run shown
+        web.page.click("#run")
+        web.page.locator("details.kind").first.wait_for()
+        web.page.wait_for_load_state("networkidle")
+        web.page.wait_for_timeout(1000)  # the findings are drawn (and the map fitted) after the list
+    web.page.wait_for_function("() => document.querySelectorAll('.place-label').length > 0")
+    _zoom(web, 34.005, 113.01, 14)
+    web.page.wait_for_function(
+        "() => document.querySelectorAll('.place-community').length === 2", timeout=10_000
+    )
+    assert _names(web, "community") == ["和平社区", "幸福社区"]
+    assert _names(web, "grid") == []
+    _zoom(web, 34.005, 113.0025, 16.5)
+    web.page.wait_for_function("() => document.querySelectorAll('.place-grid').length > 0")
+    assert "幸福社区第1网格" in _names(web, "grid")
+    assert _names(web, "community") == []
