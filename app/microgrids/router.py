@@ -70,6 +70,17 @@ def micro_grids(
     return features_response(collection, fmt, filename=f"micro_grids_{scope.prefix or 'all'}")
 
 
+@router.get("/micro-grids/stewards")
+def steward_candidates(
+    session: SessionDep,
+    scope: Reader,
+    grid: Annotated[str, Query(pattern=r"^[0-9]{15}$", description="the grid (15 digits)")],
+) -> dict[str, Any]:
+    """Who may steward a micro-grid of ``grid``: its building leaders and unit stewards today
+    (staff id, code, name, role), for the coverage map's picker."""
+    return {"data": service.steward_candidates(session, scope=scope, grid_code=grid)}
+
+
 def _one(request: Request, session: SessionDep, scope: AreaScope, code: str) -> dict[str, Any]:
     found = service.list_micro_grids(session, scope=scope, band=_band(request), grid_code=code[:15])
     return _feature(next(m for m in found if m["code"] == code))

@@ -91,6 +91,24 @@ def list_micro_grids(
     return out
 
 
+def steward_candidates(
+    session: Session, *, scope: AreaScope, grid_code: str
+) -> list[dict[str, Any]]:
+    """The people who may steward a micro-grid of ``grid_code``: the grid's building-level staff
+    today (楼栋长 and 单元管家 are the assignments tied to a building), by name."""
+    scope.require(grid_code, missing=f"网格 {grid_code} 不存在或不在您的辖区内")
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT s.id, s.code, s.name, a.role FROM staff_assignments a "
+            "JOIN staff s ON s.id = a.staff_id WHERE a.grid_code = :g "
+            "AND a.building_id IS NOT NULL AND a.start_date <= CURRENT_DATE "
+            "AND (a.end_date IS NULL OR a.end_date >= CURRENT_DATE) ORDER BY s.name, s.id"
+        ),
+        {"g": grid_code},
+    )
+    return [{"staff_id": r.id, "code": r.code, "name": r.name, "role": r.role} for r in rows]
+
+
 def _geometry(raw: dict[str, Any] | BaseGeometry) -> BaseGeometry:
     if isinstance(raw, BaseGeometry):
         return raw

@@ -347,6 +347,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # Micro-grids: the matrix world has none, so only B must stay out.
     (GET, "/api/v1/micro-grids"): _listing("/api/v1/micro-grids", {}, registry=True),
+    (GET, "/api/v1/micro-grids/stewards"): lambda w: [
+        Probe("/api/v1/micro-grids/stewards", {"grid": G11}),
+        Probe("/api/v1/micro-grids/stewards", {"grid": GRID_B}),
+    ],
     # Standard addresses: the matrix world has no roads nor door numbers; only B must stay out.
     (GET, "/api/v1/roads"): _listing("/api/v1/roads", {}, registry=True),
     (GET, "/api/v1/door-numbers"): _listing("/api/v1/door-numbers", {}, registry=True),

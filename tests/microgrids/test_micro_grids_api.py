@@ -282,3 +282,28 @@ def test_writes_need_a_planner_or_admin_and_a_live_code(client, county, planner,
     assert bad.status_code in (404, 422)
     unknown_field = client.patch(f"{URL}/{G11}02", json={"colour": "red"}, headers=planner)
     assert unknown_field.status_code == 422
+
+
+def test_steward_candidates_are_the_grids_building_staff(client, county, planner, db, token_for):
+    from app.buildings.models import Building
+    from app.staff.models import StaffAssignment
+
+    b1 = db.query(Building).filter_by(code="B1").one()
+    db.add(
+        StaffAssignment(
+            staff_id=county, grid_code=G11, role="building_leader", building_id=b1.id,
+            start_date="2026-01-01",
+        )
+    )  # fmt: skip
+    db.commit()
+    r = client.get(f"{URL}/stewards", params={"grid": G11}, headers=planner)
+    assert r.status_code == 200, r.text
+    # 张伟 and 李娜 lead and work the grid: not building staff, so not offered.
+    assert r.json()["data"] == [
+        {"staff_id": county, "code": "S9", "name": "王芳", "role": "building_leader"}
+    ]
+    other = client.get(
+        f"{URL}/stewards", params={"grid": G11}, headers=token_for("planner", "419901002")
+    )
+    assert other.status_code == 404
+    assert client.get(f"{URL}/stewards", params={"grid": "12"}, headers=planner).status_code == 422

@@ -27,7 +27,8 @@ export async function microGrids(map, area, grids) {
   // A county or township would be thousands of labels: micro-grids show from a community down.
   if (area.length < 12) return;
   let layer = null, editing = null;
-  const bands = (await meta()).bands || {};
+  const labels = await meta();
+  const bands = labels.bands || {};
 
   async function load() {
     let fc;
@@ -67,6 +68,8 @@ export async function microGrids(map, area, grids) {
     }));
     const start = document.getElementById("micro-draw");
     if (start) start.addEventListener("click", draw);
+    const parent = document.getElementById("micro-grid");
+    if (parent) { parent.addEventListener("change", () => fillStewards(parent.value)); fillStewards(parent.value); }
   }
 
   function form() {
@@ -74,11 +77,26 @@ export async function microGrids(map, area, grids) {
     return '<div class="toolbar" id="micro-form"><label>所属网格 <select id="micro-grid">' +
       parents.map((f) => '<option value="' + esc(f.properties.code) + '">' + esc(f.properties.name) + "</option>").join("") +
       '</select></label><label>名称 <input id="micro-name" maxlength="100"></label>' +
-      '<label>管家人员编号 <input id="micro-steward" type="number" min="1" placeholder="可不填"></label>' +
+      '<label>单元管家/楼栋长 <select id="micro-steward"><option value="">暂不配备</option></select></label>' +
       '<button type="button" id="micro-draw">绘制新微网格</button></div>';
   }
 
   function steward(raw) { return raw ? Number(raw) : null; }
+
+  // The grid's building leaders and unit stewards (GET /api/v1/micro-grids/stewards).
+  async function candidates(grid) {
+    try { return (await api(URL + "/stewards?grid=" + grid)).data; } catch (e) { toast(e.message); return []; }
+  }
+
+  function personText(c) { return c.name + "（" + metaLabel(labels.roles, c.role) + "，编号 " + c.staff_id + "）"; }
+
+  async function fillStewards(grid) {
+    const sel = document.getElementById("micro-steward");
+    if (!sel || !grid) return;
+    const people = await candidates(grid);
+    sel.innerHTML = '<option value="">暂不配备</option>' +
+      people.map((c) => '<option value="' + c.staff_id + '">' + esc(personText(c)) + "</option>").join("");
+  }
 
   function draw() {
     const name = document.getElementById("micro-name").value.trim();
@@ -101,12 +119,14 @@ export async function microGrids(map, area, grids) {
     });
   }
 
-  function edit(f) {
+  async function edit(f) {
     if (!f) return;
     const p = f.properties;
     const name = prompt("微网格名称（" + p.code + "）", p.name);
     if (name === null) return;
-    const who = prompt("单元管家/楼栋长的人员编号（留空为不配备）", p.steward ? String(p.steward.staff_id) : "");
+    const people = await candidates(p.grid_code);
+    const choices = people.length ? "\n可选：" + people.map(personText).join("、") : "";
+    const who = prompt("单元管家/楼栋长的人员编号（留空为不配备）" + choices, p.steward ? String(p.steward.staff_id) : "");
     if (who === null) return;
     const reshape = confirm("是否重新绘制边界？（确定：在地图上拖动顶点后点击地图空白处保存）");
     const body = { name: name.trim() || p.name, steward_staff_id: steward(who.trim()) };
