@@ -39,6 +39,7 @@ NAV: list[tuple[str, str, Resource, Action]] = [
     ("/maps/visits", "走访地图", Resource.VISIT, Action.READ),
     ("/maps/cases", "案件地图", Resource.INCIDENT, Action.READ),
     ("/planner", "边界编辑", Resource.PLAN, Action.UPDATE),
+    ("/addresses", "标准地址", Resource.ADDRESS, Action.UPDATE),
     ("/dashboard", "考核看板", Resource.KPI, Action.READ),
     ("/audits", "覆盖审计", Resource.AUDIT, Action.READ),
     ("/register", "实有人口", Resource.REGISTER_PROPOSAL, Action.READ),

@@ -380,7 +380,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
     [
         (
             "planner",
-            ["/maps/coverage", "/planner", "/audits"],
+            ["/maps/coverage", "/planner", "/addresses", "/audits"],
             [
                 "/console",
                 "/maps/cases",
@@ -409,7 +409,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/party",
                 "/admission",
             ],
-            ["/planner", "/admin/units"],
+            ["/planner", "/admin/units", "/addresses"],
         ),
         (
             "admin",
@@ -419,6 +419,7 @@ def _page(client: TestClient, who: dict[str, str], path: str):  # type: ignore[n
                 "/maps/visits",
                 "/maps/cases",
                 "/planner",
+                "/addresses",
                 "/dashboard",
                 "/audits",
                 "/register",
