@@ -76,10 +76,10 @@ def province(grids: int) -> tuple[list[bytes], list[str], tuple[float, float, fl
 
 
 def columns_for(codes: list[str]) -> BatchColumns:
-    cat = np.array(codes, dtype=object)
+    cat = pd.CategoricalDtype(np.array(codes, dtype=object))
     of_grid = np.r_[np.arange(len(codes)), -1]
     cols = {name: (cat, of_grid) for name in ("grid_code", "grid_name", "community_code")}
-    cols |= {name: (np.array([], dtype=object), np.full(len(codes) + 1, -1)) for name in
+    cols |= {name: (pd.CategoricalDtype([]), np.full(len(codes) + 1, -1)) for name in
              ("township_code", "leader_name")}  # fmt: skip
     return BatchColumns("bench", cols)
 

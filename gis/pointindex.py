@@ -46,10 +46,12 @@ _CHUNK_POLYGONS = 64
 _CHUNK_PAIRS_POINTS = 50_000
 # Raster cells: ``cells_per_polygon`` a polygon, within these bounds (4 bytes a cell).
 _MIN_CELLS, _MAX_CELLS = 4096, 64_000_000
-# The near-edge mask: at most this many cells (one bit each: 8 MB).
-_MAX_FINE_CELLS = 64_000_000
-# The saved layout; an index saved by another layout is not opened.
-FORMAT = 2
+# The near-edge mask: at most this many cells (one bit each: 32 MB), so that a province's mask
+# stays fine enough (about 13 m at 100,000 grids) to spare most points a distance measurement.
+_MAX_FINE_CELLS = 256_000_000
+# The saved layout and build: an index saved by another is not opened, and the store
+# (app/locate/shared.py) names indexes by it. Bump it when the arrays or how they are built change.
+FORMAT = 3
 _META = "meta.json"
 # Raster cell values: >= 0 the owner of an interior cell; EMPTY; <= BOUNDARY: boundary cell
 # number BOUNDARY - value (its candidates are cand[cand_ptr[k]:cand_ptr[k + 1]]).

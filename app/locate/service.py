@@ -174,7 +174,7 @@ def locate_point_dict(
             edge_m = round(d, 1)
     show = int(principal.sees(Field.STAFF_PHONE, frag.grid["code"]))
     if snapshot.micro is not None:
-        answer["micro_grid"] = snapshot.micro.at(x, y)
+        answer["micro_grid"] = snapshot.micro.at(x, y, frag.grid["code"])
     answer.update(frag.areas)
     answer.update(
         found=True, grid=frag.grid, leader=frag.leader[show], workers=frag.workers[show],
@@ -200,7 +200,7 @@ class BatchColumns:
     it, so the batch process (app/locate/batch.py) receives it once per snapshot."""
 
     token: str
-    columns: dict[str, tuple[np.ndarray, np.ndarray]]
+    columns: dict[str, tuple[pd.CategoricalDtype, np.ndarray]]
 
 
 def batch_columns(snapshot: RegistrySnapshot) -> BatchColumns:
@@ -213,14 +213,16 @@ def batch_columns(snapshot: RegistrySnapshot) -> BatchColumns:
             "township_code": [g.township.code if g.township else None for g in grids],
             "leader_name": [g.leader.name if g.leader else None for g in grids],
         }
-        columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        columns: dict[str, tuple[pd.CategoricalDtype, np.ndarray]] = {}
         for name, column in values.items():
             present = sorted({v for v in column if v is not None})
             categories = np.array(present, dtype=object)
             where = {v: i for i, v in enumerate(present)}
             positions = [where[v] if v is not None else -1 for v in column]
             of_grid = np.array([*positions, -1], dtype=np.int64)
-            columns[name] = (categories, of_grid)
+            # One dtype per snapshot: pandas checks a hundred thousand categories once, not
+            # in every chunk of every batch.
+            columns[name] = (pd.CategoricalDtype(categories), of_grid)
         snapshot.batch_columns = BatchColumns(uuid.uuid4().hex, columns)
     return snapshot.batch_columns  # type: ignore[no-any-return]
 
@@ -253,9 +255,9 @@ def locate_frame(
     grid_idx = np.full(n, -1, dtype=np.int32)
     if index is not None and good.any():
         grid_idx[good] = index.locate(x[good], y[good])
-    for name, (categories, of_grid) in columns.columns.items():
+    for name, (dtype, of_grid) in columns.columns.items():
         # Categoricals: a million answers share a few thousand strings instead of copying them.
-        out[name] = pd.Categorical.from_codes(of_grid[grid_idx], categories=categories)
+        out[name] = pd.Categorical.from_codes(of_grid[grid_idx], dtype=dtype)
     edge = np.full(n, np.nan)
     nearest_code = np.full(n, -1, dtype=np.int64)
     nearest_d = np.full(n, np.nan)
@@ -274,7 +276,7 @@ def locate_frame(
     out["edge_distance_m"] = edge
     codes_of_grid = columns.columns["grid_code"]
     out["nearest_grid_code"] = pd.Categorical.from_codes(
-        codes_of_grid[1][nearest_code], categories=codes_of_grid[0]
+        codes_of_grid[1][nearest_code], dtype=codes_of_grid[0]
     )
     out["nearest_distance_m"] = nearest_d
     out["error"] = pd.Categorical.from_codes(np.where(bad, 0, -1), categories=[BAD_POINT])

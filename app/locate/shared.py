@@ -63,7 +63,8 @@ class IndexStore:
     def index(self, wkbs: Sequence[bytes], *, edge_distance_m: float) -> PolygonIndex:
         """The index of polygons ``wkbs`` (in this order), mapped from the store; built and
         published first if no process has yet."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The owner's alone: an index others could write would answer for them.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = index_key(wkbs, edge_distance_m)
         path = self.directory / f"{_PREFIX}{key}"
         found = _open(path)

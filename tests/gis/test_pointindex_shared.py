@@ -65,7 +65,7 @@ def test_a_mapped_index_is_read_only_and_keeps_the_shapes(mapped: PolygonIndex) 
 
 def test_an_index_of_another_layout_is_not_opened(tmp_path: Path) -> None:
     PolygonIndex(SHAPES).save(tmp_path / "i")
-    (tmp_path / "i" / "meta.json").write_text('{"format": 1}')
+    (tmp_path / "i" / "meta.json").write_text('{"format": 2}')
     with pytest.raises(ValueError, match="another layout"):
         PolygonIndex.open(tmp_path / "i")
 
