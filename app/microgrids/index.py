@@ -25,13 +25,22 @@ _SQL = text(
 
 @dataclass(frozen=True)
 class MicroIndex:
-    answers: list[dict[str, Any]]  # per micro-grid: code, name, grid_code, steward (a name)
-    index: PolygonIndex
+    """The active micro-grids' answers in code order, one point index over them all, and the
+    grids that have any: a point in a grid without micro-grids costs one set lookup."""
 
-    def at(self, x: float, y: float) -> dict[str, Any] | None:
-        """The micro-grid holding a point (on a shared edge, the smallest code), or None."""
+    answers: list[dict[str, Any]]
+    index: PolygonIndex
+    grids: frozenset[str]
+
+    def at(self, x: float, y: float, grid_code: str) -> dict[str, Any] | None:
+        """The micro-grid of ``grid_code`` holding a point (in or on it; on a shared edge the
+        smallest code, routing's edge rule), or None."""
+        if grid_code not in self.grids:
+            return None
         i = self.index.locate_one(x, y)
-        return self.answers[i] if i >= 0 else None
+        if i < 0 or self.answers[i]["grid_code"] != grid_code:
+            return None
+        return self.answers[i]
 
 
 def load_micro_index(session: Session) -> MicroIndex | None:
@@ -43,4 +52,5 @@ def load_micro_index(session: Session) -> MicroIndex | None:
         {"code": r.code, "name": r.name, "grid_code": r.grid_code, "steward": r.steward}
         for r in rows
     ]
-    return MicroIndex(answers, PolygonIndex([shapely.from_wkb(bytes(r.wkb)) for r in rows]))
+    index = PolygonIndex([shapely.from_wkb(bytes(r.wkb)) for r in rows])
+    return MicroIndex(answers, index, frozenset(r.grid_code for r in rows))
