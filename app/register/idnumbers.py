@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from stdnum import exceptions as stdnum_errors
@@ -55,12 +56,37 @@ def check(raw: str, *, id_type: str = RESIDENT_ID, field: str = "id_number") -> 
             raise InvalidInput(f"{field}：证件号码应为4–30位字母或数字", field=field)
         return IdNumber(number, id_type, None, None)
     try:
-        number = ric.validate(text)
+        number = _validate(text)
     except stdnum_errors.ValidationError as exc:
         message = _MESSAGES.get(type(exc), "身份证号无效")
         raise InvalidInput(f"{field}：{message}", field=field) from exc
     gender = "1" if int(number[16]) % 2 == 1 else "2"
     return IdNumber(number, id_type, ric.get_birth_date(number), gender)
+
+
+def _validate(text: str) -> str:
+    """``ric.validate``, step by step, with the birth-place lookup (python-stdnum's address-code
+    table, the slow part: ~2 ms) cached by address code and birth year, which is all it reads."""
+    number = ric.compact(text)
+    if len(number) != 18:
+        raise stdnum_errors.InvalidLength()
+    if not number[:-1].isdigit():
+        raise stdnum_errors.InvalidFormat()
+    if number[-1] != ric.calc_check_digit(number):
+        raise stdnum_errors.InvalidChecksum()
+    ric.get_birth_date(number)
+    if not _place_known(number[:10]):
+        raise stdnum_errors.InvalidComponent()
+    return number
+
+
+@lru_cache(maxsize=65536)
+def _place_known(code_and_year: str) -> bool:
+    try:
+        ric.get_birth_place(code_and_year + "0101" + "0000")
+    except stdnum_errors.ValidationError:
+        return False
+    return True
 
 
 def mask(number: str) -> str:

@@ -164,6 +164,7 @@ class Proposal(Base):
         CheckConstraint("state <> 'returned' OR reason IS NOT NULL", name="returned_reason"),
         # The review list: the pending ones of an area, newest first.
         Index("ix_register_proposals_state_grid_id", "state", "grid_code", "id"),
+        Index("ix_register_proposals_state_id", "state", "id"),
         Index("ix_register_proposals_target", "kind", "target_id"),
         Index("ix_register_proposals_id_hash", "id_hash"),
     )

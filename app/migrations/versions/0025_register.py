@@ -44,8 +44,13 @@ SCOPED: dict[str, str] = {
 }
 
 _ACCESS_LOG_OLD = "household_id IN (SELECT id FROM households)"
+# Each row is checked with a correlated EXISTS (one index probe per logged read), not
+# ``IN (SELECT id FROM …)``, which hashes every person or household the caller may see on each
+# insert (a county's million); the meaning is 0012's, extended to persons.
 _ACCESS_LOG_NEW = (
-    "(household_id IN (SELECT id FROM households) OR person_id IN (SELECT id FROM persons))"
+    "((person_id IS NOT NULL AND EXISTS (SELECT 1 FROM persons p WHERE p.id = access_log.person_id)) "
+    "OR (household_id IS NOT NULL AND EXISTS "
+    "(SELECT 1 FROM households h WHERE h.id = access_log.household_id)))"
 )
 
 _ID_HOLDER = """
@@ -271,6 +276,7 @@ def upgrade() -> None:
         "ix_register_proposals_state_grid_id", "register_proposals", ["state", "grid_code", "id"]
     )
     op.create_index("ix_register_proposals_target", "register_proposals", ["kind", "target_id"])
+    op.create_index("ix_register_proposals_state_id", "register_proposals", ["state", "id"])
 
     op.create_table(
         "register_history",
