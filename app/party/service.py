@@ -176,6 +176,13 @@ def grid_orgs(session: Session, scope: AreaScope) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- members
 
+# The staff assignments (app/staff/models.py STAFF_ROLES, not account roles) of the people who
+# look after a building: its leader (楼栋长) and its unit stewards (单元管家).
+BUILDING_STAFF = (
+    "building_leader",
+    "unit_steward",
+)
+
 # The buildings each staff member leads today (their current building-leader assignments).
 _LED_SQL = """
 SELECT sa.staff_id, b.id, coalesce(b.compound, '') || b.name AS name
@@ -230,7 +237,7 @@ def _check_member(session: Session, org: PartyOrg, body: MemberIn, member_id: in
     grids = session.scalars(
         select(StaffAssignment.grid_code).where(
             StaffAssignment.staff_id == body.staff_id,
-            StaffAssignment.role.in_(("building_leader", "unit_steward")),
+            StaffAssignment.role.in_(BUILDING_STAFF),
             StaffAssignment.start_date <= today(),
             or_(StaffAssignment.end_date.is_(None), StaffAssignment.end_date >= today()),
         )
