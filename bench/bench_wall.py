@@ -103,6 +103,7 @@ def main() -> None:
             def sign_in() -> None:
                 # API tokens last 15 minutes (docs/security.md): the reporter renews its token with
                 # the refresh token it was given (each is spent once), as an API client does.
+                http.headers.pop("Authorization", None)  # an expired bearer would be refused
                 r = http.post("/api/v1/auth/refresh", json=refresh) if refresh else None
                 if r is None or r.status_code != 200:
                     if r is not None:
