@@ -115,6 +115,22 @@ def log_person_reads(
     )
 
 
+def log_place_reads(
+    session: Session, principal: Principal, kind: str, ids: list[int], *, address: str | None
+) -> None:
+    """Houses (landlords) and organisations (contacts) name people too: each read is an event."""
+    if ids:
+        record_event(
+            session,
+            actor=principal.username,
+            address=address,
+            action="personal.read",
+            object=f"{kind}s",
+            outcome="success",
+            detail={f"{kind}_ids": ids[:200], "count": len(ids)},
+        )
+
+
 def _filters(scope: AreaScope, alias: str, **wanted: Any) -> tuple[str, dict[str, Any]]:
     where = [scope.sql(f"{alias}.grid_code")]
     params: dict[str, Any] = dict(scope.params())
@@ -217,7 +233,13 @@ def find_person(
 
 
 def list_houses(
-    session: Session, *, scope: AreaScope, limit: int, offset: int, **filters: Any
+    session: Session,
+    *,
+    scope: AreaScope,
+    limit: int,
+    offset: int,
+    address: str | None = None,
+    **filters: Any,
 ) -> tuple[list[HouseOut], int | None]:
     where, params = _filters(scope, "h", **filters)
     rows = session.execute(
@@ -227,9 +249,9 @@ def list_houses(
         {**params, "limit": limit + 1, "offset": offset},
     ).all()
     more = len(rows) > limit
-    return [house_view(r, scope.principal) for r in rows[:limit]], (
-        (offset + limit) if more else None
-    )
+    houses = [house_view(r, scope.principal) for r in rows[:limit]]
+    log_place_reads(session, scope.principal, "house", [h.id for h in houses], address=address)
+    return houses, (offset + limit) if more else None
 
 
 def get_house(
@@ -242,6 +264,7 @@ def get_house(
     address: str | None,
 ) -> HouseOut:
     house = house_view(get_row(session, "house", house_id, scope), scope.principal)
+    log_place_reads(session, scope.principal, "house", [house.id], address=address)
     rows = session.execute(
         text(f"SELECT {PERSON_COLUMNS} FROM persons p WHERE p.house_id = :id ORDER BY p.id"),
         {"id": house_id},
@@ -259,7 +282,13 @@ def get_house(
 
 
 def list_organisations(
-    session: Session, *, scope: AreaScope, limit: int, offset: int, **filters: Any
+    session: Session,
+    *,
+    scope: AreaScope,
+    limit: int,
+    offset: int,
+    address: str | None = None,
+    **filters: Any,
 ) -> tuple[list[OrganisationOut], int | None]:
     where, params = _filters(scope, "o", **filters)
     rows = session.execute(
@@ -267,13 +296,17 @@ def list_organisations(
         {**params, "limit": limit + 1, "offset": offset},
     ).all()
     more = len(rows) > limit
-    return [organisation_view(r, scope.principal) for r in rows[:limit]], (
-        (offset + limit) if more else None
-    )
+    orgs = [organisation_view(r, scope.principal) for r in rows[:limit]]
+    log_place_reads(session, scope.principal, "organisation", [o.id for o in orgs], address=address)
+    return orgs, (offset + limit) if more else None
 
 
-def get_organisation(session: Session, *, scope: AreaScope, org_id: int) -> OrganisationOut:
-    return organisation_view(get_row(session, "organisation", org_id, scope), scope.principal)
+def get_organisation(
+    session: Session, *, scope: AreaScope, org_id: int, address: str | None = None
+) -> OrganisationOut:
+    org = organisation_view(get_row(session, "organisation", org_id, scope), scope.principal)
+    log_place_reads(session, scope.principal, "organisation", [org.id], address=address)
+    return org
 
 
 def history(

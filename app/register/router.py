@@ -164,6 +164,7 @@ for _kind, _path in (("person", "persons"), ("house", "houses"), ("organisation"
 
 @router.get("/houses", response_model=HousesOut)
 def houses(
+    request: Request,
     session: SessionDep,
     scope: Reader,
     _keys: Keys,
@@ -173,7 +174,14 @@ def houses(
     offset: Offset = 0,
 ) -> HousesOut:
     scope = scope.narrow(grid)
-    data, more = records.list_houses(session, scope=scope, limit=limit, offset=offset, use=use)
+    data, more = records.list_houses(
+        session,
+        scope=scope,
+        limit=limit,
+        offset=offset,
+        address=client_address(request.scope),
+        use=use,
+    )
     return HousesOut(data=data, count=len(data), next_offset=more)
 
 
@@ -194,6 +202,7 @@ def house(
 
 @router.get("/organisations", response_model=OrganisationsOut)
 def organisations(
+    request: Request,
     session: SessionDep,
     scope: Reader,
     _keys: Keys,
@@ -204,16 +213,23 @@ def organisations(
 ) -> OrganisationsOut:
     scope = scope.narrow(grid)
     data, more = records.list_organisations(
-        session, scope=scope, limit=limit, offset=offset, kind=kind
+        session,
+        scope=scope,
+        limit=limit,
+        offset=offset,
+        address=client_address(request.scope),
+        kind=kind,
     )
     return OrganisationsOut(data=data, count=len(data), next_offset=more)
 
 
 @router.get("/organisations/{org_id}", response_model=OrganisationOut)
 def organisation(
-    session: SessionDep, scope: ReaderWhole, _keys: Keys, org_id: Id
+    request: Request, session: SessionDep, scope: ReaderWhole, _keys: Keys, org_id: Id
 ) -> OrganisationOut:
-    return records.get_organisation(session, scope=scope, org_id=org_id)
+    return records.get_organisation(
+        session, scope=scope, org_id=org_id, address=client_address(request.scope)
+    )
 
 
 # ---- proposals ----------------------------------------------------------------------------------

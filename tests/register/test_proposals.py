@@ -311,3 +311,27 @@ def test_special_groups_are_one_code_table():
         assert code in SPECIAL_GROUPS
     assert GROUP_LABELS["released_prisoner"] == "刑满释放人员"
     assert GROUP_LABELS["hardship"] == "困难家庭"
+
+
+def test_every_read_of_a_person_is_logged(client, world, db):
+    made = file_and_approve(client, world, proposal("person", "create", _person()))
+    pid = made["record_id"]
+    before = db.execute(text("SELECT count(*) FROM access_log WHERE person_id = :p"), {"p": pid})
+    assert before.scalar() == 0
+    client.get("/api/v1/register/persons", params={"grid": G11}, headers=world.auditor)
+    client.get(f"/api/v1/register/persons/{pid}", headers=world.dispatcher)
+    client.post("/api/v1/register/persons/lookup", json={"id_number": ID_A}, headers=world.worker)
+    rows = db.execute(
+        text("SELECT username, purpose FROM access_log WHERE person_id = :p ORDER BY id"),
+        {"p": pid},
+    ).all()
+    assert [r.username for r in rows] == ["auditor1", "c1_dispatcher", "lina"]
+    assert rows[2].purpose == "POST /api/v1/register/persons/lookup"  # the number is not in it
+    # The auditor saw the person masked.
+    listed = client.get("/api/v1/register/persons", params={"grid": G11}, headers=world.auditor)
+    person = listed.json()["data"][0]
+    assert (person["name"], person["id_number"], person["phone"]) == (
+        "王*明",
+        "410102********1230",
+        "137****1234",
+    )
