@@ -155,13 +155,16 @@ def _worker_days(
             "WITH w AS (SELECT a.staff_id, array_agg(DISTINCT a.grid_code ORDER BY a.grid_code) "
             "  AS grids FROM staff_assignments a "
             f"  WHERE a.role = 'worker' AND {cover} AND {scope.sql('a.grid_code')} "
-            "  GROUP BY a.staff_id) "
-            "SELECT s.id, s.code, s.name, s.employment, w.grids, "
-            "  (SELECT count(DISTINCT d.day) FROM worker_visit_days d WHERE d.worker_id = s.id "
-            "   AND d.day >= :start AND d.day < :end) AS days, "
+            "  GROUP BY a.staff_id), "
+            # Days counted once for everyone (one pass over the period), not per worker.
+            "d AS (SELECT worker_id, count(DISTINCT day) AS days FROM worker_visit_days "
+            "  WHERE day >= :start AND day < :end AND worker_id IN (SELECT staff_id FROM w) "
+            "  GROUP BY worker_id) "
+            "SELECT s.id, s.code, s.name, s.employment, w.grids, coalesce(d.days, 0) AS days, "
             "  (SELECT ST_AsBinary(ST_Union(g.geom)) FROM grids g WHERE g.status = 'active' "
             "   AND g.code = ANY(w.grids)) AS wkb "
-            "FROM w JOIN staff s ON s.id = w.staff_id ORDER BY s.code"
+            "FROM w JOIN staff s ON s.id = w.staff_id LEFT JOIN d ON d.worker_id = w.staff_id "
+            "ORDER BY s.code"
         ),
         {
             "start": start,
