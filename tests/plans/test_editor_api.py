@@ -423,3 +423,29 @@ def test_approval_refuses_a_date_before_the_live_version(db, client, token_for) 
         f"生效日期 2025-12-01 早于网格 {G12} 现行版本的生效日期 2026-01-01"
     )
     assert db.get(Plan, plan["id"]).status == "submitted"
+
+
+def test_approval_and_edits_refused_outside_their_states(db, client, token_for) -> None:  # type: ignore[no-untyped-def]
+    tiny_county(db)
+    h, admin = token_for("planner"), token_for("county_admin")
+    plan = _plan(client, h)
+    name = plan["name"]
+    body = {"effective_date": str(dt.date.today() + dt.timedelta(days=10)), "reason": "调整"}
+    r = _post(client, admin, plan["id"], "approve", body)
+    assert r.status_code == 409
+    assert r.json()["detail"] == f"方案「{name}」当前为草稿，不能批准（只有待审批的方案可以批准）"
+    r = _post(client, admin, plan["id"], "return", {"reason": "x"})
+    assert r.status_code == 409
+    assert r.json()["detail"] == f"方案「{name}」当前为草稿，不能退回（只有待审批的方案可以退回）"
+    _submitted(client, h, plan)
+    assert _post(client, admin, plan["id"], "approve", body).json()["status"] == "scheduled"
+    # Scheduled: nothing more to approve, return, edit or submit.
+    for action, payload in (
+        ("approve", body),
+        ("return", {"reason": "x"}),
+        ("submit", {"version": 3}),
+        ("redo", {"version": 3}),
+    ):
+        r = _post(client, admin, plan["id"], action, payload)
+        assert r.status_code == 409, action
+        assert r.json()["detail"].startswith(f"方案「{name}」当前为已批准，待生效，不能")
