@@ -64,6 +64,19 @@ _MADE = (
     ("plans", "community_code LIKE '419901%'"),
     ("audit_findings", "run_id IN (SELECT id FROM audit_runs WHERE area_code LIKE '419901%')"),
     ("audit_runs", "area_code LIKE '419901%'"),
+    # Arrivals and the register made on the phone (tests/web/test_phone_register.py); the flat an
+    # approved rented house added to the tiny county's households (it has 1-101 and 1-102).
+    ("duty_arrivals", "grid_code LIKE '419901%'"),
+    ("access_log", "person_id IS NOT NULL"),
+    ("register_history", "true"),
+    ("register_proposals", "grid_code LIKE '419901%' OR from_grid_code LIKE '419901%'"),
+    ("persons", "grid_code LIKE '419901%'"),
+    ("houses", "grid_code LIKE '419901%'"),
+    (
+        "households",
+        "building_id IN (SELECT id FROM buildings WHERE community_code LIKE '419901%') "
+        "AND (unit, room) NOT IN (('1', '101'), ('1', '102'))",
+    ),
 )
 
 

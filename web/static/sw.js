@@ -13,6 +13,8 @@ const SHELL = [
   "/m/",
   "/static/gridgov/worker.js",
   "/static/gridgov/offline.js",
+  "/static/gridgov/duties_phone.js",
+  "/static/gridgov/register_phone.js",
   "/static/gridgov/api.js",
   "/static/gridgov/page.js",
   "/static/gridgov/format.js",
@@ -25,7 +27,8 @@ const SHELL = [
   "/static/vendor/idb-keyval/index.js",
 ];
 // Lists the page reads (its own tasks, due visits, categories, labels): the last answer offline.
-const LISTS = ["/api/v1/incident-categories", "/api/v1/meta", "/api/v1/incidents/mine", "/api/v1/visits/due"];
+const LISTS = ["/api/v1/incident-categories", "/api/v1/meta", "/api/v1/incidents/mine", "/api/v1/visits/due",
+  "/api/v1/duties/mine", "/api/v1/layers/buildings", "/api/v1/register/codes"];
 
 const { registerRoute } = workbox.routing;
 const { NetworkFirst } = workbox.strategies;

@@ -16,7 +16,12 @@ const owner = encodeURIComponent(cfg.user || "anonymous");
 const outbox = createStore("gridgov-phone-outbox-" + owner, "items");
 const draftStore = createStore("gridgov-phone-drafts-" + owner, "drafts");
 
-const ENDPOINT = { report: "/api/v1/incidents", visit: "/api/v1/visits" };
+const ENDPOINT = {
+  report: "/api/v1/incidents",
+  visit: "/api/v1/visits",
+  arrival: "/api/v1/duties/arrivals", // 四必到: I was there (duties_phone.js)
+  proposal: "/api/v1/register/proposals", // a register change for the community to review (register_phone.js)
+};
 // Answers after which the same request may succeed later: keep the item waiting and retry.
 const RETRY_LATER = new Set([0, 401, 408, 425, 429, 500, 502, 503, 504]);
 
@@ -98,6 +103,10 @@ async function send(item) {
       json.photo_content_type = item.photo.type || "image/jpeg";
     }
     return api(url, { method: "POST", json, headers });
+  }
+  if (item.kind === "proposal") {
+    // The proposal's client_id is the item's key: a replay answers the proposal already filed.
+    return api(url, { method: "POST", json: Object.assign({ client_id: item.key }, item.fields), headers });
   }
   if (item.photo) {
     const form = new FormData();
