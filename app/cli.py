@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.db import unit_of_work
     from app.demo import demo_loaded, load_demo
-    from app.register.keys import provide_keys
+    from app.register.keys import attach_keys, provide_keys
 
     for line in provide_keys(settings, create=True):  # the register's keys, like the signing key
         print(line)
@@ -55,6 +55,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     print("示范县数据已存在，跳过导入")
                 else:
                     print("正在导入示范县数据……")
+                    attach_keys(session, settings)
                     for line in load_demo(session):
                         print(line)
         # Web workers and the background worker are separate processes: hand them the resolved
@@ -106,8 +107,11 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from app.db import unit_of_work
     from app.demo import load_demo
+    from app.register.keys import attach_keys, provide_keys
 
+    provide_keys(settings, create=False)
     with database(settings) as engine, unit_of_work(engine) as session:
+        attach_keys(session, settings)
         for line in load_demo(session):
             print(line)
     return 0

@@ -5,7 +5,8 @@ floating residents) and its people: the head (the household's own head name) and
 members of the same surname, born to fit their relation; the household's special groups go to
 its head. One building in twenty has a vacant flat, one household in twenty-five a shop at its
 building. Deterministic (seeded by the household id) and idempotent (skipped if the county has
-persons). Without the register's keys (app/register/keys.py) it is skipped with a note.
+persons). Without the register's keys (app/register/keys.py ``attach_keys``) it is skipped with
+a note.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from app.grids.service import holds_point_sql
 from app.register import codes, idnumbers, synthetic
 from app.register.apply import sync_household_groups
 from app.register.exchange import history_sql, insert_persons
-from app.register.keys import MissingRegisterKey, register_keys
-from app.settings import get_settings
+from app.register.keys import SESSION_KEY
 
 COUNTY = "419901"
 _DEMO = scope_of(system_principal("demo")).narrow(COUNTY)
@@ -46,9 +46,8 @@ def demo_register_step(session: Session) -> str:
     )
     if existing:
         return f"实有人口：已有 {existing} 人，跳过"
-    try:
-        keys = register_keys(get_settings())
-    except MissingRegisterKey:
+    keys = session.info.get(SESSION_KEY)  # app/cli.py hands them over (attach_keys)
+    if keys is None:
         return "实有人口：未配置登记簿密钥，跳过演示人口"
     households = session.execute(text(_HOUSEHOLDS), _DEMO.params()).all()
     houses: list[dict[str, Any]] = []

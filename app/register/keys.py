@@ -15,6 +15,7 @@ random keys per process (app/settings.py). Losing the sealing key loses the ID n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -76,7 +77,6 @@ def provide_keys(settings: Settings, *, create: bool) -> list[str]:
     import os
 
     from app.auth.keys import ensure_key_file
-    from app.settings import get_settings
 
     lines = []
     for env, attribute in ((KEY_ENV, "register_key"), (HASH_KEY_ENV, "register_hash_key")):
@@ -93,5 +93,16 @@ def provide_keys(settings: Settings, *, create: bool) -> list[str]:
             f"登记簿密钥 {env}：{path}（{'首次启动，已生成' if created else '沿用'}；权限 0600，"
             "丢失则已登记的身份证号无法解密，请备份）"
         )
-    get_settings.cache_clear()
     return lines
+
+
+SESSION_KEY = "register_keys"
+
+
+def attach_keys(session: Any, settings: Settings) -> None:
+    """Hand the register's keys to work done in ``session`` that has no settings of its own (the
+    demo steps), if they are configured."""
+    try:
+        session.info[SESSION_KEY] = register_keys(settings)
+    except MissingRegisterKey:
+        session.info.pop(SESSION_KEY, None)

@@ -13,7 +13,7 @@ from app.auth.policy import system_principal
 from app.auth.scope import scope_of
 from app.register import exchange
 from app.register.demo import demo_register_step
-from app.register.keys import register_keys
+from app.register.keys import attach_keys, register_keys
 from app.settings import Settings
 from tests.factories import COUNTY, G11
 from tests.register.conftest import ID_A, ID_B, ID_BAD_CHECK
@@ -43,6 +43,8 @@ def test_demo_register_round_trips_through_the_exchange_file(db):
     from tests.factories import tiny_county
 
     tiny_county(db)
+    assert "未配置" in demo_register_step(db)  # no keys handed over: skipped, nothing written
+    attach_keys(db, Settings(environment="test"))
     said = demo_register_step(db)
     assert "合成数据" in said
     persons = db.execute(text("SELECT count(*) FROM persons")).scalar()
