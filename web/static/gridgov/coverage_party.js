@@ -47,7 +47,9 @@ async function show(on) {
 if (map && area) {
   const ctl = L.control({ position: "topright" });
   ctl.onAdd = () => {
-    const div = L.DomUtil.create("div", "legend party-toggle");
+    // Not a "legend" box: the map's legend stays the one legend of the colouring (the tests read it).
+    const div = L.DomUtil.create("div", "leaflet-bar party-toggle");
+    div.style.cssText = "background:#fff;padding:4px 8px;font-size:12px";
     div.innerHTML = '<label><input type="checkbox" id="party-layer"> 党组织覆盖</label>';
     L.DomEvent.disableClickPropagation(div);
     return div;
