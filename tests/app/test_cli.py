@@ -55,7 +55,7 @@ def test_every_command_is_registered_once(capsys):
     usage = capsys.readouterr().out.splitlines()
     listed = next(line.strip() for line in usage if line.strip().startswith("{run,"))
     assert listed == (
-        "{run,migrate,demo,import,locate,geocode,user,db,worker,kpis,audit,audit-log,partition,units,export,generate-province}"
+        "{run,migrate,demo,import,locate,geocode,user,db,worker,kpis,audit,audit-log,partition,apply-plans,units,export,generate-province,register}"
     )
     names = [name for name, _ in COMMANDS]
     assert len(names) == len(set(names))
