@@ -147,8 +147,9 @@ def test_every_map_names_communities_then_grids(
     if path.startswith("/audits"):  # the audits map names the area of the run shown
         web.page.click("#run")
         web.page.locator("details.kind").first.wait_for()
+        # The findings are drawn (and the map fitted) after the list.
         web.page.wait_for_load_state("networkidle")
-        web.page.wait_for_timeout(1000)  # the findings are drawn (and the map fitted) after the list
+        web.page.wait_for_timeout(1000)
     web.page.wait_for_function("() => document.querySelectorAll('.place-label').length > 0")
     _zoom(web, 34.005, 113.01, 14)
     web.page.wait_for_function(
