@@ -335,3 +335,34 @@ def test_every_read_of_a_person_is_logged(client, world, db):
         "410102********1230",
         "137****1234",
     )
+
+
+def test_a_residents_change_waits_for_the_building_leader_then_the_community(
+    client, world, token_for
+):
+    leader = token_for("building_leader", G11, "leader_g11")
+    other_leader = token_for("building_leader", G21, "leader_g21")
+    filed = client.post(
+        P, json=proposal("person", "create", _person(), confirm=True), headers=world.worker
+    ).json()
+    assert (filed["state"], filed["state_label"]) == ("submitted", "待楼栋长确认")
+    # Not the community's yet, and not another grid's leader's to confirm.
+    r = client.post(f"{P}/{filed['id']}/approve", headers=world.dispatcher)
+    assert r.status_code == 409 and "待楼栋长确认" in r.json()["detail"]
+    assert client.post(f"{P}/{filed['id']}/confirm", headers=other_leader).status_code == 404
+    r = client.post(f"{P}/{filed['id']}/confirm", headers=leader)
+    assert r.status_code == 200, r.text
+    assert (r.json()["state"], r.json()["confirmed_by"]) == ("pending", "leader_g11")
+    assert client.post(f"{P}/{filed['id']}/approve", headers=world.dispatcher).status_code == 200
+    # A leader's own report goes straight to the community.
+    own = client.post(
+        P,
+        json=proposal("person", "create", _person(name="李四", id_number=ID_B), confirm=True),
+        headers=leader,
+    )
+    assert own.status_code == 201 and own.json()["state"] == "pending"
+    # Withdrawn by its proposer only.
+    assert client.post(f"{P}/{own.json()['id']}/withdraw", headers=world.worker).status_code == 403
+    assert client.post(f"{P}/{own.json()['id']}/withdraw", headers=leader).json()["state"] == (
+        "withdrawn"
+    )
