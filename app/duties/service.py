@@ -11,7 +11,6 @@ each county judged by its own rules.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -271,27 +270,46 @@ def _cadre_gaps(
         return []
     codes, pairs = grid_households(session, scope=scope, rules=load_rules())
     index = {c: i for i, c in enumerate(codes)}
-    longest = max(book.rules_for(link.grid_code).cadre_visit_every_household_days for link in links)
-    since = _beijing_midnight(today - dt.timedelta(days=longest))
-    visited: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for staff, household, at in session.execute(
+    days = [book.rules_for(link.grid_code).cadre_visit_every_household_days for link in links]
+    since = _beijing_midnight(today - dt.timedelta(days=max(days)))
+    rows = session.execute(
         text(
-            "SELECT worker_id, household_id, max(visited_at) FROM visits "
+            "SELECT worker_id, household_id, "
+            "  extract(epoch FROM max(visited_at))::float8 AS at FROM visits "
             "WHERE worker_id = ANY(:s) AND visited_at >= :since GROUP BY 1, 2"
         ),
         {"s": sorted({link.staff_id for link in links}), "since": since},
-    ):
-        visited[staff].append((household, at))
-    out = []
-    for link in links:
-        days = book.rules_for(link.grid_code).cadre_visit_every_household_days
-        window = _beijing_midnight(today - dt.timedelta(days=days))
-        seen = np.array([h for h, at in visited[link.staff_id] if at >= window], dtype=np.int64)
-        i = index.get(link.grid_code)
-        households = pairs.id[pairs.grid == i] if i is not None else np.empty(0, np.int64)
-        missing = int(np.count_nonzero(~np.isin(households, seen)))
-        out.append((link, int(households.size), missing, link.since + dt.timedelta(days=days)))
-    return out
+    ).all()
+    v_staff = np.array([r[0] for r in rows], dtype=np.int64)
+    v_key = (v_staff << 32) | np.array([r[1] for r in rows], dtype=np.int64)
+    v_at = np.array([r[2] for r in rows], dtype=np.float64)
+    # Households by grid once (sorted), so each link takes its grid's slice.
+    order = np.argsort(pairs.grid, kind="stable")
+    by_grid, ids = pairs.grid[order], pairs.id[order].astype(np.int64)
+    bounds = np.searchsorted(by_grid, np.arange(len(codes) + 1))
+    totals, missing = np.zeros(len(links), np.int64), np.zeros(len(links), np.int64)
+    # One set operation per window length (a county's rule), over every link of that length:
+    # (cadre, household) keys of the links' grids against the keys the cadres visited.
+    for window_days in sorted(set(days)):
+        window = _beijing_midnight(today - dt.timedelta(days=window_days)).timestamp()
+        seen = v_key[v_at >= window]
+        parts, owner = [], []
+        for n, link in enumerate(links):
+            i = index.get(link.grid_code)
+            if days[n] != window_days or i is None:
+                continue
+            households = ids[bounds[i] : bounds[i + 1]]
+            parts.append((np.int64(link.staff_id) << 32) | households)
+            owner.append(np.full(households.size, n, np.int64))
+        if not parts:
+            continue
+        keys, who = np.concatenate(parts), np.concatenate(owner)
+        totals += np.bincount(who, minlength=len(links))
+        missing += np.bincount(who[~np.isin(keys, seen)], minlength=len(links))
+    return [
+        (link, int(totals[n]), int(missing[n]), link.since + dt.timedelta(days=days[n]))
+        for n, link in enumerate(links)
+    ]
 
 
 def cadre_visits_missing(
