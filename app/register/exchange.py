@@ -125,18 +125,21 @@ def read_rows(name: str, data: bytes) -> Iterator[dict[str, str]]:
     """The rows of a CSV (UTF-8, with or without BOM, or GB18030) or .xlsx file, by header."""
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        try:
+        line = 0
+        try:  # a read-only workbook is read while its rows are: a damaged sheet fails midway
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            header = [str(c or "").strip() for c in next(rows, ())]
+            line = 1
+            for values in rows:
+                line += 1
+                yield {
+                    h: ("" if v is None else str(v).strip())
+                    for h, v in zip(header, values, strict=False)
+                }
         except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise InvalidInput(f"无法读取 Excel 文件：{exc}", field="file") from exc
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [str(c or "").strip() for c in next(rows, ())]
-        for values in rows:
-            yield {
-                h: ("" if v is None else str(v).strip())
-                for h, v in zip(header, values, strict=False)
-            }
+            where = f"第 {line + 1} 行" if line else ""
+            raise InvalidInput(f"无法读取 Excel 文件{where}：{exc}", field="file") from exc
         return
     if suffix not in (".csv", ".txt"):
         raise InvalidInput("仅支持 .csv 或 .xlsx 文件", field="file")
@@ -144,7 +147,13 @@ def read_rows(name: str, data: bytes) -> Iterator[dict[str, str]]:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data.decode("gb18030", errors="replace")
-    yield from csv.DictReader(io.StringIO(content))
+    reader = csv.DictReader(io.StringIO(content, newline=""))  # a bare CR ends a row
+    try:
+        yield from reader
+    except csv.Error as exc:  # e.g. a quote never closed: a field past the reader's limit
+        raise InvalidInput(
+            f"无法读取 CSV 文件第 {reader.line_num} 行：{exc}（请检查引号是否成对）", field="file"
+        ) from exc
 
 
 # ---- import -------------------------------------------------------------------------------------
