@@ -30,6 +30,7 @@ from app.imports.service import run_import
 from app.register import exchange
 from app.register.keys import register_keys
 from app.settings import Settings
+from tests.factories import C1 as C1_CODE
 from tests.factories import COUNTY, G11, tiny_county
 from tests.register.conftest import ID_A, ID_B, ID_BAD_CHECK
 
@@ -486,4 +487,65 @@ def test_register_import_over_http_is_never_a_500(
         headers=token_for("county_admin", COUNTY, "qa-admin"),
     )
     assert answer.status_code in (200, 413, 422), answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+
+
+# --------------------------------------------------------------------------- the new JSON writes
+# A valid body per new write route, then one to three of its fields replaced by values a client
+# might send by mistake (or on purpose): never a 500, always JSON.
+SQUARE = {"type": "Polygon", "coordinates": [[[113.001, 34.001], [113.002, 34.001],
+          [113.002, 34.002], [113.001, 34.002], [113.001, 34.001]]]}  # fmt: skip
+BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/roads": {"county_code": COUNTY, "name": "解放路", "aliases": ["老街"],
+                      "first_number": 1, "last_number": 99, "odd_side": "left",
+                      "line": [[113.001, 34.006], [113.019, 34.006]]},
+    "/api/v1/door-numbers": {"road_id": 0, "number": "15", "lng": 113.003, "lat": 34.005,
+                             "building_codes": ["B1"]},
+    "/api/v1/micro-grids": {"grid_code": G11, "name": "一号微网格", "geometry": SQUARE},
+    "/api/v1/party/orgs": {"name": "幸福社区党支部", "kind": "branch", "area_code": C1_CODE,
+                           "grid_codes": [G11]},
+    "/api/v1/task-kinds": {"name": "入户走访", "description": "", "active": True},
+    "/api/v1/grid-tasks": {"kind": "入户走访", "grid_code": G11, "title": "走访", "detail": "",
+                           "due_on": "2026-12-31"},
+    "/api/v1/party/dual": {"community_code": C1_CODE, "unit_code": "U1", "name": "王五",
+                           "phone": "13800138000"},
+    "/api/v1/register/proposals": {"client_id": "3f0b8a7e-0000-4000-8000-000000000001",
+                                   "kind": "person", "action": "create",
+                                   "fields": {"name": "张三", "id_number": ID_A, "grid_code": G11}},
+}  # fmt: skip
+NASTY = st.sampled_from(
+    [None, "", " ", "\x00", "x" * 5000, -1, 0, 2**31, 2**63, -(2**63), 1e308, "NaN", "Infinity",
+     True, [], [[]], {}, {"type": "Point", "coordinates": [113.0, 34.0]},
+     {"type": "Polygon", "coordinates": []},
+     {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+     {"type": "Polygon", "coordinates": [[[500, 500], [501, 500], [501, 501], [500, 500]]]},
+     [[113.0, 34.0]], [[1e308, 1e308], [-1e308, -1e308]], "419901", "4199010010010010",
+     G11 + "01", G11 + "99", "99999", "100000", "十五", "15-1", "2026-02-30", "9999-12-31",
+     ID_BAD_CHECK, "99999999999999999999", "<script>", "'; DROP TABLE roads; --"]
+)  # fmt: skip
+
+
+@st.composite
+def json_writes(draw: Any) -> tuple[str, dict[str, Any]]:
+    route = draw(st.sampled_from(sorted(BODIES)))
+    body = dict(BODIES[route])
+    for name in draw(st.lists(st.sampled_from(sorted(body)), min_size=1, max_size=3)):
+        body[name] = draw(NASTY)
+    if route == "/api/v1/register/proposals" and draw(st.booleans()):
+        body["fields"] = {**BODIES[route]["fields"], draw(st.sampled_from(
+            ["name", "id_number", "birth_date", "phone", "grid_code", "household_id",
+             "special_groups", "party_member", "gender", "relation"])): draw(NASTY)}  # fmt: skip
+    return route, body
+
+
+@settings(max_examples=int(os.environ.get("GRIDGOV_FUZZ_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@given(write=json_writes())
+def test_new_json_writes_are_never_a_500(db, client, token_for, write) -> None:  # type: ignore[no-untyped-def]
+    _county(db)
+    route, body = write
+    if route == "/api/v1/door-numbers" and body.get("road_id") == 0:
+        body["road_id"] = db.execute(text("SELECT id FROM roads WHERE name = '人民路'")).scalar()
+    answer = client.post(route, json=body, headers=token_for("county_admin", COUNTY, "qa-admin"))
+    assert answer.status_code < 500, (route, body, answer.text[:500])
     assert answer.headers["content-type"].startswith("application/json")
