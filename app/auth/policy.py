@@ -187,8 +187,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.REGISTER, Action.READ): frozenset(
         {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
     ),
+    # (building leaders and unit stewards read the changes they are asked to confirm, masked)
     (Resource.REGISTER_PROPOSAL, Action.READ): frozenset(
-        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR}
+        {Role.COUNTY_ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.AUDITOR} | _BUILDING_STAFF
     ),
     # (a building leader's or steward's own report counts as confirmed: it goes to the community)
     (Resource.REGISTER_PROPOSAL, Action.CREATE): frozenset(

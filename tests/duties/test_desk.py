@@ -97,6 +97,9 @@ def test_the_desk_shows_the_own_building_only(client, token_for, db, duty_county
         "/api/v1/households",
     ):
         assert client.get(path, headers=leader).status_code == 403, path
+    # The residents' changes awaiting their confirmation: the list opens to them.
+    r = client.get("/api/v1/register/proposals", params={"state": "submitted"}, headers=leader)
+    assert r.status_code == 200, r.text
     # A grid worker has no desk.
     w1 = token_for("grid_worker", "419902", staff_id=duty_county["staff"]["W1"])
     assert client.get("/api/v1/desk", headers=w1).status_code == 403
