@@ -32,6 +32,7 @@ from app.register.keys import register_keys
 from app.settings import Settings
 from tests.factories import C1 as C1_CODE
 from tests.factories import COUNTY, G11, tiny_county
+from tests.imports.test_never_crash import corruption  # generated damage, one definition
 from tests.register.conftest import ID_A, ID_B, ID_BAD_CHECK
 
 KEYS = register_keys(Settings(environment="test"))
@@ -301,28 +302,6 @@ def tables(draw: Any, names: list[str], values: list[str]) -> tuple[list[str], l
     if rows and draw(st.booleans()):
         rows.append(list(rows[0]))  # a duplicate row
     return header, rows
-
-
-@st.composite
-def corruption(draw: Any) -> Any:
-    """Nothing, a truncation, or a few bytes overwritten."""
-    how = draw(st.sampled_from(["none", "none", "truncate", "flip"]))
-    cut = draw(st.floats(0.0, 1.0))
-    flips = draw(
-        st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), min_size=1, max_size=8)
-    )
-
-    def apply(data: bytes) -> bytes:
-        if how == "truncate":
-            return data[: int(len(data) * cut)]
-        if how == "flip" and data:
-            out = bytearray(data)
-            for where, value in flips:
-                out[min(int(len(out) * where), len(out) - 1)] = value
-            return bytes(out)
-        return data
-
-    return apply
 
 
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "gbk", "utf-16", "latin-1"])
