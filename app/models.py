@@ -16,8 +16,8 @@ from app.duties.models import DutyArrival  # noqa: F401
 from app.grids.models import Grid
 from app.health.models import WorkerHeartbeat  # noqa: F401
 from app.households.models import AccessLog
-from app.microgrids.models import MicroGrid  # noqa: F401
 from app.incidents.models import IncidentCategory  # noqa: F401
+from app.microgrids.models import MicroGrid  # noqa: F401
 from app.party.models import (  # noqa: F401
     DualRegistration,
     PartyMember,
