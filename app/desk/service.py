@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.auth.passwords import check_password
-from app.auth.policy import Role, role_label
+from app.auth.policy import Action, Resource, Role, role_label
 from app.auth.scope import AreaScope
 from app.auth.security import hash_password
 from app.desk.schemas import Desk, DeskCase, LoginGrant, LoginGranted, Post
@@ -43,11 +43,62 @@ def posts(session: Session, staff_id: int, today: dt.date) -> Sequence[Any]:
     ).all()
 
 
+def my_posts(session: Session, scope: AreaScope, today: dt.date) -> list[Any]:
+    """The one rule for "my building (or unit)": the caller's current assignments of the role
+    their login stands for, inside the login's grid."""
+    principal = scope.principal
+    held = posts(session, principal.staff_id, today) if principal.staff_id else []
+    return [p for p in held if LOGIN_ROLE[p.role] == principal.role and scope.covers(p.grid_code)]
+
+
+# The buildings (and units) a register proposal touches: where its record is or will be, from the
+# proposal's own fields (building, house, household) or the record it changes. ``{t}`` is the
+# proposal table's name or alias in the caller's query.
+_PROPOSAL_PLACES = """
+    SELECT (({t}.after || {t}.before) ->> 'building_id')::int AS building_id,
+           coalesce({t}.after ->> 'unit', {t}.before ->> 'unit') AS unit
+    UNION ALL SELECT h.building_id, h.unit FROM houses h
+      WHERE h.id IN (({t}.after ->> 'house_id')::int, ({t}.before ->> 'house_id')::int)
+         OR ({t}.kind = 'house' AND h.id = {t}.target_id)
+    UNION ALL SELECT hh.building_id, hh.unit FROM households hh
+      WHERE hh.id IN (({t}.after ->> 'household_id')::int, ({t}.before ->> 'household_id')::int)
+    UNION ALL SELECT h.building_id, h.unit FROM persons x JOIN houses h ON h.id = x.house_id
+      WHERE {t}.kind = 'person' AND x.id = {t}.target_id
+    UNION ALL SELECT o.building_id, NULL FROM organisations o
+      WHERE {t}.kind = 'organisation' AND o.id = {t}.target_id
+"""
+
+
+def proposal_filter(
+    session: Session, scope: AreaScope, today: dt.date, table: str = "register_proposals"
+) -> tuple[str, dict[str, Any]] | None:
+    """For a building desk login, an SQL condition on register proposals keeping those at the
+    caller's own building (a steward: own unit), those naming no building at all (any desk of the
+    grid may confirm them) and the caller's own reports; None for any other login (they see the
+    proposals of their area)."""
+    principal = scope.principal
+    if not principal.may(Resource.BUILDING_DESK, Action.READ):
+        return None
+    mine = my_posts(session, scope, today)
+    places = (
+        f"SELECT * FROM ({_PROPOSAL_PLACES.format(t=table)}) place WHERE building_id IS NOT NULL"
+    )
+    condition = (
+        f"({table}.proposed_by = :desk_me OR NOT EXISTS ({places}) OR EXISTS ({places} AND "
+        "EXISTS (SELECT 1 FROM unnest(CAST(:desk_buildings AS int[]), "
+        "CAST(:desk_units AS text[])) AS m(building_id, unit) "
+        "WHERE m.building_id = place.building_id AND (m.unit IS NULL OR m.unit = place.unit))))"
+    )
+    return condition, {
+        "desk_me": principal.username,
+        "desk_buildings": [p.building_id for p in mine],
+        "desk_units": [p.unit for p in mine],
+    }
+
+
 def desk(session: Session, scope: AreaScope, today: dt.date) -> Desk:
     principal = scope.principal
-    mine = posts(session, principal.staff_id, today) if principal.staff_id else []
-    # Only the posts the login stands for, inside its grid.
-    mine = [p for p in mine if LOGIN_ROLE[p.role] == principal.role and scope.covers(p.grid_code)]
+    mine = my_posts(session, scope, today)
     cases: list[DeskCase] = []
     if mine:
         rows = session.execute(

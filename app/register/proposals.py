@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from app.audittrail import record_event
 from app.auth.policy import Action, Field, Principal, Resource, mask_name, mask_phone
 from app.auth.scope import AreaScope
+from app.desk import service as desk
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.grids.service import grid_of_point_sql
+from app.locate.registry import today
 from app.register import codes, fields, idnumbers, lifecycle, records
 from app.register.keys import RegisterKeys
 from app.register.schemas import DiffLine, ProposalIn, ProposalOut
@@ -397,6 +399,10 @@ def list_proposals(
     if before_id:
         where.append("id < :before_id")
         params["before_id"] = before_id
+    own = desk.proposal_filter(session, scope, today())
+    if own is not None:
+        where.append(own[0])
+        params.update(own[1])
     rows = session.execute(
         text(
             f"SELECT {PROPOSAL_COLUMNS} FROM register_proposals WHERE {' AND '.join(where)} "
@@ -431,6 +437,12 @@ def get_proposal(
     ).first()
     if row is None or not (scope.covers(row.grid_code) or scope.covers(row.from_grid_code)):
         raise NotFound(MISSING)
+    own = desk.proposal_filter(session, scope, today())
+    if own is not None and not session.scalar(
+        text(f"SELECT 1 FROM register_proposals WHERE id = :id AND {own[0]}"),
+        {"id": proposal_id, **own[1]},
+    ):
+        raise NotFound(MISSING)  # another building's change: as if it did not exist
     return row
 
 

@@ -4,6 +4,8 @@ conftest.py: building DB1 at 113.002,34.005 in G1, DB2 at 113.007,34.005 in G2).
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import text
 
 from app.staff.models import Staff, StaffAssignment
@@ -112,3 +114,64 @@ def test_the_desk_page_opens_for_a_building_leader(client, token_for, db, duty_c
     client.cookies.set("gridgov_token", token)
     r = client.get("/b/")
     assert r.status_code == 200 and "我负责的楼栋" in r.text
+
+
+def test_the_desk_lists_and_confirms_only_changes_at_the_own_building(
+    client, token_for, db, duty_county
+):
+    # Hand-made: a third building 3号楼 in G1 beside 1号楼 (DB1); a leader of DB1, a steward of
+    # DB1's unit 2; the grid worker of G1 files residents' changes for the leader to confirm.
+    db.execute(
+        text(
+            "INSERT INTO buildings (code, name, community_code, location) VALUES "
+            "('DB3', '3号楼', :c, ST_SetSRID(ST_MakePoint(113.004, 34.008), 4490))"
+        ),
+        {"c": G1[:12]},
+    )
+    bl = _leader(db, "BL4", "building_leader", G1, "DB1")
+    st = _leader(db, "US4", "unit_steward", G1, "DB1", unit="2")
+    ids = dict(db.execute(text("SELECT code, id FROM buildings WHERE code LIKE 'DB%'")).all())
+    worker = token_for("grid_worker", "419902", staff_id=duty_county["staff"]["W1"])
+
+    def file(fields: dict) -> int:  # type: ignore[type-arg]
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "kind": "house",
+            "action": "create",
+            "fields": {"grid_code": G1, **fields},
+            "confirm": True,
+        }
+        r = client.post("/api/v1/register/proposals", json=body, headers=worker)
+        assert r.status_code == 201, r.text
+        assert r.json()["state"] == "submitted"
+        return int(r.json()["id"])
+
+    at_db1_unit1 = file({"building_id": ids["DB1"], "unit": "1", "room": "201"})
+    at_db1_unit2 = file({"building_id": ids["DB1"], "unit": "2", "room": "202"})
+    at_db3 = file({"building_id": ids["DB3"], "unit": "1", "room": "301"})
+    leader = token_for("building_leader", G1, "bl4", staff_id=bl)
+    steward = token_for("unit_steward", G1, "us4", staff_id=st)
+
+    def listed(headers: dict) -> list[int]:  # type: ignore[type-arg]
+        r = client.get("/api/v1/register/proposals", params={"state": "submitted"}, headers=headers)
+        assert r.status_code == 200, r.text
+        return sorted(p["id"] for p in r.json()["data"])
+
+    assert listed(leader) == sorted([at_db1_unit1, at_db1_unit2])
+    assert listed(steward) == [at_db1_unit2]
+    # Another building of the same grid: not there, not readable, not confirmable (naming nothing).
+    for who, pid in ((leader, at_db3), (steward, at_db3), (steward, at_db1_unit1)):
+        r = client.get(f"/api/v1/register/proposals/{pid}", headers=who)
+        assert r.status_code == 404
+        r = client.post(f"/api/v1/register/proposals/{pid}/confirm", headers=who)
+        assert r.status_code == 404 and "3号楼" not in r.text and "301" not in r.text
+    state = "SELECT state FROM register_proposals WHERE id = :i"
+    assert db.scalar(text(state), {"i": at_db3}) == "submitted"
+    r = client.post(f"/api/v1/register/proposals/{at_db1_unit1}/confirm", headers=leader)
+    assert r.status_code == 200 and r.json()["state"] == "pending"
+    r = client.post(f"/api/v1/register/proposals/{at_db1_unit2}/confirm", headers=steward)
+    assert r.status_code == 200 and r.json()["state"] == "pending"
+    # The grid's community staff still see every change of the grid.
+    admin = token_for("county_admin", "419902")
+    r = client.get("/api/v1/register/proposals", params={"state": "submitted"}, headers=admin)
+    assert [p["id"] for p in r.json()["data"]] == [at_db3]
