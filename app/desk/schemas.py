@@ -41,7 +41,25 @@ class Desk(BaseModel):
 class LoginGrant(BaseModel):
     staff_code: str = Field(max_length=32)
     username: str = USERNAME
-    password: str = Field(max_length=128)
+    # None: the server makes a strong initial password and answers it once.
+    password: str | None = Field(default=None, max_length=128)
+
+
+class Eligible(BaseModel):
+    """A building leader or unit steward of the area and the login they have, if any."""
+
+    staff_code: str
+    name: str
+    role: str
+    role_label: str
+    building_name: str
+    unit: str | None
+    grid_code: str
+    username: str | None  # their login; None: none yet
+
+
+class EligibleList(BaseModel):
+    data: list[Eligible]
 
 
 class LoginGranted(BaseModel):
@@ -51,3 +69,4 @@ class LoginGranted(BaseModel):
     jurisdiction_code: str
     staff_code: str
     message: str
+    initial_password: str | None = None  # only when the server made it: shown once

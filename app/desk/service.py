@@ -8,6 +8,7 @@ to it); inside the grid the desk shows only their own buildings: the assignment 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,11 +16,19 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.auth.passwords import check_password
+from app.auth.passwords import check_password, password_problem
 from app.auth.policy import Action, Resource, Role, role_label
 from app.auth.scope import AreaScope
 from app.auth.security import hash_password
-from app.desk.schemas import Desk, DeskCase, LoginGrant, LoginGranted, Post
+from app.desk.schemas import (
+    Desk,
+    DeskCase,
+    Eligible,
+    EligibleList,
+    LoginGrant,
+    LoginGranted,
+    Post,
+)
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 # The staff role of an assignment and the login role it gives (the same names on purpose).
@@ -163,7 +172,8 @@ def grant_login(
         )
     if not scope.covers(next(iter(grids))):
         raise Forbidden("只能为本辖区内的楼栋长或单元管家开通账号")
-    check_password(data.password, username=data.username, policy=policy)
+    password = data.password if data.password is not None else _initial_password(data, policy)
+    check_password(password, username=data.username, policy=policy)
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise Conflict(f"用户名 {data.username} 已存在", field="username")
     role = LOGIN_ROLE[next(iter(roles))]
@@ -171,7 +181,7 @@ def grant_login(
     user = User(
         username=data.username,
         full_name=staff.name,
-        password_hash=hash_password(data.password),
+        password_hash=hash_password(password),
         role=role,
         jurisdiction_code=grid,
         staff_id=staff.id,
@@ -185,4 +195,33 @@ def grant_login(
         jurisdiction_code=grid,
         staff_code=staff.code,
         message=f"已为{role_label(role)} {staff.name} 开通账号，只能查看和处理其负责的楼栋（网格 {grid}）",
+        initial_password=None if data.password is not None else password,
+    )
+
+
+def _initial_password(data: LoginGrant, policy: Any) -> str:
+    """A random initial password that passes the password rules (app/auth/passwords.py)."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if password_problem(candidate, username=data.username, policy=policy) is None:
+            return candidate
+
+
+def eligible(session: Session, scope: AreaScope, today: dt.date) -> EligibleList:
+    """The building leaders and unit stewards currently assigned inside the area, each with the
+    login they already have (the county gives one on the units page)."""
+    rows = session.execute(
+        text(
+            "SELECT s.code AS staff_code, s.name, a.role, b.name AS building_name, a.unit, "
+            "  a.grid_code, (SELECT min(u.username) FROM users u WHERE u.staff_id = s.id "
+            "    AND u.role = a.role) AS username "
+            "FROM staff_assignments a JOIN staff s ON s.id = a.staff_id "
+            "JOIN buildings b ON b.id = a.building_id "
+            f"WHERE a.role = ANY(:roles) AND {scope.sql('a.grid_code')} AND a.start_date <= :d "
+            "AND (a.end_date IS NULL OR a.end_date >= :d) ORDER BY a.grid_code, b.name, a.unit, s.code"
+        ),
+        {"roles": sorted(LOGIN_ROLE), "d": today, **scope.params()},
+    ).all()
+    return EligibleList(
+        data=[Eligible(**r._mapping, role_label=role_label(LOGIN_ROLE[r.role])) for r in rows]
     )

@@ -248,8 +248,10 @@ def audits(
 def units_admin(
     request: Request, session: SessionDep, principal: PagePrincipal, area: AreaQuery = None
 ) -> Response:
-    """Responsible units, their staff and the routing table (county admins)."""
-    return _map_page(request, session, principal, area, "/admin/units", "units.html")
+    """Responsible units, their staff and the routing table (county admins); those the policy lets
+    give logins also see the area's building leaders and unit stewards (docs/duties.md)."""
+    extra = {"may_grant_desk": principal.may(Resource.USER, Action.CREATE)}
+    return _map_page(request, session, principal, area, "/admin/units", "units.html", **extra)
 
 
 @router.get("/m/")

@@ -175,3 +175,37 @@ def test_the_desk_lists_and_confirms_only_changes_at_the_own_building(
     admin = token_for("county_admin", "419902")
     r = client.get("/api/v1/register/proposals", params={"state": "submitted"}, headers=admin)
     assert [p["id"] for p in r.json()["data"]] == [at_db3]
+
+
+def test_the_county_lists_its_building_leaders_and_the_server_makes_the_password(
+    client, token_for, db, duty_county
+):
+    _leader(db, "BL5", "building_leader", G1, "DB1")
+    _leader(db, "US5", "unit_steward", G2, "DB2", unit="1")
+    admin = token_for("county_admin", "419902")
+    r = client.get("/api/v1/desk/logins", headers=admin)
+    assert r.status_code == 200, r.text
+    rows = [
+        (p["staff_code"], p["role_label"], p["building_name"], p["unit"], p["username"])
+        for p in r.json()["data"]
+    ]
+    assert rows == [("BL5", "楼栋长", "1号楼", None, None), ("US5", "单元管家", "2号楼", "1", None)]
+    # Narrowed to one grid; no password given: the server makes one, answered once, and it works.
+    r = client.get("/api/v1/desk/logins", params={"area": G2}, headers=admin)
+    assert [p["staff_code"] for p in r.json()["data"]] == ["US5"]
+    r = client.post(
+        "/api/v1/desk/logins", json={"staff_code": "US5", "username": "us5"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    password = r.json()["initial_password"]
+    assert len(password) >= 12
+    signed = client.post("/api/v1/auth/token", data={"username": "us5", "password": password})
+    assert signed.status_code == 200, signed.text
+    r = client.get("/api/v1/desk/logins", params={"area": G2}, headers=admin)
+    assert r.json()["data"][0]["username"] == "us5"
+    # Not for those who may not give logins, nor another county's administrator's area.
+    disp = token_for("dispatcher", "419902")
+    assert client.get("/api/v1/desk/logins", headers=disp).status_code == 403
+    other = token_for("county_admin", "419901")
+    assert client.get("/api/v1/desk/logins", headers=other).json()["data"] == []
+    assert client.get("/api/v1/desk/logins", params={"area": G2}, headers=other).status_code == 403
