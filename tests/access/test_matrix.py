@@ -406,6 +406,8 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/api/v1/duties/mine"): _static("/api/v1/duties/mine"),
     # A building leader's desk: refused to every other role (the matrix's roles have no building).
     (GET, "/api/v1/desk"): _static("/api/v1/desk"),
+    # The area's building leaders and stewards (for giving logins): county admins, own area only.
+    (GET, "/api/v1/desk/logins"): _listing("/api/v1/desk/logins", {}, registry=True),
     # Grids without a full-time worker are named from the registry (public map codes).
     (GET, "/api/v1/duties/findings"): _listing("/api/v1/duties/findings", {}, registry=True),
     (GET, "/ogc/conformance"): _static("/ogc/conformance"),
