@@ -475,6 +475,7 @@ RULES: dict[tuple[str, str], Rule] = {
     (GET, "/dashboard"): _page("/dashboard"),
     (GET, "/audits"): _page("/audits"),
     (GET, "/register"): _page("/register"),
+    (GET, "/addresses"): _page("/addresses"),
     (GET, "/admin/units"): _page("/admin/units"),
     (GET, "/wall"): _page("/wall"),
     (GET, "/m/"): _page("/m/", area=False),
