@@ -39,9 +39,10 @@ def test_json_run_then_read_back(client, messy, auditor):
     assert r.status_code == 201, r.text
     run = r.json()
     assert r.headers["location"] == f"/api/v1/audits/{run['id']}"
-    # The API runs with the default band (250–500): each grid also has too few households.
+    # The API runs with the default band (250–500): each grid also has too few households; and
+    # the fixture's grids have no full-time worker, a duty finding (docs/duties.md).
     kinds = {f["kind"] for f in run["findings"]}
-    assert kinds - {"household_band", "low_visit_coverage"} == KINDS
+    assert kinds - {"household_band", "low_visit_coverage", "no_full_time_worker"} == KINDS
     again = client.get(f"/api/v1/audits/{run['id']}", headers=auditor).json()
     assert again["findings"] == run["findings"]
     second = client.post("/api/v1/audits?area=419901", headers=auditor).json()

@@ -20,7 +20,11 @@ def test_a_unit_handler_lands_on_the_console(api, token_for):  # type: ignore[no
     r = _page(api, h, "/console")
     assert r.status_code == 200
     bar = r.text.split("<nav>", 1)[1].split("</nav>", 1)[0]
-    assert re.findall(r'href="([^"?]+)', bar) == ["/console", "/maps/coverage", "/maps/cases"]
+    # A unit's staff also log their own 双报到 hours and give grid workers admitted tasks
+    # (docs/party.md), so the party and admission pages are theirs too.
+    assert re.findall(r'href="([^"?]+)', bar) == [
+        "/console", "/maps/coverage", "/maps/cases", "/party", "/admission"
+    ]  # fmt: skip
     assert "承办单位" in r.text  # the role's label beside the user's name
     for path in ("/admin/units", "/m/", "/dashboard"):
         assert _page(api, h, path).status_code == 403, path
