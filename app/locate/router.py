@@ -93,6 +93,8 @@ async def locate_batch(
     runner = _batch_runner(request)
     runner.admit()
     content_type, raw, crs_in_form = await _read_body(request)
+    if not raw.strip():  # answered here: nothing to send to the batch process
+        raise InvalidInput("请求体为空：请提交点数组 JSON 或带 id、lng、lat 列的 CSV 文件")
     runner.enter()
     try:
         batch = Batch(runner, snapshot)

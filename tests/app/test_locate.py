@@ -144,6 +144,13 @@ def test_batch_without_coordinate_columns_is_422(client, county):
     assert r.status_code == 422 and "经纬度" in r.json()["detail"]
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "text/csv", ""])
+def test_an_empty_batch_body_is_422_saying_what_to_send(client, county, content_type):
+    r = client.post("/api/v1/locate", content=b" \n", headers={"content-type": content_type})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "请求体为空：请提交点数组 JSON 或带 id、lng、lat 列的 CSV 文件"
+
+
 def test_batch_over_the_limit_is_413(app_factory, county):
     from fastapi.testclient import TestClient
 
