@@ -47,7 +47,9 @@ def _respond(audit: AuditPublic, f: Format, session: SessionDep, scope: AreaScop
             render_html(audit, report_base(session, scope, audit.area_code)),
             headers={"Content-Disposition": f'attachment; filename="audit_{audit.id}.html"'},
         )
-    return JSONResponse(audit.model_dump(mode="json"))
+    # Serialised by pydantic in one pass: a run of 10,000 findings through model_dump + json.dumps
+    # took most of a second (docs/audits.md#measured).
+    return Response(audit.model_dump_json(), media_type="application/json")
 
 
 @router.post("", response_model=AuditPublic, status_code=201, responses=responses(*SERVED))
